@@ -1,0 +1,107 @@
+/**
+ * The base of every `aics` command: the shared --json and --db flags, one mapping from errors to exit codes,
+ * stdout for data and stderr for warnings and errors.
+ */
+import { Command, Flags, Interfaces } from '@oclif/core';
+import { userInfo } from 'node:os';
+import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
+import { AicsError, ExitCode } from '../errors.js';
+import { SqliteTaskStore } from '../store/index.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+export const EXIT_CODES_HELP = `EXIT CODES
+  0  ok
+  1  unexpected error
+  2  bad input or usage (the message names the field or flag)
+  3  daemon unreachable
+  4  not found
+  5  not allowed in the task's current state, or a conflicting task_id
+  6  database written by a newer aics
+  7  database unavailable (locked, read-only, damaged)`;
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    db: Flags.string({
+      summary: 'SQLite task database file (env AICS_DB).',
+      description: 'Relative paths are resolved against the working folder, as in the seed.',
+      helpValue: 'FILE',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: BaseArgs<T>;
+  private openedStore: SqliteTaskStore | undefined;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { flags, args } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as BaseArgs<T>;
+  }
+
+  /** Settings with this command's flags on top; `extra` adds flags only some commands have. */
+  protected settings(extra: SettingFlags = {}): Settings {
+    return resolveSettings({ db: this.flags.db, ...extra });
+  }
+
+  protected store(): SqliteTaskStore {
+    if (!this.openedStore) {
+      const settings = this.settings();
+      this.openedStore = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone });
+    }
+    return this.openedStore;
+  }
+
+  /** Who did it, in task events: "cli:root". */
+  protected get actor(): string {
+    let user = 'unknown';
+    try {
+      user = userInfo().username;
+    } catch {
+      // no passwd entry (containers): keep "unknown"
+    }
+    return `cli:${user}`;
+  }
+
+  /** Human output; silent under --json, where the command's return value is the output. */
+  protected say(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  protected warnLine(text: string): void {
+    process.stderr.write(`warning: ${text}\n`);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; code?: string; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err.code === 'EEXIT') throw err; // this.exit(): already decided
+    const exitCode =
+      err instanceof AicsError ? err.exitCode : typeof err.oclif?.exit === 'number' ? err.oclif.exit : ExitCode.unexpected;
+    process.exitCode = exitCode;
+    if (this.jsonEnabled()) {
+      const field = err instanceof AicsError ? err.field : undefined;
+      process.stdout.write(
+        `${JSON.stringify({ error: { name: err.name, message: err.message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`,
+      );
+    } else {
+      process.stderr.write(`error: ${err.message.trim()}\n`);
+      if (exitCode === ExitCode.unexpected && process.env.DEBUG) process.stderr.write(`${err.stack}\n`);
+    }
+    return undefined;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.openedStore?.close();
+    return super.finally(err);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Settings: flags > environment > `.env` and `.env.tianwang` in the working folder > defaults (DESIGN.md
+ * "Settings"). The seed's names (AI_CS_HOST, AI_CS_PORT, HTTP_API_PORT, TIANWANG_CALLBACK_URL) are honoured
+ * beside the AICS_ ones.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ValidationError } from './errors.js';
+import { DEFAULT_DB_PATH } from './store/connection.js';
+import { isValidTimeZone, systemTimeZone } from './tasks/time.js';
+
+export interface Settings {
+  host: string;
+  port: number;
+  db: string;
+  qingjianUrl: string;
+  callbackUrl: string;
+  dispatchUrl: string | null;
+  apiToken: string | null;
+  logFile: string;
+  timeZone: string;
+  filesDir: string;
+  llmBaseUrl: string | null;
+  llmApiKey: string | null;
+  llmModel: string | null;
+  faqFile: string | null;
+}
+
+/** What flags may override; undefined means "not given". */
+export type SettingFlags = Partial<Settings>;
+
+type Env = Record<string, string | undefined>;
+
+/** Later files win over earlier ones; the real environment wins over both. */
+export const ENV_FILES = ['.env', '.env.tianwang'] as const;
+
+/** Parses KEY=VALUE lines (comments, `export`, single or double quotes). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    const quoted = /^(['"])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[1] === '"' ? quoted[2]!.replace(/\\n/g, '\n') : quoted[2]!;
+    else value = value.replace(/\s+#.*$/, '');
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+export function readEnvFiles(cwd: string): Env {
+  const merged: Env = {};
+  for (const name of ENV_FILES) {
+    try {
+      Object.assign(merged, parseEnvFile(readFileSync(join(cwd, name), 'utf8')));
+    } catch {
+      // an absent file is the normal case
+    }
+  }
+  return merged;
+}
+
+function first(env: Env, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return undefined;
+}
+
+function port(value: string | number, source: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ValidationError(`${source}: "${value}" is not a port (0-65535)`, source);
+  return n;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = process.env, cwd = process.cwd()): Settings {
+  const env: Env = { ...readEnvFiles(cwd), ...processEnv };
+  const host = flags.host ?? first(env, ['AI_CS_HOST', 'AICS_HOST']) ?? '127.0.0.1';
+  const portSource = flags.port !== undefined ? '--port' : (['AI_CS_PORT', 'HTTP_API_PORT', 'AICS_PORT'].find((n) => first(env, [n])) ?? 'port');
+  const httpPort = port(flags.port ?? first(env, ['AI_CS_PORT', 'HTTP_API_PORT', 'AICS_PORT']) ?? 6060, portSource);
+  const timeZone = first(env, ['AICS_TZ', 'TZ']) ?? systemTimeZone();
+  if (!isValidTimeZone(timeZone)) throw new ValidationError(`AICS_TZ: unknown time zone "${timeZone}" (use an IANA name such as Asia/Shanghai)`, 'AICS_TZ');
+  const abs = (p: string) => resolve(cwd, p);
+  return {
+    host,
+    port: httpPort,
+    db: abs(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH),
+    qingjianUrl: flags.qingjianUrl ?? first(env, ['AICS_QINGJIAN_URL']) ?? 'ws://127.0.0.1:9528',
+    callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? `http://127.0.0.1:${httpPort}/api/task/callback`,
+    dispatchUrl: flags.dispatchUrl ?? first(env, ['TIANWANG_DISPATCH_URL']) ?? null,
+    apiToken: flags.apiToken ?? first(env, ['AICS_API_TOKEN']) ?? null,
+    logFile: abs(flags.logFile ?? first(env, ['AICS_LOG_FILE']) ?? 'logs/aics.log'),
+    timeZone,
+    filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),
+    llmBaseUrl: flags.llmBaseUrl ?? first(env, ['AICS_LLM_BASE_URL']) ?? null,
+    llmApiKey: flags.llmApiKey ?? first(env, ['AICS_LLM_API_KEY']) ?? null,
+    llmModel: flags.llmModel ?? first(env, ['AICS_LLM_MODEL']) ?? null,
+    faqFile: flags.faqFile ?? first(env, ['AICS_FAQ_FILE']) ?? null,
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Opening the SQLite file: folders, WAL, busy timeout, migrations, and the translation of SQLite's failures into
+ * errors an operator can act on.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { AicsError, DatabaseError, SchemaTooNewError } from '../errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+export type Db = Database.Database;
+
+/** Relative to the working folder, as in the seed (`cd …/ai_cs && python3 run.py`). */
+export const DEFAULT_DB_PATH = 'db/task_db/tasks.db';
+
+export interface OpenOptions {
+  /** Wait this long for another process's write lock before failing (ms). */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  const path = resolve(file);
+  let db: Db;
+  try {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (error) {
+    throw translateSqliteError(error, path);
+  }
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: a commit survives a process crash; only an OS crash can lose the last transactions.
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+    return db;
+  } catch (error) {
+    db.close();
+    throw translateSqliteError(error, path);
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db, path: string): void {
+  const current = schemaVersion(db);
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current, SCHEMA_VERSION, path);
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      // Another process may have migrated while this one waited for the lock.
+      if (schemaVersion(db) >= migration.version) return;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+}
+
+/** SQLite's error codes, turned into one clear sentence that says what to do. */
+export function translateSqliteError(error: unknown, path: string): Error {
+  if (error instanceof AicsError) return error;
+  const err = error as { code?: string; message?: string };
+  const code = err.code ?? '';
+  const detail = err.message ?? String(error);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new DatabaseError(`database ${path} is locked by another process (${detail}); try again, or find the writer with: fuser ${path}`);
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+    return new DatabaseError(`database ${path} cannot be written (${detail}): check the folder's permissions and free space`);
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
+    return new DatabaseError(
+      `database ${path} is damaged (${detail}): run "aics db check", then restore the latest "aics db backup" copy; nothing was deleted`,
+    );
+  }
+  if (code.startsWith('SQLITE_CANTOPEN')) {
+    return new DatabaseError(`database ${path} cannot be opened (${detail}): check that the folder exists and is writable`);
+  }
+  if (code.startsWith('SQLITE_FULL')) return new DatabaseError(`database ${path}: the disk is full (${detail})`);
+  if (code.startsWith('SQLITE_')) return new DatabaseError(`database ${path}: ${detail}`);
+  return error instanceof Error ? error : new Error(detail);
+}

@@ -1,0 +1,107 @@
+/**
+ * Schema migrations, applied in order by `PRAGMA user_version`, each in its own transaction.
+ * Never edit a migration that has shipped: add the next one.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tasks (the seed columns + engine columns), task events, contacts, outbox',
+    sql: `
+      -- Every column of the seed's tasks table keeps its name and meaning, so the seed's sqlite3 queries work.
+      CREATE TABLE IF NOT EXISTS tasks (
+        task_id TEXT PRIMARY KEY,
+        specified_customer_id TEXT,
+        specified_customer_name TEXT,
+        type TEXT NOT NULL,
+        customer_name TEXT,
+        customer_id TEXT,
+        trigger_type TEXT,
+        trigger_keyword TEXT,
+        trigger_keywords TEXT,
+        action_type TEXT,
+        action_file_url TEXT,
+        action_message TEXT,
+        priority TEXT DEFAULT 'normal',
+        timeout_hours INTEGER DEFAULT 24,
+        status TEXT DEFAULT 'pending',
+        retry_count INTEGER DEFAULT 0,
+        max_retry INTEGER DEFAULT 3,
+        created_at TEXT,
+        created_by TEXT,
+        triggered_at TEXT,
+        completed_at TEXT,
+        error_message TEXT,
+        result TEXT,
+        -- engine columns (aics)
+        acc_id TEXT,
+        exact_match INTEGER NOT NULL DEFAULT 0,
+        trigger_time TEXT,
+        trigger_json TEXT NOT NULL,
+        action_json TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        priority_rank INTEGER NOT NULL DEFAULT 1,
+        due_at INTEGER,
+        expires_at INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        target_acc_id TEXT,
+        target_from_id TEXT,
+        target_from_name TEXT,
+        updated_at TEXT
+      );
+      CREATE INDEX IF NOT EXISTS tasks_status_trigger ON tasks (status, trigger_type);
+      CREATE INDEX IF NOT EXISTS tasks_specified_customer ON tasks (specified_customer_id, status);
+      CREATE INDEX IF NOT EXISTS tasks_customer ON tasks (customer_id, created_at);
+      CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at);
+      CREATE INDEX IF NOT EXISTS tasks_due ON tasks (due_at) WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting');
+      CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at) WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting');
+      CREATE INDEX IF NOT EXISTS tasks_lease ON tasks (lease_expires_at) WHERE status = 'running';
+
+      CREATE TABLE IF NOT EXISTS task_events (
+        id INTEGER PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        reason TEXT,
+        actor TEXT
+      );
+      CREATE INDEX IF NOT EXISTS task_events_task ON task_events (task_id, id);
+
+      CREATE TABLE IF NOT EXISTS contacts (
+        acc_id TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        name TEXT,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        PRIMARY KEY (acc_id, from_id)
+      );
+      CREATE INDEX IF NOT EXISTS contacts_from ON contacts (from_id, last_seen_at);
+
+      -- Messages to the outside world (callbacks to Tianwang, 派单, handoff notices), written in the same
+      -- transaction as the change they report and delivered until accepted.
+      CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        task_id TEXT,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        delivered_at TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,485 @@
+/**
+ * The SQLite implementation of TaskStore. Each operation is one IMMEDIATE transaction (it takes the write lock up
+ * front, so two processes never deadlock upgrading a read lock), and each status change is one UPDATE guarded by
+ * the old status: whoever changes 0 rows lost the race.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
+import {
+  CANCELLABLE_STATUSES,
+  TASK_STATUSES,
+  canonicalJson,
+  computeDeadlines,
+  isTerminal,
+  nextCronRun,
+  type TaskPayload,
+  type TaskStatus,
+} from '../tasks/index.js';
+import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
+import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
+import type {
+  ClaimOptions,
+  IntegrityReport,
+  ListQuery,
+  ReceiveResult,
+  StoreStats,
+  TaskEvent,
+  TaskPage,
+  TaskRecord,
+  TaskStore,
+} from './types.js';
+
+export interface SqliteStoreOptions extends OpenOptions {
+  /** Milliseconds since the epoch; tests pass a fake clock. */
+  clock?: () => number;
+  /** IANA zone in which `time_reach` wall-clock times and cron expressions are read. */
+  timeZone?: string;
+}
+
+export const MAX_PAGE_SIZE = 200;
+
+/** A column value computed by SQL inside the guarded UPDATE, e.g. `attempt + 1`. */
+class SqlExpression {
+  constructor(readonly text: string) {}
+}
+
+export class SqliteTaskStore implements TaskStore {
+  readonly file: string;
+  private readonly clock: () => number;
+  private readonly zone: string;
+
+  constructor(
+    private readonly db: Db,
+    file: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.file = resolve(file);
+    this.clock = options.clock ?? Date.now;
+    this.zone = options.timeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  }
+
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteTaskStore {
+    return new SqliteTaskStore(openDatabase(file, options), file, options);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------------
+
+  /** Runs fn as one IMMEDIATE transaction; SQLite errors become operator-readable DatabaseErrors. */
+  private write<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.db.transaction(fn).immediate());
+    } catch (error) {
+      return Promise.reject(translateSqliteError(error, this.file));
+    }
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(translateSqliteError(error, this.file));
+    }
+  }
+
+  private row(taskId: string): TaskRow | undefined {
+    return this.db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
+  }
+
+  private event(taskId: string, from: TaskStatus | null, to: TaskStatus, reason: string | null, actor: string, atIso: string) {
+    this.db
+      .prepare('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(taskId, atIso, from, to, reason, actor);
+  }
+
+  /** The callback to Tianwang for a terminal status, written in the same transaction as the change. */
+  private enqueueCallback(row: TaskRow, nowMs: number) {
+    const body = {
+      event_id: `${row.task_id}:${row.status}:${row.attempt}`,
+      task_id: row.task_id,
+      status: row.status,
+      customer_id: row.customer_id,
+      triggered_at: row.triggered_at,
+      completed_at: row.completed_at,
+      result: row.result === null ? null : safeParse(row.result),
+      error_message: row.error_message,
+      attempts: row.attempt,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at)
+         VALUES (?, 'callback', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+      )
+      .run(body.event_id, row.task_id, JSON.stringify(body), iso(nowMs), nowMs);
+  }
+
+  /**
+   * The one way a status changes: an UPDATE guarded by the old status (and, for a running task, the attempt), an
+   * event, and the callback for a terminal status. Returns null when the guard did not hold.
+   */
+  private transition(
+    taskId: string,
+    from: TaskStatus,
+    to: TaskStatus,
+    set: Record<string, unknown>,
+    reason: string | null,
+    actor: string,
+    nowMs: number,
+    extraGuard = '',
+    extraParams: unknown[] = [],
+  ): TaskRow | null {
+    const nowIso = iso(nowMs);
+    const columns: Record<string, unknown> = { ...set, status: to, updated_at: nowIso };
+    const assignments: string[] = [];
+    const params: Record<string, unknown> = { __id: taskId, __from: from, __now: nowIso };
+    extraParams.forEach((v, i) => (params[`__x${i}`] = v));
+    for (const [column, value] of Object.entries(columns)) {
+      if (value instanceof SqlExpression) {
+        assignments.push(`${column} = ${value.text}`);
+      } else {
+        assignments.push(`${column} = @${column}`);
+        params[column] = value;
+      }
+    }
+    const row = this.db
+      .prepare(`UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`)
+      .get(params) as TaskRow | undefined;
+    if (!row) return null;
+    this.event(taskId, from, to, reason, actor, nowIso);
+    if (isTerminal(to)) this.enqueueCallback(row, nowMs);
+    return row;
+  }
+
+  // ---- intents -------------------------------------------------------------------------------------------------
+
+  receive(payload: TaskPayload, actor: string): Promise<ReceiveResult> {
+    const nowMs = this.clock();
+    let deadlines;
+    try {
+      deadlines = computeDeadlines(payload, nowMs, this.zone);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const columns = payloadToColumns(payload, deadlines.dueAtMs, deadlines.expiresAtMs, iso(nowMs));
+    return this.write(() => {
+      const names = Object.keys(columns);
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
+           ON CONFLICT (task_id) DO NOTHING`,
+        )
+        .run(columns);
+      if (inserted.changes === 1) {
+        this.event(payload.task_id, null, 'pending', '任务接收', actor, columns.created_at);
+        return { task: rowToTask(this.row(payload.task_id)!), created: true };
+      }
+      const existing = this.row(payload.task_id)!;
+      if (existing.payload !== columns.payload) {
+        throw new InvalidStateError(`task ${payload.task_id} already exists with a different payload (status ${existing.status})`);
+      }
+      return { task: rowToTask(existing), created: false };
+    });
+  }
+
+  arm(actor: string, taskIds?: readonly string[]): Promise<string[]> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const nowIso = iso(nowMs);
+      const filter = taskIds ? `AND task_id IN (SELECT value FROM json_each(@ids))` : '';
+      const rows = this.db
+        .prepare(
+          `UPDATE tasks SET status = 'waiting', updated_at = @now
+           WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
+        )
+        .all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
+      for (const { task_id } of rows) this.event(task_id, 'pending', 'waiting', 'armed', actor, nowIso);
+      return rows.map((r) => r.task_id);
+    });
+  }
+
+  claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const row = this.transition(
+        taskId,
+        'waiting',
+        'running',
+        {
+          // The first firing is when the trigger was met; a retry keeps it.
+          triggered_at: new SqlExpression('COALESCE(triggered_at, @__now)'),
+          attempt: new SqlExpression('attempt + 1'),
+          lease_owner: options.owner,
+          lease_expires_at: nowMs + options.leaseMs,
+          // A retry goes to whoever fired the first attempt; a clock trigger to the task's own customer.
+          ...(options.target
+            ? {
+                target_acc_id: options.target.acc_id,
+                target_from_id: options.target.from_id,
+                target_from_name: options.target.from_name ?? null,
+              }
+            : {
+                target_acc_id: new SqlExpression('COALESCE(target_acc_id, acc_id)'),
+                target_from_id: new SqlExpression('COALESCE(target_from_id, customer_id, specified_customer_id)'),
+                target_from_name: new SqlExpression('COALESCE(target_from_name, customer_name)'),
+              }),
+        },
+        options.reason ?? '任务触发',
+        options.owner,
+        nowMs,
+        // Expiry wins: a task past its timeout cannot be claimed, even in the same second. A retry waits its backoff.
+        'AND (expires_at IS NULL OR expires_at > @__x0) AND (due_at IS NULL OR due_at <= @__x0)',
+        [nowMs],
+      );
+      return row ? rowToTask(row) : null;
+    });
+  }
+
+  complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const current = this.row(taskId);
+      const resultText = result === undefined ? null : canonicalJson(result);
+      // A cron task is never done: each successful run puts it back to wait for the next occurrence.
+      if (current?.trigger_type === 'cron') {
+        const { expression } = JSON.parse(current.trigger_json) as { expression: string };
+        const next = nextCronRun(expression, nowMs, this.zone);
+        const row = this.transition(
+          taskId,
+          'running',
+          'waiting',
+          {
+            result: resultText,
+            completed_at: iso(nowMs),
+            due_at: next,
+            retry_count: 0,
+            error_message: null,
+            lease_owner: null,
+            lease_expires_at: null,
+            target_acc_id: null,
+            target_from_id: null,
+            target_from_name: null,
+          },
+          `任务完成; next run ${iso(next)}`,
+          actor,
+          nowMs,
+          'AND attempt = @__x0',
+          [attempt],
+        );
+        return row ? rowToTask(row) : null;
+      }
+      const row = this.transition(
+        taskId,
+        'running',
+        'completed',
+        { result: resultText, completed_at: iso(nowMs), error_message: null, lease_owner: null, lease_expires_at: null },
+        '任务完成',
+        actor,
+        nowMs,
+        'AND attempt = @__x0',
+        [attempt],
+      );
+      return row ? rowToTask(row) : null;
+    });
+  }
+
+  fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const row = this.transition(
+        taskId,
+        'running',
+        'failed',
+        { error_message: error, completed_at: iso(nowMs), lease_owner: null, lease_expires_at: null },
+        `任务失败: ${error}`,
+        actor,
+        nowMs,
+        'AND attempt = @__x0',
+        [attempt],
+      );
+      return row ? rowToTask(row) : null;
+    });
+  }
+
+  retry(taskId: string, attempt: number, error: string, retryAtMs: number, actor: string): Promise<TaskRecord | null> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const current = this.row(taskId);
+      const row = this.transition(
+        taskId,
+        'running',
+        'waiting',
+        {
+          error_message: error,
+          due_at: retryAtMs,
+          retry_count: (current?.retry_count ?? 0) + 1,
+          lease_owner: null,
+          lease_expires_at: null,
+        },
+        `retry at ${iso(retryAtMs)}: ${error}`,
+        actor,
+        nowMs,
+        'AND attempt = @__x0',
+        [attempt],
+      );
+      return row ? rowToTask(row) : null;
+    });
+  }
+
+  cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const current = this.row(taskId);
+      if (!current) throw new NotFoundError(`task ${taskId} not found`);
+      const from = current.status as TaskStatus;
+      if (!CANCELLABLE_STATUSES.includes(from)) {
+        throw new InvalidStateError(
+          `task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be cancelled`,
+        );
+      }
+      const message = reason.trim() || 'cancelled';
+      const row = this.transition(taskId, from, 'cancelled', { error_message: message, completed_at: iso(nowMs) }, `任务取消: ${message}`, actor, nowMs);
+      if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being cancelled; look again`);
+      return rowToTask(row);
+    });
+  }
+
+  expire(actor: string): Promise<string[]> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const due = this.db
+        .prepare(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
+        .all(nowMs) as { task_id: string; status: TaskStatus; timeout_hours: number }[];
+      const expired: string[] = [];
+      for (const t of due) {
+        const why = `not triggered within timeout_hours (${t.timeout_hours})`;
+        const row = this.transition(t.task_id, t.status, 'expired', { error_message: why, completed_at: iso(nowMs) }, why, actor, nowMs);
+        if (row) expired.push(t.task_id);
+      }
+      return expired;
+    });
+  }
+
+  get(taskId: string): Promise<TaskRecord | null> {
+    return this.read(() => {
+      const row = this.row(taskId);
+      return row ? rowToTask(row) : null;
+    });
+  }
+
+  events(taskId: string): Promise<TaskEvent[]> {
+    return this.read(
+      () => this.db.prepare('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[],
+    );
+  }
+
+  list(query: ListQuery): Promise<TaskPage> {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 20;
+    if (!Number.isInteger(page) || page < 1) return Promise.reject(new ValidationError('page: must be a whole number ≥ 1', 'page'));
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      return Promise.reject(new ValidationError(`page_size: must be a whole number from 1 to ${MAX_PAGE_SIZE}`, 'page_size'));
+    }
+    return this.read(() => {
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (query.status) {
+        where.push('status = @status');
+        params.status = query.status;
+      }
+      if (query.customerId) {
+        where.push('(customer_id = @customer OR specified_customer_id = @customer)');
+        params.customer = query.customerId;
+      }
+      if (query.triggerType) {
+        where.push('trigger_type = @trigger');
+        params.trigger = query.triggerType;
+      }
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
+      const rows = this.db
+        .prepare(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`)
+        .all({ ...params, limit: pageSize, offset: (page - 1) * pageSize }) as TaskRow[];
+      return { total, page, page_size: pageSize, items: rows.map(rowToTask) };
+    });
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.read(() => {
+      const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+      let total = 0;
+      for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number }[]) {
+        byStatus[r.status as TaskStatus] = r.n;
+        total += r.n;
+      }
+      const byTrigger: Record<string, number> = {};
+      for (const r of this.db.prepare('SELECT trigger_type, COUNT(*) AS n FROM tasks GROUP BY trigger_type').all() as {
+        trigger_type: string;
+        n: number;
+      }[]) {
+        byTrigger[r.trigger_type] = r.n;
+      }
+      const oldest = this.db
+        .prepare(`SELECT task_id, created_at FROM tasks WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`)
+        .get() as { task_id: string; created_at: string } | undefined;
+      const nextDue = this.db
+        .prepare(`SELECT task_id, due_at FROM tasks WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`)
+        .get() as { task_id: string; due_at: number } | undefined;
+      const { backlog } = this.db.prepare('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
+        backlog: number;
+      };
+      return {
+        file: this.file,
+        schema_version: schemaVersion(this.db),
+        total,
+        by_status: byStatus,
+        by_trigger_type: byTrigger,
+        oldest_pending: oldest ?? null,
+        next_due: nextDue ? { task_id: nextDue.task_id, due_at: iso(nextDue.due_at) } : null,
+        outbox_backlog: backlog,
+        file_bytes: fileSize(this.file),
+        wal_bytes: fileSize(`${this.file}-wal`),
+      };
+    });
+  }
+
+  async backup(destination: string): Promise<{ file: string; bytes: number }> {
+    const target = resolve(destination);
+    if (target === this.file) throw new ValidationError('FILE: the backup must not be the database itself', 'FILE');
+    mkdirSync(dirname(target), { recursive: true });
+    try {
+      // SQLite's online backup API: a consistent copy while other processes keep writing.
+      await this.db.backup(target);
+    } catch (error) {
+      throw translateSqliteError(error, target);
+    }
+    return { file: target, bytes: fileSize(target) };
+  }
+
+  check(): Promise<IntegrityReport> {
+    return this.read(() => {
+      const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+      const problems = rows.map((r) => r.integrity_check);
+      return { ok: problems.length === 1 && problems[0] === 'ok', problems };
+    });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The store's interface, in intents. Operations return Promises although the SQLite implementation runs each one
+ * as a single synchronous transaction: a PostgreSQL implementation can take its place without touching callers
+ * (DESIGN.md "Tasks").
+ */
+import type { Action, Priority, TaskPayload, TaskStatus, Trigger, TriggerType } from '../tasks/index.js';
+
+export interface TaskRecord {
+  task_id: string;
+  type: string;
+  status: TaskStatus;
+  priority: Priority;
+  customer_id: string | null;
+  customer_name: string | null;
+  acc_id: string | null;
+  trigger: Trigger;
+  action: Action;
+  timeout_hours: number;
+  retry_count: number;
+  max_retry: number;
+  attempt: number;
+  created_at: string;
+  created_by: string | null;
+  triggered_at: string | null;
+  completed_at: string | null;
+  updated_at: string | null;
+  error_message: string | null;
+  result: unknown;
+  /** ISO times (UTC) of the next clock firing and of expiry, when they apply. */
+  due_at: string | null;
+  expires_at: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  /** The customer the action goes to, set when the trigger fired. */
+  target: { acc_id: string | null; from_id: string; from_name: string | null } | null;
+}
+
+export interface TaskEvent {
+  id: number;
+  task_id: string;
+  at: string;
+  from_status: TaskStatus | null;
+  to_status: TaskStatus;
+  reason: string | null;
+  actor: string | null;
+}
+
+export interface ReceiveResult {
+  task: TaskRecord;
+  /** false when the same task_id with the same payload was already stored (idempotent re-receive). */
+  created: boolean;
+}
+
+export interface ListQuery {
+  status?: TaskStatus;
+  customerId?: string;
+  triggerType?: TriggerType;
+  page?: number;
+  pageSize?: number;
+}
+
+export interface TaskPage {
+  total: number;
+  page: number;
+  page_size: number;
+  items: TaskRecord[];
+}
+
+export interface StoreStats {
+  file: string;
+  schema_version: number;
+  total: number;
+  by_status: Record<TaskStatus, number>;
+  by_trigger_type: Record<string, number>;
+  oldest_pending: { task_id: string; created_at: string } | null;
+  next_due: { task_id: string; due_at: string } | null;
+  outbox_backlog: number;
+  file_bytes: number;
+  wal_bytes: number;
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  /** "ok", or SQLite's list of problems. */
+  problems: string[];
+}
+
+export interface ClaimOptions {
+  /** Who holds the lease, e.g. "daemon:host:pid". */
+  owner: string;
+  leaseMs: number;
+  /** The customer whose message fired it; clock triggers go to the task's own customer. */
+  target?: { acc_id: string | null; from_id: string; from_name?: string | null };
+  reason?: string;
+}
+
+export interface TaskStore {
+  readonly file: string;
+  receive(payload: TaskPayload, actor: string): Promise<ReceiveResult>;
+  /** pending → waiting for every pending task (or the given ones) not yet expired; returns the armed ids. */
+  arm(actor: string, taskIds?: readonly string[]): Promise<string[]>;
+  /** waiting → running, if still waiting, due and unexpired; null when another claimer won. */
+  claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null>;
+  complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null>;
+  fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null>;
+  /** running → waiting, due again at retryAtMs. */
+  retry(taskId: string, attempt: number, error: string, retryAtMs: number, actor: string): Promise<TaskRecord | null>;
+  cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
+  /** pending/waiting tasks past their expiry → expired; returns their ids. */
+  expire(actor: string): Promise<string[]>;
+  get(taskId: string): Promise<TaskRecord | null>;
+  events(taskId: string): Promise<TaskEvent[]>;
+  list(query: ListQuery): Promise<TaskPage>;
+  stats(): Promise<StoreStats>;
+  backup(destination: string): Promise<{ file: string; bytes: number }>;
+  check(): Promise<IntegrityReport>;
+  close(): void;
+}

@@ -1,0 +1,9 @@
+/** The task model: schemas, statuses, matching and time parsing. Pure; imports nothing with I/O. */
+export * from './schema.js';
+export * from './status.js';
+export * from './normalize.js';
+export * from './match.js';
+export * from './time.js';
+export * from './ids.js';
+export * from './deadlines.js';
+export * from './canonical.js';

@@ -1,0 +1,196 @@
+/**
+ * The task payload exactly as Tianwang POSTs it to /api/task/receive (the seed's example), validated with zod.
+ * The API and `aics task add --file` share these schemas, so an error names the same field in both.
+ */
+import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
+import { ValidationError } from '../errors.js';
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const id = text(128).regex(/^[^\s\u0000-\u001f]+$/u, 'must not contain spaces or control characters');
+
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+/** Higher fires first when several tasks match one message. */
+export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
+
+/** What customers typically write when they have paid; used when a customer_payment trigger names no keywords. */
+export const DEFAULT_PAYMENT_KEYWORDS = [
+  '已付款',
+  '付款了',
+  '已支付',
+  '支付了',
+  '付过了',
+  '已转账',
+  '转账了',
+  '拍下了',
+  '已拍',
+  '已下单',
+] as const;
+
+const keywordList = z.array(text(200)).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
+
+export const specifiedCustomerReplyTrigger = z.object({
+  type: z.literal('specified_customer_reply'),
+  customer_id: id,
+  customer_name: text(128).optional(),
+  keyword: text(200),
+  exact_match: z.boolean().default(false),
+});
+
+export const customerReplyTrigger = z.object({
+  type: z.literal('customer_reply'),
+  keyword: text(200),
+  exact_match: z.boolean().default(false),
+});
+
+export const customerKeywordTrigger = z.object({
+  type: z.literal('customer_keyword'),
+  keywords: keywordList,
+  exact_match: z.boolean().default(false),
+});
+
+export const customerPaymentTrigger = z.object({
+  type: z.literal('customer_payment'),
+  keywords: keywordList.optional(),
+  /** Optional: only this customer's payment fires the task. */
+  customer_id: id.optional(),
+});
+
+export const timeReachTrigger = z.object({
+  type: z.literal('time_reach'),
+  /** "2026-02-28 09:00:00" in the configured zone, or ISO 8601 with an offset. */
+  time: text(40),
+});
+
+export const cronTrigger = z.object({
+  type: z.literal('cron'),
+  /** A cron expression (5 or 6 fields), e.g. "0 9 * * *" = every day at 09:00 in the configured zone. */
+  expression: text(120).refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")'),
+});
+
+export const triggerSchema = z.discriminatedUnion('type', [
+  specifiedCustomerReplyTrigger,
+  customerReplyTrigger,
+  customerKeywordTrigger,
+  customerPaymentTrigger,
+  timeReachTrigger,
+  cronTrigger,
+]);
+export type Trigger = z.infer<typeof triggerSchema>;
+export type TriggerType = Trigger['type'];
+export const TRIGGER_TYPES: readonly TriggerType[] = [
+  'specified_customer_reply',
+  'customer_reply',
+  'customer_keyword',
+  'customer_payment',
+  'time_reach',
+  'cron',
+];
+/** Triggers fired by a customer's message; the others are fired by the clock. */
+export const MESSAGE_TRIGGER_TYPES: readonly TriggerType[] = [
+  'specified_customer_reply',
+  'customer_reply',
+  'customer_keyword',
+  'customer_payment',
+];
+export const TIME_TRIGGER_TYPES: readonly TriggerType[] = ['time_reach', 'cron'];
+
+const fileUrl = text(2048);
+
+export const sendMessageAction = z.object({
+  type: z.literal('send_message'),
+  message: text(4000),
+});
+export const sendFileAction = z.object({
+  type: z.literal('send_file'),
+  file_url: fileUrl,
+  file_name: text(255).optional(),
+  /** Optional text sent before the file. */
+  message: text(4000).optional(),
+});
+export const sendImageAction = z.object({
+  type: z.literal('send_image'),
+  file_url: fileUrl,
+  message: text(4000).optional(),
+});
+export const actionSchema = z.discriminatedUnion('type', [sendMessageAction, sendFileAction, sendImageAction]);
+export type Action = z.infer<typeof actionSchema>;
+export const ACTION_TYPES: readonly Action['type'][] = ['send_message', 'send_file', 'send_image'];
+
+export const customerSchema = z.object({
+  id: id,
+  name: text(128).optional(),
+  /** Our WeCom account this customer talks to; learnt from the bridge when absent. */
+  acc_id: id.optional(),
+});
+
+export const taskPayloadSchema = z
+  .object({
+    task_id: id,
+    /** Free-form task kind from Tianwang, e.g. "send_file_after_reply". */
+    type: text(64).default('task'),
+    customer: customerSchema.optional(),
+    trigger: triggerSchema,
+    action: actionSchema,
+    priority: z.enum(PRIORITIES).default('normal'),
+    timeout_hours: z.number().positive('must be greater than 0').max(8760, 'must be at most 8760 (one year)').default(24),
+    max_retry: z.number().int('must be a whole number').min(0).max(20).default(3),
+    created_by: text(128).optional(),
+  })
+  .superRefine((task, ctx) => {
+    // Clock-fired tasks have no replying customer: the task itself must say whom to send to.
+    if ((task.trigger.type === 'time_reach' || task.trigger.type === 'cron') && !task.customer) {
+      ctx.addIssue({ code: 'custom', path: ['customer'], message: `is required for a ${task.trigger.type} trigger (whom to send to)` });
+    }
+  });
+export type TaskPayload = z.infer<typeof taskPayloadSchema>;
+/** The payload as sent, before defaults are applied. */
+export type TaskPayloadInput = z.input<typeof taskPayloadSchema>;
+
+export function isValidCron(expression: string): boolean {
+  try {
+    CronExpressionParser.parse(expression);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "trigger.keyword" from a zod path. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(body)';
+}
+
+/** One line that names each field at fault, e.g. `trigger.keyword: required; priority: must be one of …`. */
+export function describeIssues(error: z.ZodError): { message: string; field: string } {
+  const parts = error.issues.slice(0, 5).map((issue) => {
+    const field = fieldName(issue.path);
+    return `${field}: ${issueMessage(issue)}`;
+  });
+  return { message: parts.join('; '), field: fieldName(error.issues[0]?.path ?? []) };
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `must be ${issue.expected}`;
+    case 'invalid_union':
+      if ('discriminator' in issue && issue.discriminator) return `unknown ${issue.discriminator}`;
+      return issue.message;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Validates a payload; throws ValidationError naming the field. */
+export function parseTaskPayload(input: unknown): TaskPayload {
+  const result = taskPayloadSchema.safeParse(input);
+  if (!result.success) {
+    const { message, field } = describeIssues(result.error);
+    throw new ValidationError(message, field);
+  }
+  return result.data;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Tests spawn real processes and servers; two cores here, so keep the pool small.
+    maxWorkers: 2,
+    disableConsoleIntercept: true,
+    reporters: ['default', './tests/support/summary-reporter.ts'],
+  },
+});
