@@ -7,3 +7,4 @@ export * from './time.js';
 export * from './ids.js';
 export * from './deadlines.js';
 export * from './canonical.js';
+export * from './file-url.js';
