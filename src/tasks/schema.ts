@@ -174,10 +174,13 @@ export function describeIssues(error: z.ZodError): { message: string; field: str
 function issueMessage(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${issue.expected}`;
-    case 'invalid_union':
-      if ('discriminator' in issue && issue.discriminator) return `unknown ${issue.discriminator}`;
-      return issue.message;
+      // zod leaves the input out of issues; its message ends "received undefined" for a missing field.
+      return /received undefined$/.test(issue.message) ? 'is required' : `must be ${issue.expected}`;
+    case 'invalid_union': {
+      const parent = issue.path[issue.path.length - 2];
+      const known = parent === 'trigger' ? TRIGGER_TYPES : parent === 'action' ? ACTION_TYPES : null;
+      return known ? `must be one of ${known.join(', ')}` : issue.message;
+    }
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:
@@ -187,6 +190,9 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 
 /** Validates a payload; throws ValidationError naming the field. */
 export function parseTaskPayload(input: unknown): TaskPayload {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError('(body): must be a JSON object', '(body)');
+  }
   const result = taskPayloadSchema.safeParse(input);
   if (!result.success) {
     const { message, field } = describeIssues(result.error);
