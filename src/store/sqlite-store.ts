@@ -17,6 +17,7 @@ import {
   type TaskStatus,
 } from '../tasks/index.js';
 import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
+import { SqliteRepository } from './repository.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
 import type {
   ClaimOptions,
@@ -44,18 +45,11 @@ class SqlExpression {
   constructor(readonly text: string) {}
 }
 
-export class SqliteTaskStore implements TaskStore {
-  readonly file: string;
-  private readonly clock: () => number;
+export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   private readonly zone: string;
 
-  constructor(
-    private readonly db: Db,
-    file: string,
-    options: SqliteStoreOptions = {},
-  ) {
-    this.file = resolve(file);
-    this.clock = options.clock ?? Date.now;
+  constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
+    super(db, resolve(file), options.clock ?? Date.now);
     this.zone = options.timeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   }
 
@@ -64,23 +58,6 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------------
-
-  /** Runs fn as one IMMEDIATE transaction; SQLite errors become operator-readable DatabaseErrors. */
-  private write<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(this.db.transaction(fn).immediate());
-    } catch (error) {
-      return Promise.reject(translateSqliteError(error, this.file));
-    }
-  }
-
-  private read<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(fn());
-    } catch (error) {
-      return Promise.reject(translateSqliteError(error, this.file));
-    }
-  }
 
   private row(taskId: string): TaskRow | undefined {
     return this.db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
