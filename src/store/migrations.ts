@@ -102,6 +102,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'engine: inbound message de-duplication, action attempts, cron run numbers',
+    sql: `
+      -- (acc_id, msg_id) of every customer message handled, so a re-delivered event never fires a task twice,
+      -- even across restarts. Pruned by age.
+      CREATE TABLE IF NOT EXISTS inbound_messages (
+        acc_id TEXT NOT NULL,
+        msg_id TEXT NOT NULL,
+        from_id TEXT,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (acc_id, msg_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS inbound_messages_age ON inbound_messages (received_at);
+
+      -- Every attempt of an action: when, with which bridge req_id, and how it ended.
+      CREATE TABLE IF NOT EXISTS task_attempts (
+        task_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        req_id TEXT NOT NULL,
+        owner TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT,
+        error TEXT,
+        PRIMARY KEY (task_id, attempt)
+      );
+
+      ALTER TABLE tasks ADD COLUMN run_no INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX IF NOT EXISTS tasks_any_customer ON tasks (trigger_type, status) WHERE specified_customer_id IS NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

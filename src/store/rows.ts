@@ -51,6 +51,7 @@ export interface TaskRow {
   target_from_id: string | null;
   target_from_name: string | null;
   updated_at: string | null;
+  run_no: number;
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -71,6 +72,7 @@ export function rowToTask(row: TaskRow): TaskRecord {
     retry_count: row.retry_count,
     max_retry: row.max_retry,
     attempt: row.attempt,
+    run_no: row.run_no,
     created_at: row.created_at,
     created_by: row.created_by,
     triggered_at: row.triggered_at,

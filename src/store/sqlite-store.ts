@@ -13,11 +13,12 @@ import {
   computeDeadlines,
   isTerminal,
   nextCronRun,
+  requestId,
   type TaskPayload,
   type TaskStatus,
 } from '../tasks/index.js';
 import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
-import { SqliteRepository } from './repository.js';
+import { SqliteRepository, changeToken } from './repository.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
 import type {
   ClaimOptions,
@@ -27,6 +28,7 @@ import type {
   StoreStats,
   TaskEvent,
   TaskPage,
+  TaskAttempt,
   TaskRecord,
   TaskStore,
 } from './types.js';
@@ -47,6 +49,7 @@ class SqlExpression {
 
 export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   private readonly zone: string;
+  protected override readonly changesTasks = true;
 
   constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
     super(db, resolve(file), options.clock ?? Date.now);
@@ -127,6 +130,12 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return row;
   }
 
+  private endAttempt(taskId: string, attempt: number, outcome: string, error: string | null, nowMs: number) {
+    this.db
+      .prepare('UPDATE task_attempts SET ended_at = ?, outcome = ?, error = ? WHERE task_id = ? AND attempt = ?')
+      .run(iso(nowMs), outcome, error, taskId, attempt);
+  }
+
   // ---- intents -------------------------------------------------------------------------------------------------
 
   receive(payload: TaskPayload, actor: string): Promise<ReceiveResult> {
@@ -158,8 +167,10 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     });
   }
 
-  arm(actor: string, taskIds?: readonly string[]): Promise<string[]> {
+  async arm(actor: string, taskIds?: readonly string[]): Promise<string[]> {
     const nowMs = this.clock();
+    // Called every second by daemons: take the write lock only when there is something to arm.
+    if (!(await this.exists(`SELECT 1 FROM tasks WHERE status = 'pending' LIMIT 1`))) return [];
     return this.write(() => {
       const nowIso = iso(nowMs);
       const filter = taskIds ? `AND task_id IN (SELECT value FROM json_each(@ids))` : '';
@@ -207,7 +218,12 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         'AND (expires_at IS NULL OR expires_at > @__x0) AND (due_at IS NULL OR due_at <= @__x0)',
         [nowMs],
       );
-      return row ? rowToTask(row) : null;
+      if (!row) return null;
+      const task = rowToTask(row);
+      this.db
+        .prepare('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)')
+        .run(taskId, task.attempt, requestId(task), options.owner, iso(nowMs));
+      return task;
     });
   }
 
@@ -235,6 +251,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
             target_acc_id: null,
             target_from_id: null,
             target_from_name: null,
+            run_no: new SqlExpression('run_no + 1'),
           },
           `任务完成; next run ${iso(next)}`,
           actor,
@@ -242,6 +259,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
           'AND attempt = @__x0',
           [attempt],
         );
+        if (row) this.endAttempt(taskId, attempt, 'completed', null, nowMs);
         return row ? rowToTask(row) : null;
       }
       const row = this.transition(
@@ -255,6 +273,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         'AND attempt = @__x0',
         [attempt],
       );
+      if (row) this.endAttempt(taskId, attempt, 'completed', null, nowMs);
       return row ? rowToTask(row) : null;
     });
   }
@@ -273,6 +292,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         'AND attempt = @__x0',
         [attempt],
       );
+      if (row) this.endAttempt(taskId, attempt, 'failed', error, nowMs);
       return row ? rowToTask(row) : null;
     });
   }
@@ -298,6 +318,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         'AND attempt = @__x0',
         [attempt],
       );
+      if (row) this.endAttempt(taskId, attempt, 'retry', error, nowMs);
       return row ? rowToTask(row) : null;
     });
   }
@@ -320,8 +341,9 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     });
   }
 
-  expire(actor: string): Promise<string[]> {
+  async expire(actor: string): Promise<string[]> {
     const nowMs = this.clock();
+    if (!(await this.exists(`SELECT 1 FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ? LIMIT 1`, nowMs))) return [];
     return this.write(() => {
       const due = this.db
         .prepare(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
@@ -438,6 +460,130 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       const problems = rows.map((r) => r.integrity_check);
       return { ok: problems.length === 1 && problems[0] === 'ok', problems };
     });
+  }
+
+  // ---- what the engine and scheduler ask --------------------------------------------------------------------------
+
+  /** Changes when the database may have changed, from this process or another: lets the engine cache lookups. */
+  changeToken(): string {
+    return changeToken(this.db);
+  }
+
+  /**
+   * Waiting message-triggered tasks that name this customer (specified_customer_reply, customer_payment with a
+   * customer_id), ready to fire now: not in a retry backoff, not expired. Highest priority, then oldest, first.
+   */
+  waitingForCustomer(fromId: string): Promise<TaskRecord[]> {
+    const nowMs = this.clock();
+    return this.read(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM tasks INDEXED BY tasks_specified_customer
+             WHERE specified_customer_id = ? AND status = 'waiting' AND due_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+             ORDER BY priority_rank DESC, rowid`,
+          )
+          .all(fromId, nowMs) as TaskRow[]
+      ).map(rowToTask),
+    );
+  }
+
+  /** Waiting message-triggered tasks that any customer can fire (customer_reply, customer_keyword, customer_payment). */
+  waitingForAnyCustomer(): Promise<TaskRecord[]> {
+    return this.read(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM tasks WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
+             AND trigger_type IN ('customer_reply', 'customer_keyword', 'customer_payment')
+             ORDER BY priority_rank DESC, rowid`,
+          )
+          .all() as TaskRow[]
+      ).map(rowToTask),
+    );
+  }
+
+  /** Waiting tasks whose time has come: time_reach, cron, and retries after their backoff. */
+  dueTasks(limit: number): Promise<TaskRecord[]> {
+    const nowMs = this.clock();
+    return this.read(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM tasks WHERE due_at <= ? AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
+             ORDER BY due_at, priority_rank DESC, rowid LIMIT ?`,
+          )
+          .all(nowMs, nowMs, limit) as TaskRow[]
+      ).map(rowToTask),
+    );
+  }
+
+  /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. */
+  nextWakeAt(): Promise<number | null> {
+    return this.read(() => {
+      const r = this.db
+        .prepare(
+          `SELECT MIN(t) AS t FROM (
+             SELECT MIN(due_at) AS t FROM tasks WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
+             UNION ALL SELECT MIN(expires_at) FROM tasks WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
+             UNION ALL SELECT MIN(lease_expires_at) FROM tasks WHERE status = 'running')`,
+        )
+        .get() as { t: number | null };
+      return r.t;
+    });
+  }
+
+  /** Extends the lease of a running attempt; false when the task is no longer ours. */
+  renewLease(taskId: string, attempt: number, owner: string, leaseMs: number): Promise<boolean> {
+    const nowMs = this.clock();
+    return this.write(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE tasks SET lease_expires_at = ? WHERE task_id = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,
+          )
+          .run(nowMs + leaseMs, taskId, attempt, owner).changes === 1,
+    );
+  }
+
+  /**
+   * Running tasks whose lease ran out (their daemon died mid-action) go back to waiting, due now. The retry keeps
+   * the same req_id, so a bridge that saw the first send does not deliver it twice.
+   */
+  async recoverLeases(actor: string): Promise<string[]> {
+    const nowMs = this.clock();
+    if (!(await this.exists(`SELECT 1 FROM tasks WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`, nowMs))) return [];
+    return this.write(() => {
+      const stale = this.db
+        .prepare(`SELECT task_id, attempt, lease_owner FROM tasks WHERE status = 'running' AND lease_expires_at <= ?`)
+        .all(nowMs) as { task_id: string; attempt: number; lease_owner: string | null }[];
+      const recovered: string[] = [];
+      for (const t of stale) {
+        const why = `lease of ${t.lease_owner ?? '?'} expired: attempt ${t.attempt} in doubt, retrying`;
+        const row = this.transition(
+          t.task_id,
+          'running',
+          'waiting',
+          { due_at: nowMs, lease_owner: null, lease_expires_at: null },
+          why,
+          actor,
+          nowMs,
+          'AND attempt = @__x0',
+          [t.attempt],
+        );
+        if (row) {
+          this.endAttempt(t.task_id, t.attempt, 'lease_expired', why, nowMs);
+          recovered.push(t.task_id);
+        }
+      }
+      return recovered;
+    });
+  }
+
+  attempts(taskId: string): Promise<TaskAttempt[]> {
+    return this.read(
+      () => this.db.prepare('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as TaskAttempt[],
+    );
   }
 
   close(): void {

@@ -18,7 +18,10 @@ export interface TaskRecord {
   timeout_hours: number;
   retry_count: number;
   max_retry: number;
+  /** How many times the task was claimed (guards stale completions). */
   attempt: number;
+  /** Completed runs of a cron task. */
+  run_no: number;
   created_at: string;
   created_by: string | null;
   triggered_at: string | null;
@@ -43,6 +46,18 @@ export interface TaskEvent {
   to_status: TaskStatus;
   reason: string | null;
   actor: string | null;
+}
+
+export interface TaskAttempt {
+  task_id: string;
+  attempt: number;
+  req_id: string;
+  owner: string | null;
+  started_at: string;
+  ended_at: string | null;
+  /** completed | retry | failed | lease_expired; null while under way. */
+  outcome: string | null;
+  error: string | null;
 }
 
 export interface ReceiveResult {

@@ -8,3 +8,4 @@ export * from './ids.js';
 export * from './deadlines.js';
 export * from './canonical.js';
 export * from './file-url.js';
+export * from './request-id.js';

@@ -1,0 +1,70 @@
+/**
+ * Customers' messages as the bridge delivers them: durable de-duplication on (acc_id, msg_id), and the contacts
+ * book (from_id → the account they talk to, their name, when last seen).
+ */
+import { iso } from './rows.js';
+import { SqliteRepository } from './repository.js';
+
+export interface InboundMessageKey {
+  acc_id: string;
+  msg_id: string;
+  from_id: string;
+  from_name?: string | null;
+}
+
+export interface Contact {
+  acc_id: string;
+  from_id: string;
+  name: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export class SqliteInbound extends SqliteRepository {
+  /**
+   * Records a customer's message and its sender. False when this (acc_id, msg_id) was already handled: the bridge
+   * re-delivers events until they are acked, and a restart must not fire a task twice.
+   */
+  record(message: InboundMessageKey): Promise<boolean> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const fresh =
+        this.db
+          .prepare('INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+          .run(message.acc_id, message.msg_id, message.from_id, nowMs).changes === 1;
+      if (fresh) this.touchContact(message.acc_id, message.from_id, message.from_name ?? null, nowMs);
+      return fresh;
+    });
+  }
+
+  private touchContact(accId: string, fromId: string, name: string | null, nowMs: number) {
+    const at = iso(nowMs);
+    this.db
+      .prepare(
+        `INSERT INTO contacts (acc_id, from_id, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (acc_id, from_id) DO UPDATE SET name = COALESCE(excluded.name, contacts.name), last_seen_at = excluded.last_seen_at`,
+      )
+      .run(accId, fromId, name, at, at);
+  }
+
+  /** The account a customer last talked to: where a clock-fired task for them is sent from. */
+  accountFor(fromId: string): Promise<string | null> {
+    return this.read(() => {
+      const row = this.db
+        .prepare('SELECT acc_id FROM contacts INDEXED BY contacts_from WHERE from_id = ? ORDER BY last_seen_at DESC LIMIT 1')
+        .get(fromId) as { acc_id: string } | undefined;
+      return row?.acc_id ?? null;
+    });
+  }
+
+  contact(fromId: string): Promise<Contact[]> {
+    return this.read(
+      () => this.db.prepare('SELECT * FROM contacts WHERE from_id = ? ORDER BY last_seen_at DESC').all(fromId) as Contact[],
+    );
+  }
+
+  /** Forgets de-duplication keys older than the bridge could ever re-deliver; returns how many. */
+  prune(olderThanMs: number): Promise<number> {
+    return this.write(() => this.db.prepare('DELETE FROM inbound_messages WHERE received_at < ?').run(olderThanMs).changes);
+  }
+}

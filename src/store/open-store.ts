@@ -1,0 +1,26 @@
+/** One connection, every repository on it: what the daemon's composition root opens. */
+import { openDatabase } from './connection.js';
+import { SqliteInbound } from './inbound.js';
+import { SqliteOutbox } from './outbox.js';
+import { SqliteTaskStore, type SqliteStoreOptions } from './sqlite-store.js';
+
+export interface Store {
+  readonly file: string;
+  readonly tasks: SqliteTaskStore;
+  readonly outbox: SqliteOutbox;
+  readonly inbound: SqliteInbound;
+  close(): void;
+}
+
+export function openStore(file: string, options: SqliteStoreOptions = {}): Store {
+  const db = openDatabase(file, options);
+  const tasks = new SqliteTaskStore(db, file, options);
+  const clock = options.clock ?? Date.now;
+  return {
+    file: tasks.file,
+    tasks,
+    outbox: new SqliteOutbox(db, tasks.file, clock),
+    inbound: new SqliteInbound(db, tasks.file, clock),
+    close: () => tasks.close(),
+  };
+}

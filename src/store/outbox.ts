@@ -1,0 +1,87 @@
+/**
+ * The outbox: messages to the outside world (callbacks to Tianwang, later 派单 and handoff notices), written in the
+ * same transaction as the change they report, and delivered until accepted — across restarts.
+ */
+import { iso } from './rows.js';
+import { SqliteRepository } from './repository.js';
+
+export type OutboxKind = 'callback' | 'dispatch' | 'handoff';
+
+export interface OutboxItem {
+  id: number;
+  event_id: string;
+  kind: OutboxKind;
+  task_id: string | null;
+  payload: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: number;
+  delivered_at: string | null;
+  last_error: string | null;
+}
+
+export class SqliteOutbox extends SqliteRepository {
+  /** Adds an item unless one with this event_id exists (idempotent); true when added. */
+  enqueue(kind: OutboxKind, eventId: string, taskId: string | null, payload: unknown): Promise<boolean> {
+    const nowMs = this.clock();
+    return this.write(
+      () =>
+        this.db
+          .prepare(
+            `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (event_id) DO NOTHING`,
+          )
+          .run(eventId, kind, taskId, JSON.stringify(payload), iso(nowMs), nowMs).changes === 1,
+    );
+  }
+
+  /** Undelivered items whose next attempt is due, oldest first. */
+  due(limit: number): Promise<OutboxItem[]> {
+    const nowMs = this.clock();
+    return this.read(
+      () =>
+        this.db
+          .prepare('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?')
+          .all(nowMs, limit) as OutboxItem[],
+    );
+  }
+
+  /** When the next undelivered item is due (ms), or null when nothing waits. */
+  nextAttemptAt(): Promise<number | null> {
+    return this.read(
+      () => (this.db.prepare('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL').get() as { t: number | null }).t,
+    );
+  }
+
+  delivered(id: number): Promise<void> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(iso(nowMs), id);
+    });
+  }
+
+  deferred(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
+    return this.write(() => {
+      this.db
+        .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL')
+        .run(error.slice(0, 500), nextAttemptAtMs, id);
+    });
+  }
+
+  backlog(): Promise<{ count: number; oldest_at: string | null; last_error: string | null }> {
+    return this.read(() => {
+      const r = this.db
+        .prepare(
+          `SELECT COUNT(*) AS count, MIN(created_at) AS oldest_at,
+             (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_error
+           FROM outbox WHERE delivered_at IS NULL`,
+        )
+        .get() as { count: number; oldest_at: string | null; last_error: string | null };
+      return r;
+    });
+  }
+
+  list(taskId: string): Promise<OutboxItem[]> {
+    return this.read(() => this.db.prepare('SELECT * FROM outbox WHERE task_id = ? ORDER BY id').all(taskId) as OutboxItem[]);
+  }
+}
