@@ -1,0 +1,105 @@
+/**
+ * Runs a claimed task's action through the bridge and records how it ended: completed (with the bridge's msg_id),
+ * a retry after backoff (a retryable error with retries left), or failed. While the send is under way the task's
+ * lease is renewed, so a daemon that dies mid-send is noticed within seconds and its task retried elsewhere.
+ */
+import type { Store, TaskRecord } from '../../store/index.js';
+import { checkFileUrl, requestId } from '../../tasks/index.js';
+import { errorText, isRetryable, type Logger, type MessageSender } from '../ports.js';
+import { ACTION_BACKOFF, backoffMs, type BackoffPolicy } from './backoff.js';
+
+export interface ActionRunnerOptions {
+  store: Store;
+  sender: MessageSender;
+  logger: Logger;
+  clock: () => number;
+  /** "daemon:host:pid": the lease owner and the actor of events. */
+  owner: string;
+  leaseMs: number;
+  filesDir: string;
+  backoff?: BackoffPolicy;
+}
+
+export type ActionOutcome = 'completed' | 'retry' | 'failed' | 'lost';
+
+/** An error the retry policy should not retry (bad task data rather than a passing fault). */
+class FinalError extends Error {
+  readonly retryable = false;
+}
+
+export class ActionRunner {
+  private readonly backoff: BackoffPolicy;
+
+  constructor(private readonly o: ActionRunnerOptions) {
+    this.backoff = o.backoff ?? ACTION_BACKOFF;
+  }
+
+  async run(task: TaskRecord): Promise<ActionOutcome> {
+    const { store, logger, owner } = this.o;
+    const reqId = requestId(task);
+    const log = { task_id: task.task_id, customer_id: task.target?.from_id ?? task.customer_id, req_id: reqId, attempt: task.attempt };
+    const renew = setInterval(() => {
+      void store.tasks.renewLease(task.task_id, task.attempt, owner, this.o.leaseMs).catch(() => undefined);
+    }, Math.max(250, Math.floor(this.o.leaseMs / 3)));
+    renew.unref?.();
+    try {
+      const result = await this.send(task, reqId);
+      const done = await store.tasks.complete(task.task_id, task.attempt, result, owner);
+      if (!done) {
+        logger.warn(log, `任务完成 but the task was no longer ours (lease lost); the result is in the attempts log`);
+        return 'lost';
+      }
+      logger.info({ ...log, msg_id: result.msg_id }, `任务完成 ${task.task_id} → ${result.to_id}`);
+      return 'completed';
+    } catch (error) {
+      const message = errorText(error);
+      if (isRetryable(error) && task.retry_count < task.max_retry) {
+        const at = this.o.clock() + backoffMs(this.backoff, task.retry_count);
+        const retried = await store.tasks.retry(task.task_id, task.attempt, message, at, owner);
+        if (!retried) return 'lost';
+        logger.warn({ ...log, error: message, retry_at: new Date(at).toISOString() }, `任务重试 ${task.task_id}: ${message}`);
+        return 'retry';
+      }
+      const failed = await store.tasks.fail(task.task_id, task.attempt, message, owner);
+      if (!failed) return 'lost';
+      logger.error({ ...log, error: message }, `任务失败 ${task.task_id}: ${message}`);
+      return 'failed';
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async send(task: TaskRecord, reqId: string) {
+    const to = task.target?.from_id ?? task.customer_id;
+    if (!to) throw new FinalError('no customer to send to (the task has no customer id)');
+    const accId = task.target?.acc_id ?? task.acc_id ?? (await this.o.store.inbound.accountFor(to)) ?? this.singleAccount();
+    if (!accId) throw new Error(`no WeCom account is known for customer ${to} yet (set customer.acc_id, or wait until they write)`);
+    const { sender } = this.o;
+    const base = { req_id: reqId, acc_id: accId, to_id: to };
+    const action = task.action;
+    if (action.type === 'send_message') {
+      const r = await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, reqId);
+      return { ...base, msg_id: r.msg_id ?? null };
+    }
+    const file = checkFileUrl(action.file_url, this.o.filesDir);
+    if (!file.ok) throw new FinalError(`action.file_url: ${file.error}`);
+    if (action.message) await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, `${reqId}.text`);
+    const r = await sender.sendFile(
+      {
+        acc_id: accId,
+        to_id: to,
+        kind: action.type === 'send_image' ? 'image' : 'file',
+        ...(file.kind === 'url' ? { file_url: file.value } : { file_path: file.value }),
+        ...(action.type === 'send_file' && action.file_name ? { file_name: action.file_name } : {}),
+      },
+      reqId,
+    );
+    return { ...base, msg_id: r.msg_id ?? null };
+  }
+
+  /** With one logged-in account there is no doubt which one to send from. */
+  private singleAccount(): string | null {
+    const accounts = this.o.sender.accounts?.() ?? [];
+    return accounts.length === 1 ? accounts[0]! : null;
+  }
+}

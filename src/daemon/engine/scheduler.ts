@@ -1,0 +1,130 @@
+/**
+ * The clock side of the engine, on one timer set for the next thing due (never one timer per task):
+ *   - arms tasks written by any process (pending → waiting) — polled at least every `pollMs`, so a task added by
+ *     the CLI or an --api-only daemon on the same file is armed within a second;
+ *   - expires tasks past their timeout;
+ *   - recovers running tasks whose lease ran out (their daemon died mid-action);
+ *   - fires due tasks: time_reach, cron and retries after their backoff (only when `fire` is on: an --api-only
+ *     daemon has no bridge and leaves firing to a daemon that has one).
+ */
+import type { Store, TaskRecord } from '../../store/index.js';
+import type { Logger } from '../ports.js';
+import type { ActionRunner } from './action-runner.js';
+
+export interface SchedulerOptions {
+  store: Store;
+  logger: Logger;
+  clock: () => number;
+  owner: string;
+  leaseMs: number;
+  /** null: arm and expire only (--api-only). */
+  runner: ActionRunner | null;
+  pollMs?: number;
+  /** How many due tasks run at once. */
+  concurrency?: number;
+}
+
+const BATCH = 500;
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = true;
+  private ticking: Promise<void> | null = null;
+  private readonly active = new Set<Promise<unknown>>();
+  private readonly pollMs: number;
+  private readonly concurrency: number;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.pollMs = o.pollMs ?? 1000;
+    this.concurrency = o.concurrency ?? 32;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops the timer and waits for the actions under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.ticking;
+    await Promise.allSettled([...this.active]);
+  }
+
+  /** Wakes the scheduler now, e.g. after this process stored a task. */
+  poke(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  private schedule(delayMs: number) {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick();
+    }, Math.max(0, delayMs));
+  }
+
+  /** One pass; exposed for tests that drive a fake clock. */
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    let next = this.pollMs;
+    try {
+      const { store, logger, owner } = this.o;
+      for (const id of await store.tasks.recoverLeases(owner)) logger.warn({ task_id: id }, `任务恢复 ${id}: its daemon's lease expired, retrying`);
+      const armed = await store.tasks.arm(owner);
+      if (armed.length) logger.debug({ count: armed.length }, `armed ${armed.length} task(s)`);
+      for (const id of await store.tasks.expire(owner)) logger.info({ task_id: id }, `任务过期 ${id}: not triggered within its timeout`);
+      if (this.o.runner) {
+        const due = await store.tasks.dueTasks(BATCH);
+        await this.fireAll(due);
+        if (due.length === BATCH) next = 0; // more are due: go on at once
+      }
+      if (next > 0) {
+        const wake = await store.tasks.nextWakeAt();
+        if (wake !== null) next = Math.min(next, Math.max(0, wake - this.o.clock()));
+      }
+    } catch (error) {
+      this.o.logger.error({ error: error instanceof Error ? error.message : String(error) }, `scheduler: ${String(error)}`);
+    } finally {
+      this.running = false;
+      this.schedule(next);
+    }
+  }
+
+  private async fireAll(due: TaskRecord[]) {
+    const queue = [...due];
+    const worker = async () => {
+      for (let task = queue.shift(); task; task = queue.shift()) {
+        if (this.stopped) return;
+        await this.fire(task);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+  }
+
+  private async fire(task: TaskRecord) {
+    const { store, logger, owner } = this.o;
+    const claimed = await store.tasks.claim(task.task_id, {
+      owner,
+      leaseMs: this.o.leaseMs,
+      reason: task.retry_count > 0 || task.triggered_at ? `任务触发 (retry ${task.retry_count + 1})` : '任务触发: time reached',
+    });
+    if (!claimed) return;
+    const lateMs = task.due_at ? this.o.clock() - Date.parse(task.due_at) : 0;
+    logger.info(
+      { task_id: task.task_id, customer_id: claimed.target?.from_id ?? task.customer_id, late_ms: lateMs },
+      `任务触发 ${task.task_id} (${task.trigger.type}${lateMs > 1000 ? `, ${Math.round(lateMs / 1000)} s late` : ''})`,
+    );
+    const run = this.o.runner!.run(claimed);
+    this.active.add(run);
+    try {
+      await run;
+    } finally {
+      this.active.delete(run);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The trigger engine: each customer message is recorded once (durable de-duplication on acc_id + msg_id, and the
+ * contacts book), matched against the waiting tasks that could fire on it, and every matching task is claimed
+ * atomically and run — several matches all fire, each once, in priority then arrival order.
+ *
+ * Lookups stay fast with many waiting tasks: tasks naming a customer are found through an index by from_id; the
+ * tasks any customer can fire are held in memory and reloaded only when the store's change token moves.
+ */
+import type { Store, TaskRecord } from '../../store/index.js';
+import { PRIORITY_RANK, matchesTrigger, type CustomerMessage } from '../../tasks/index.js';
+import type { Logger } from '../ports.js';
+import type { ActionRunner } from './action-runner.js';
+
+export interface InboundMessage extends CustomerMessage {
+  msg_id: string;
+}
+
+export interface HandledMessage {
+  duplicate: boolean;
+  fired: string[];
+}
+
+export interface TriggerEngineOptions {
+  store: Store;
+  runner: ActionRunner;
+  logger: Logger;
+  owner: string;
+  leaseMs: number;
+}
+
+export class TriggerEngine {
+  private anyCustomer: { token: string; tasks: TaskRecord[] } | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: TriggerEngineOptions) {}
+
+  /** Handles one customer message; resolves when every task it fired has run its attempt. */
+  async handle(message: InboundMessage): Promise<HandledMessage> {
+    const work = this.process(message);
+    this.inFlight.add(work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(work);
+    }
+  }
+
+  /** Waits for the messages being handled (bounded by the caller's timeout on shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async process(message: InboundMessage): Promise<HandledMessage> {
+    const { store, logger } = this.o;
+    // Our own account's messages are never customer replies (the agent reads them as a human takeover).
+    if (message.is_self) return { duplicate: false, fired: [] };
+    const fresh = await store.inbound.record(message);
+    if (!fresh) {
+      logger.debug({ acc_id: message.acc_id, msg_id: message.msg_id }, 'duplicate message ignored');
+      return { duplicate: true, fired: [] };
+    }
+    const matched = await this.matching(message);
+    const fired: string[] = [];
+    for (const { task, keyword } of matched) {
+      const claimed = await store.tasks.claim(task.task_id, {
+        owner: this.o.owner,
+        leaseMs: this.o.leaseMs,
+        target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null },
+        reason: `任务触发: ${message.from_id} said "${keyword}"`,
+      });
+      if (!claimed) continue; // another daemon (or message) was first, or it just expired
+      logger.info(
+        { task_id: task.task_id, customer_id: message.from_id, acc_id: message.acc_id, msg_id: message.msg_id, keyword },
+        `任务触发 ${task.task_id}: ${message.from_name ?? message.from_id} said "${keyword}"`,
+      );
+      fired.push(task.task_id);
+      await this.o.runner.run(claimed);
+    }
+    return { duplicate: false, fired };
+  }
+
+  private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {
+    const candidates = [...(await this.o.store.tasks.waitingForCustomer(message.from_id)), ...(await this.anyCustomerTasks())];
+    const out: { task: TaskRecord; keyword: string; order: number }[] = [];
+    candidates.forEach((task, order) => {
+      const m = matchesTrigger(task, message);
+      if (m) out.push({ task, keyword: m.keyword, order });
+    });
+    // Priority first, then arrival (created_at; the candidate lists are each already in arrival order).
+    return out.sort(
+      (a, b) =>
+        rank(b.task) - rank(a.task) || a.task.created_at.localeCompare(b.task.created_at) || a.order - b.order,
+    );
+  }
+
+  private async anyCustomerTasks(): Promise<TaskRecord[]> {
+    const token = this.o.store.tasks.changeToken();
+    if (this.anyCustomer?.token !== token) {
+      this.anyCustomer = { token, tasks: await this.o.store.tasks.waitingForAnyCustomer() };
+    }
+    return this.anyCustomer.tasks;
+  }
+}
+
+const rank = (t: TaskRecord) => PRIORITY_RANK[t.priority] ?? PRIORITY_RANK.normal;

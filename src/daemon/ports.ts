@@ -1,0 +1,52 @@
+/**
+ * What the daemon's services need from the world, as small interfaces: a test builds a service with real parts
+ * on loopback (a simulator bridge, a callback sink) and a clock it controls.
+ */
+
+/** pino-compatible: `logger.info({ task_id }, '任务触发 …')`. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface SendResult {
+  msg_id?: string;
+}
+
+export interface TextCommand {
+  acc_id: string;
+  to_id: string;
+  content: string;
+}
+
+export interface FileCommand {
+  acc_id: string;
+  to_id: string;
+  kind: 'file' | 'image';
+  file_url?: string;
+  file_path?: string;
+  file_name?: string;
+}
+
+/**
+ * Sends to customers: the 轻简 bridge in production. A rejection whose error has `retryable: false` is final;
+ * any other rejection may succeed on a later attempt. `reqId` is stable per attempt (see requestId()).
+ */
+export interface MessageSender {
+  sendText(command: TextCommand, reqId: string): Promise<SendResult>;
+  sendFile(command: FileCommand, reqId: string): Promise<SendResult>;
+  /** Accounts the bridge has reported as logged in; used when a customer's account is not yet known. */
+  accounts?(): string[];
+}
+
+export function isRetryable(error: unknown): boolean {
+  return !(error && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false);
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
