@@ -60,9 +60,17 @@ export class SchemaTooNewError extends AicsError {
   }
 }
 
+/** What kind of database failure it is, so a caller can tell "damaged" (restore a backup) from "locked" (wait). */
+export type DatabaseFailure = 'locked' | 'readonly' | 'damaged' | 'cantopen' | 'full' | 'other';
+
 /** The database cannot be opened, written or read (locked, read-only folder, corrupt file). */
 export class DatabaseError extends AicsError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly failure: DatabaseFailure = 'other',
+    /** SQLite's own words, e.g. "file is not a database". */
+    readonly detail?: string,
+  ) {
     super(message, ExitCode.database, 503);
   }
 }

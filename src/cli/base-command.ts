@@ -3,9 +3,10 @@
  * stdout for data and stderr for warnings and errors.
  */
 import { Command, Flags, Interfaces } from '@oclif/core';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
-import { AicsError, ExitCode } from '../errors.js';
+import { AicsError, ExitCode, NotFoundError } from '../errors.js';
 import { SqliteTaskStore } from '../store/index.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -39,15 +40,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
-    const { flags, args } = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
-      enableJsonFlag: this.ctor.enableJsonFlag,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    });
-    this.flags = flags as BaseFlags<T>;
-    this.args = args as BaseArgs<T>;
+    try {
+      const { flags, args } = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+        enableJsonFlag: this.ctor.enableJsonFlag,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      });
+      this.flags = flags as BaseFlags<T>;
+      this.args = args as BaseArgs<T>;
+    } finally {
+      // A rejected flag did get parsed: without this, oclif adds a second stderr line ("did not parse its
+      // arguments") to the one-line usage error whenever NODE_ENV is development or test.
+      this.parsed = true;
+    }
   }
 
   /** Settings with this command's flags on top; `extra` adds flags only some commands have. */
@@ -55,12 +62,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return resolveSettings({ db: this.flags.db, ...extra });
   }
 
-  protected store(): SqliteTaskStore {
+  /** The task store, opened on first use; `readonly` for commands that must never create or change the file. */
+  protected store(options: { readonly?: boolean } = {}): SqliteTaskStore {
     if (!this.openedStore) {
       const settings = this.settings();
-      this.openedStore = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone });
+      this.openedStore = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
     }
     return this.openedStore;
+  }
+
+  /**
+   * The database file, which must exist: commands that inspect a database say so instead of creating an empty one
+   * at a mistyped path.
+   */
+  protected existingDatabase(): string {
+    const file = this.settings().db;
+    if (!existsSync(file)) throw new NotFoundError(`database ${file} does not exist (check --db or AICS_DB)`);
+    return file;
   }
 
   /** Who did it, in task events: "cli:root". */
@@ -88,13 +106,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const exitCode =
       err instanceof AicsError ? err.exitCode : typeof err.oclif?.exit === 'number' ? err.oclif.exit : ExitCode.unexpected;
     process.exitCode = exitCode;
+    const message = oneLine(err.message);
     if (this.jsonEnabled()) {
       const field = err instanceof AicsError ? err.field : undefined;
       process.stdout.write(
-        `${JSON.stringify({ error: { name: err.name, message: err.message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`,
+        `${JSON.stringify({ error: { name: err.name, message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`,
       );
     } else {
-      process.stderr.write(`error: ${err.message.trim()}\n`);
+      process.stderr.write(`error: ${message}\n`);
       if (exitCode === ExitCode.unexpected && process.env.DEBUG) process.stderr.write(`${err.stack}\n`);
     }
     return undefined;
@@ -104,4 +123,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.openedStore?.close();
     return super.finally(err);
   }
+}
+
+/**
+ * An error as one line, so scripts can grep it and the flag it names comes first. oclif's parser errors span lines
+ * ("The following error occurred:\n  Missing required flag reason\nSee more help with --help").
+ */
+export function oneLine(message: string): string {
+  let text = message.trim();
+  const usage = /\n\s*See more help with --help\s*$/.test(text);
+  text = text
+    .replace(/\n\s*See more help with --help\s*$/, '')
+    .replace(/^The following errors? occurred:\s*/, '')
+    .replace(/Missing required flag ([\w-]+)/g, '--$1: is required')
+    .replace(/^Parsing (--[\w-]+)\s+/, '$1: ')
+    .replace(/\s*\n\s*/g, ' ');
+  return usage ? `${text} (see --help)` : text;
 }

@@ -61,3 +61,71 @@ export const TASK_HEAD = ['TASK_ID', 'STATUS', 'TRIGGER', 'CUSTOMER', 'WHEN', 'A
 export function eventRows(events: TaskEvent[], zone: string): (string | number)[][] {
   return events.map((e) => [localTime(e.at, zone), `${e.from_status ?? '∅'} → ${e.to_status}`, e.reason ?? '', e.actor ?? '']);
 }
+
+/** 1536 → "1.5 KiB": file sizes for operators. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Aligned "label  value" lines; rows whose value is undefined are left out. */
+export function keyValues(rows: [string, string | number | undefined][], indent = ''): string {
+  const shown = rows.filter((r): r is [string, string | number] => r[1] !== undefined);
+  const width = Math.max(0, ...shown.map(([label]) => label.length));
+  return shown.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+function customerText(id: string | null, name: string | null): string {
+  return id ? `${id}${name ? ` ${name}` : ''}` : '(any customer)';
+}
+
+/** The trigger in one line: `specified_customer_reply: 好的 (customer customer_123 小明)`. */
+export function triggerSummary(trigger: Trigger): string {
+  const who =
+    trigger.type === 'specified_customer_reply'
+      ? ` (customer ${customerText(trigger.customer_id, trigger.customer_name ?? null)})`
+      : trigger.type === 'customer_payment' && trigger.customer_id
+        ? ` (customer ${trigger.customer_id})`
+        : '';
+  return `${trigger.type}: ${triggerCondition(trigger)}${who}`;
+}
+
+/** The key fields of one task, for `task add` (short) and `task status` (full). */
+export function taskDetails(task: TaskRecord, zone: string, full = true): string {
+  const a = task.action;
+  const action =
+    a.type === 'send_message' ? `send_message: ${a.message}` : `${a.type}: ${a.file_url}${a.message ? ` (with text: ${a.message})` : ''}`;
+  const rows: [string, string | number | undefined][] = [
+    ['task_id', task.task_id],
+    ['status', task.status],
+    ['type', task.type],
+    ['customer', customerText(task.customer_id, task.customer_name) + (task.acc_id ? ` via ${task.acc_id}` : '')],
+    ['trigger', triggerSummary(task.trigger)],
+    ['action', action],
+    ['priority', task.priority],
+    ['due', task.due_at ? localTime(task.due_at, zone) : undefined],
+    ['expires', task.expires_at ? localTime(task.expires_at, zone) : task.trigger.type === 'cron' ? 'never (recurring)' : undefined],
+  ];
+  if (full) {
+    rows.push(
+      ['timeout', `${task.timeout_hours} h`],
+      ['retries', `${task.retry_count} of ${task.max_retry} (attempts ${task.attempt})`],
+      ['created', `${localTime(task.created_at, zone)}${task.created_by ? ` by ${task.created_by}` : ''}`],
+      ['triggered', task.triggered_at ? localTime(task.triggered_at, zone) : undefined],
+      ['completed', task.completed_at ? localTime(task.completed_at, zone) : undefined],
+      ['sent to', task.target ? customerText(task.target.from_id, task.target.from_name) + (task.target.acc_id ? ` via ${task.target.acc_id}` : '') : undefined],
+      ['lease', task.lease_owner ? `${task.lease_owner} until ${localTime(task.lease_expires_at, zone)}` : undefined],
+      ['error', task.error_message ?? undefined],
+      ['result', task.result === null || task.result === undefined ? undefined : typeof task.result === 'string' ? task.result : JSON.stringify(task.result)],
+    );
+  }
+  return keyValues(rows, '  ');
+}
+
+export const EVENT_HEAD = ['TIME', 'CHANGE', 'REASON', 'BY'];

@@ -69,20 +69,22 @@ export function translateSqliteError(error: unknown, path: string): Error {
   const code = err.code ?? '';
   const detail = err.message ?? String(error);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new DatabaseError(`database ${path} is locked by another process (${detail}); try again, or find the writer with: fuser ${path}`);
+    return new DatabaseError(`database ${path} is locked by another process (${detail}); try again, or find the writer with: fuser ${path}`, 'locked', detail);
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-    return new DatabaseError(`database ${path} cannot be written (${detail}): check the folder's permissions and free space`);
+    return new DatabaseError(`database ${path} cannot be written (${detail}): check the folder's permissions and free space`, 'readonly', detail);
   }
   if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
     return new DatabaseError(
       `database ${path} is damaged (${detail}): run "aics db check", then restore the latest "aics db backup" copy; nothing was deleted`,
+      'damaged',
+      detail,
     );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
-    return new DatabaseError(`database ${path} cannot be opened (${detail}): check that the folder exists and is writable`);
+    return new DatabaseError(`database ${path} cannot be opened (${detail}): check that the folder exists and is writable`, 'cantopen', detail);
   }
-  if (code.startsWith('SQLITE_FULL')) return new DatabaseError(`database ${path}: the disk is full (${detail})`);
-  if (code.startsWith('SQLITE_')) return new DatabaseError(`database ${path}: ${detail}`);
+  if (code.startsWith('SQLITE_FULL')) return new DatabaseError(`database ${path}: the disk is full (${detail})`, 'full', detail);
+  if (code.startsWith('SQLITE_')) return new DatabaseError(`database ${path}: ${detail}`, 'other', detail);
   return error instanceof Error ? error : new Error(detail);
 }

@@ -1,0 +1,224 @@
+/**
+ * `aics task add`'s two inputs — flags for the common cases, or the API's JSON body from a file — turned into one
+ * validated payload. Validation is the task model's (parseTaskPayload, checkFileUrl), so a task the CLI accepts is
+ * one the API accepts too; errors on flag-built payloads are renamed to the flag the operator typed.
+ */
+import { ValidationError } from '../errors.js';
+import { checkFileUrl, newTaskId, parseTaskPayload, type TaskPayload, type TriggerType } from '../tasks/index.js';
+
+/** The flags of `task add` that build a payload, by flag name. */
+export interface TaskFlags {
+  'task-id'?: string;
+  customer?: string;
+  'customer-name'?: string;
+  'acc-id'?: string;
+  trigger?: string;
+  keyword?: string[];
+  exact?: boolean;
+  time?: string;
+  cron?: string;
+  message?: string;
+  'file-url'?: string;
+  'image-url'?: string;
+  timeout?: string;
+  priority?: string;
+  'max-retry'?: number;
+  'created-by'?: string;
+  type?: string;
+}
+
+export const PAYLOAD_FLAG_NAMES: readonly (keyof TaskFlags)[] = [
+  'task-id',
+  'customer',
+  'customer-name',
+  'acc-id',
+  'trigger',
+  'keyword',
+  'exact',
+  'time',
+  'cron',
+  'message',
+  'file-url',
+  'image-url',
+  'timeout',
+  'priority',
+  'max-retry',
+  'created-by',
+  'type',
+];
+
+/** Which triggers a trigger-specific flag belongs to; giving it for another trigger is a mistake, not a no-op. */
+const FLAG_TRIGGERS: Partial<Record<keyof TaskFlags, readonly TriggerType[]>> = {
+  keyword: ['specified_customer_reply', 'customer_reply', 'customer_keyword', 'customer_payment'],
+  exact: ['specified_customer_reply', 'customer_reply', 'customer_keyword'],
+  time: ['time_reach'],
+  cron: ['cron'],
+};
+
+const ONE_KEYWORD: readonly TriggerType[] = ['specified_customer_reply', 'customer_reply'];
+
+const given = (v: unknown) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0);
+
+/**
+ * The trigger type when --trigger is not given: --time → time_reach, --cron → cron, several --keyword →
+ * customer_keyword, --customer with one --keyword → specified_customer_reply, otherwise customer_reply.
+ */
+export function defaultTriggerType(flags: TaskFlags): TriggerType {
+  if (flags.time !== undefined && flags.cron !== undefined) {
+    throw new ValidationError('--cron: give either --time (once) or --cron (recurring), not both', '--cron');
+  }
+  if (flags.time !== undefined) return 'time_reach';
+  if (flags.cron !== undefined) return 'cron';
+  const keywords = flags.keyword ?? [];
+  if (keywords.length > 1) {
+    if (flags.customer !== undefined) {
+      throw new ValidationError(
+        '--keyword: a reply from one customer (specified_customer_reply) takes one keyword; for any of several keywords from any customer add --trigger customer_keyword',
+        '--keyword',
+      );
+    }
+    return 'customer_keyword';
+  }
+  if (flags.customer !== undefined && keywords.length === 1) return 'specified_customer_reply';
+  return 'customer_reply';
+}
+
+/** The API's JSON body built from flags; not yet validated (parseTaskPayload does that). */
+export function payloadFromFlags(flags: TaskFlags, nowMs: number): Record<string, unknown> {
+  const type = (flags.trigger as TriggerType | undefined) ?? defaultTriggerType(flags);
+  for (const [flag, triggers] of Object.entries(FLAG_TRIGGERS) as [keyof TaskFlags, readonly TriggerType[]][]) {
+    if (given(flags[flag]) && !triggers.includes(type)) {
+      throw new ValidationError(`--${flag}: does not apply to a ${type} trigger`, `--${flag}`);
+    }
+  }
+  const keywords = flags.keyword ?? [];
+  if (ONE_KEYWORD.includes(type) && keywords.length > 1) {
+    throw new ValidationError(`--keyword: a ${type} trigger takes one keyword; use --trigger customer_keyword for several`, '--keyword');
+  }
+  if (flags.customer === undefined) {
+    for (const flag of ['customer-name', 'acc-id'] as const) {
+      if (flags[flag] !== undefined) throw new ValidationError(`--customer: is required with --${flag}`, '--customer');
+    }
+  }
+  if (flags['file-url'] !== undefined && flags['image-url'] !== undefined) {
+    throw new ValidationError('--image-url: give either --file-url or --image-url, not both', '--image-url');
+  }
+
+  const exact = flags.exact ?? false;
+  const keyword = keywords[0];
+  const trigger: Record<string, unknown> = (() => {
+    switch (type) {
+      case 'specified_customer_reply':
+        return { type, customer_id: flags.customer, customer_name: flags['customer-name'], keyword, exact_match: exact };
+      case 'customer_reply':
+        return { type, keyword, exact_match: exact };
+      case 'customer_keyword':
+        return { type, keywords: keywords.length ? keywords : undefined, exact_match: exact };
+      case 'customer_payment':
+        return { type, keywords: keywords.length ? keywords : undefined, customer_id: flags.customer };
+      case 'time_reach':
+        return { type, time: flags.time };
+      case 'cron':
+        return { type, expression: flags.cron };
+      default:
+        // --trigger has `options`, so only a caller bypassing oclif gets here
+        return { type };
+    }
+  })();
+
+  let action: Record<string, unknown>;
+  if (flags['file-url'] !== undefined) action = { type: 'send_file', file_url: flags['file-url'], message: flags.message };
+  else if (flags['image-url'] !== undefined) action = { type: 'send_image', file_url: flags['image-url'], message: flags.message };
+  else if (flags.message !== undefined) action = { type: 'send_message', message: flags.message };
+  else throw new ValidationError('--message: one of --message, --file-url or --image-url is required (what to send)', '--message');
+
+  let timeoutHours: number | undefined;
+  if (flags.timeout !== undefined) {
+    timeoutHours = Number(flags.timeout);
+    if (flags.timeout.trim() === '' || !Number.isFinite(timeoutHours)) {
+      throw new ValidationError(`--timeout: "${flags.timeout}" is not a number of hours`, '--timeout');
+    }
+  }
+
+  return dropUndefined({
+    task_id: flags['task-id'] ?? newTaskId(nowMs),
+    type: flags.type,
+    customer:
+      flags.customer === undefined ? undefined : dropUndefined({ id: flags.customer, name: flags['customer-name'], acc_id: flags['acc-id'] }),
+    trigger: dropUndefined(trigger),
+    action: dropUndefined(action),
+    priority: flags.priority,
+    timeout_hours: timeoutHours,
+    max_retry: flags['max-retry'],
+    created_by: flags['created-by'],
+  });
+}
+
+function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+
+/** parseTaskPayload, then the file_url policy (http(s) or a path inside the files folder). */
+export function validateTask(input: unknown, filesDir: string): TaskPayload {
+  const payload = parseTaskPayload(input);
+  if (payload.action.type !== 'send_message') {
+    const check = checkFileUrl(payload.action.file_url, filesDir);
+    if (!check.ok) throw new ValidationError(`action.file_url: ${check.error}`, 'action.file_url');
+  }
+  return payload;
+}
+
+/** The flag that sets a payload field, for errors on flag-built payloads ("trigger.keyword" → "--keyword"). */
+export function flagForField(field: string, actionType?: unknown): string | undefined {
+  const key = field.replace(/\[\d+\]/g, '');
+  const map: Record<string, string> = {
+    task_id: '--task-id',
+    type: '--type',
+    customer: '--customer',
+    'customer.id': '--customer',
+    'customer.name': '--customer-name',
+    'customer.acc_id': '--acc-id',
+    trigger: '--trigger',
+    'trigger.type': '--trigger',
+    'trigger.customer_id': '--customer',
+    'trigger.customer_name': '--customer-name',
+    'trigger.keyword': '--keyword',
+    'trigger.keywords': '--keyword',
+    'trigger.exact_match': '--exact',
+    'trigger.time': '--time',
+    'trigger.expression': '--cron',
+    action: '--message',
+    'action.message': '--message',
+    'action.file_url': actionType === 'send_image' ? '--image-url' : '--file-url',
+    priority: '--priority',
+    timeout_hours: '--timeout',
+    max_retry: '--max-retry',
+    created_by: '--created-by',
+  };
+  return map[key];
+}
+
+/**
+ * A ValidationError about payload fields, renamed to flags: `trigger.keyword: is required` → `--keyword: is
+ * required`. Other errors pass through unchanged.
+ */
+export function renameToFlags(error: unknown, payload: Record<string, unknown>): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  const actionType = (payload.action as { type?: unknown } | undefined)?.type;
+  const message = error.message
+    .split('; ')
+    .map((part) => {
+      const m = /^([\w.[\]()]+): ([\s\S]*)$/.exec(part);
+      const flag = m ? flagForField(m[1]!, actionType) : undefined;
+      return flag ? `${flag}: ${m![2]}` : part;
+    })
+    .join('; ');
+  const field = error.field ? (flagForField(error.field, actionType) ?? error.field) : undefined;
+  return new ValidationError(message, field);
+}
+
+/** A ValidationError about a payload read from a file, prefixed with the file's name. */
+export function inFile(error: unknown, name: string): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  return new ValidationError(`${name}: ${error.message}`, error.field);
+}

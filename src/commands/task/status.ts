@@ -1,0 +1,34 @@
+import { Args } from '@oclif/core';
+import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
+import { EVENT_HEAD, eventRows, table, taskDetails } from '../../cli/format.js';
+import { NotFoundError } from '../../errors.js';
+import type { TaskEvent, TaskRecord } from '../../store/index.js';
+
+export default class TaskStatus extends BaseCommand<typeof TaskStatus> {
+  static override summary = 'Show one task and the history of its status changes.';
+  static override description = `Reads the task database directly, so it works whether or not the daemon runs: the same
+task as GET /api/task/status/:task_id, followed by every transition (received, armed, triggered, retried,
+completed, failed, cancelled, expired) with its time, reason and who made it. Times are shown in the configured
+zone (AICS_TZ).
+
+${EXIT_CODES_HELP}`;
+  static override examples = [
+    { description: 'Why has this task not fired yet?', command: '<%= config.bin %> task status TASK_20260227_001' },
+    { description: 'The task and its events as JSON', command: '<%= config.bin %> task status TASK_20260227_001 --json' },
+  ];
+  static override args = {
+    id: Args.string({ required: true, description: 'The task id, e.g. TASK_20260227_001.' }),
+  };
+
+  async run(): Promise<{ task: TaskRecord; events: TaskEvent[] }> {
+    const store = this.store();
+    const task = await store.get(this.args.id);
+    if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
+    const events = await store.events(task.task_id);
+    const zone = this.settings().timeZone;
+    this.say(taskDetails(task, zone, true));
+    this.say('');
+    this.say(events.length ? table(EVENT_HEAD, eventRows(events, zone)) : 'no events recorded');
+    return { task, events };
+  }
+}
