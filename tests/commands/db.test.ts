@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, errorLine, json, seedExamples, tempDir } from '../support/cli.js';
 
@@ -48,7 +48,7 @@ describe('db stats', () => {
     const stats = json(r);
     expect(stats).toMatchObject({
       file: db,
-      schema_version: 1,
+      schema_version: SCHEMA_VERSION,
       total: 3,
       by_status: { pending: 2, waiting: 0, running: 0, completed: 0, failed: 0, cancelled: 1, expired: 0 },
       by_trigger_type: { specified_customer_reply: 2, time_reach: 1 },
