@@ -80,3 +80,48 @@ export class DaemonUnreachableError extends AicsError {
     super(message, ExitCode.daemonUnreachable, 503);
   }
 }
+
+/** Why a send through the 轻简 bridge failed (see BridgeSendError). */
+export type BridgeSendErrorCode =
+  /** The bridge answered ok:false; `bridgeCode`/`message` say why. Nothing was sent. */
+  | 'rejected'
+  /** Written to the bridge, no ack in time: the customer may or may not have it (in doubt). */
+  | 'ack_timeout'
+  /** The socket dropped after the command was written and before its ack (in doubt). */
+  | 'connection_lost'
+  /** Never written: the bridge stayed disconnected longer than the send may wait. */
+  | 'not_connected'
+  /** The bridge client was stopped while the send waited. */
+  | 'stopped'
+  /** The request itself is unusable (empty content, no file, bad req_id, req_id reused for another payload). */
+  | 'invalid_request';
+
+/**
+ * A send (text or file) through the 轻简 bridge failed. `retryable` tells the engine whether another attempt can
+ * help; `inDoubt` means the bridge may have carried it out, so the retry must reuse the same `req_id` (the bridge
+ * de-duplicates on it).
+ */
+export class BridgeSendError extends AicsError {
+  readonly code: BridgeSendErrorCode;
+  readonly retryable: boolean;
+  readonly inDoubt: boolean;
+  readonly reqId: string;
+  /** The bridge's own error code, when it answered ok:false. */
+  readonly bridgeCode: number | null;
+
+  constructor(init: {
+    message: string;
+    code: BridgeSendErrorCode;
+    retryable: boolean;
+    reqId: string;
+    inDoubt?: boolean;
+    bridgeCode?: number | null;
+  }) {
+    super(init.message, ExitCode.unexpected, 502);
+    this.code = init.code;
+    this.retryable = init.retryable;
+    this.inDoubt = init.inDoubt ?? false;
+    this.reqId = init.reqId;
+    this.bridgeCode = init.bridgeCode ?? null;
+  }
+}
