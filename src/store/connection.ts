@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AicsError, DatabaseError, SchemaTooNewError } from '../errors.js';
+import { adoptSeedTasksTable, hasSeedTasksTable } from './legacy.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
 export type Db = Database.Database;
@@ -56,6 +57,8 @@ function migrate(db: Db, path: string): void {
     db.transaction(() => {
       // Another process may have migrated while this one waited for the lock.
       if (schemaVersion(db) >= migration.version) return;
+      // The Python system's tasks.db has the seed's tasks table and user_version 0: adopt it, don't fail on it.
+      if (migration.version === 1 && hasSeedTasksTable(db)) adoptSeedTasksTable(db);
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
     }).immediate();
