@@ -102,6 +102,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_undelivered ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'received_callbacks: what POST /api/task/callback (the callback sink) received',
+    sql: `
+      -- The seed's default TIANWANG_CALLBACK_URL points at the daemon itself; what arrives there is kept, so a
+      -- trial without a real Tianwang can see every callback (duplicates included: delivery is at least once).
+      CREATE TABLE IF NOT EXISTS received_callbacks (
+        id INTEGER PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        event_id TEXT,
+        task_id TEXT,
+        status TEXT,
+        body TEXT NOT NULL,
+        remote_address TEXT,
+        signature TEXT
+      );
+      CREATE INDEX IF NOT EXISTS received_callbacks_task ON received_callbacks (task_id, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
