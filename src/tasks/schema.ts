@@ -173,8 +173,11 @@ export function describeIssues(error: z.ZodError): { message: string; field: str
 
 function issueMessage(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${issue.expected}`;
+    case 'invalid_type': {
+      // zod 4 keeps the input only when parsing with { reportInput: true }; otherwise its message says what it got.
+      const missing = 'input' in issue ? issue.input === undefined : /received undefined$/.test(issue.message);
+      return missing ? 'is required' : `must be ${issue.expected}`;
+    }
     case 'invalid_union':
       if ('discriminator' in issue && issue.discriminator) return `unknown ${issue.discriminator}`;
       return issue.message;
@@ -187,7 +190,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 
 /** Validates a payload; throws ValidationError naming the field. */
 export function parseTaskPayload(input: unknown): TaskPayload {
-  const result = taskPayloadSchema.safeParse(input);
+  const result = taskPayloadSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     const { message, field } = describeIssues(result.error);
     throw new ValidationError(message, field);
