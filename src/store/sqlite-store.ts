@@ -3,6 +3,7 @@
  * front, so two processes never deadlock upgrading a read lock), and each status change is one UPDATE guarded by
  * the old status: whoever changes 0 rows lost the race.
  */
+import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
@@ -50,6 +51,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly file: string;
   private readonly clock: () => number;
   private readonly zone: string;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     private readonly db: Db,
@@ -76,6 +78,19 @@ export class SqliteTaskStore implements TaskStore {
     }
   }
 
+  /**
+   * A prepared statement, prepared once per SQL text: preparing costs more than running a small statement, and
+   * every operation here runs a handful. The texts come from this file only, so the cache stays small.
+   */
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   private read<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
@@ -85,12 +100,11 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   private row(taskId: string): TaskRow | undefined {
-    return this.db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
+    return this.statement('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
   }
 
   private event(taskId: string, from: TaskStatus | null, to: TaskStatus, reason: string | null, actor: string, atIso: string) {
-    this.db
-      .prepare('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
+    this.statement('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
       .run(taskId, atIso, from, to, reason, actor);
   }
 
@@ -107,12 +121,10 @@ export class SqliteTaskStore implements TaskStore {
       error_message: row.error_message,
       attempts: row.attempt,
     };
-    this.db
-      .prepare(
-        `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at)
-         VALUES (?, 'callback', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-      )
-      .run(body.event_id, row.task_id, JSON.stringify(body), iso(nowMs), nowMs);
+    this.statement(
+      `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at)
+       VALUES (?, 'callback', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+    ).run(body.event_id, row.task_id, JSON.stringify(body), iso(nowMs), nowMs);
   }
 
   /**
@@ -143,8 +155,7 @@ export class SqliteTaskStore implements TaskStore {
         params[column] = value;
       }
     }
-    const row = this.db
-      .prepare(`UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`)
+    const row = this.statement(`UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`)
       .get(params) as TaskRow | undefined;
     if (!row) return null;
     this.event(taskId, from, to, reason, actor, nowIso);
@@ -165,12 +176,10 @@ export class SqliteTaskStore implements TaskStore {
     const columns = payloadToColumns(payload, deadlines.dueAtMs, deadlines.expiresAtMs, iso(nowMs));
     return this.write(() => {
       const names = Object.keys(columns);
-      const inserted = this.db
-        .prepare(
-          `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
-           ON CONFLICT (task_id) DO NOTHING`,
-        )
-        .run(columns);
+      const inserted = this.statement(
+        `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
+         ON CONFLICT (task_id) DO NOTHING`,
+      ).run(columns);
       if (inserted.changes === 1) {
         this.event(payload.task_id, null, 'pending', '任务接收', actor, columns.created_at);
         return { task: rowToTask(this.row(payload.task_id)!), created: true };
@@ -188,12 +197,10 @@ export class SqliteTaskStore implements TaskStore {
     return this.write(() => {
       const nowIso = iso(nowMs);
       const filter = taskIds ? `AND task_id IN (SELECT value FROM json_each(@ids))` : '';
-      const rows = this.db
-        .prepare(
-          `UPDATE tasks SET status = 'waiting', updated_at = @now
-           WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
-        )
-        .all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
+      const rows = this.statement(
+        `UPDATE tasks SET status = 'waiting', updated_at = @now
+         WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
+      ).all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
       for (const { task_id } of rows) this.event(task_id, 'pending', 'waiting', 'armed', actor, nowIso);
       return rows.map((r) => r.task_id);
     });
@@ -348,8 +355,7 @@ export class SqliteTaskStore implements TaskStore {
   expire(actor: string): Promise<string[]> {
     const nowMs = this.clock();
     return this.write(() => {
-      const due = this.db
-        .prepare(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
+      const due = this.statement(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
         .all(nowMs) as { task_id: string; status: TaskStatus; timeout_hours: number }[];
       const expired: string[] = [];
       for (const t of due) {
@@ -370,7 +376,7 @@ export class SqliteTaskStore implements TaskStore {
 
   events(taskId: string): Promise<TaskEvent[]> {
     return this.read(
-      () => this.db.prepare('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[],
+      () => this.statement('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[],
     );
   }
 
@@ -397,9 +403,8 @@ export class SqliteTaskStore implements TaskStore {
         params.trigger = query.triggerType;
       }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
-      const rows = this.db
-        .prepare(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`)
+      const { total } = this.statement(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
+      const rows = this.statement(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`)
         .all({ ...params, limit: pageSize, offset: (page - 1) * pageSize }) as TaskRow[];
       return { total, page, page_size: pageSize, items: rows.map(rowToTask) };
     });
@@ -409,24 +414,22 @@ export class SqliteTaskStore implements TaskStore {
     return this.read(() => {
       const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
       let total = 0;
-      for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number }[]) {
+      for (const r of this.statement('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number }[]) {
         byStatus[r.status as TaskStatus] = r.n;
         total += r.n;
       }
       const byTrigger: Record<string, number> = {};
-      for (const r of this.db.prepare('SELECT trigger_type, COUNT(*) AS n FROM tasks GROUP BY trigger_type').all() as {
+      for (const r of this.statement('SELECT trigger_type, COUNT(*) AS n FROM tasks GROUP BY trigger_type').all() as {
         trigger_type: string;
         n: number;
       }[]) {
         byTrigger[r.trigger_type] = r.n;
       }
-      const oldest = this.db
-        .prepare(`SELECT task_id, created_at FROM tasks WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`)
+      const oldest = this.statement(`SELECT task_id, created_at FROM tasks WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`)
         .get() as { task_id: string; created_at: string } | undefined;
-      const nextDue = this.db
-        .prepare(`SELECT task_id, due_at FROM tasks WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`)
+      const nextDue = this.statement(`SELECT task_id, due_at FROM tasks WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`)
         .get() as { task_id: string; due_at: number } | undefined;
-      const { backlog } = this.db.prepare('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
+      const { backlog } = this.statement('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
         backlog: number;
       };
       return {
@@ -473,20 +476,18 @@ export class SqliteTaskStore implements TaskStore {
       return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
     };
     return this.write(() => {
-      const row = this.db
-        .prepare(
-          `INSERT INTO received_callbacks (received_at, event_id, task_id, status, body, remote_address, signature)
-           VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-        )
-        .get(
-          nowIso,
-          field('event_id'),
-          field('task_id'),
-          field('status'),
-          JSON.stringify(body ?? null),
-          receipt.remoteAddress ?? null,
-          receipt.signature ?? null,
-        ) as ReceivedCallbackRow;
+      const row = this.statement(
+        `INSERT INTO received_callbacks (received_at, event_id, task_id, status, body, remote_address, signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
+        nowIso,
+        field('event_id'),
+        field('task_id'),
+        field('status'),
+        JSON.stringify(body ?? null),
+        receipt.remoteAddress ?? null,
+        receipt.signature ?? null,
+      ) as ReceivedCallbackRow;
       return rowToCallback(row);
     });
   }
@@ -496,8 +497,8 @@ export class SqliteTaskStore implements TaskStore {
     return this.read(() => {
       const rows = (
         query.taskId === undefined
-          ? this.db.prepare('SELECT * FROM received_callbacks ORDER BY id LIMIT ?').all(limit)
-          : this.db.prepare('SELECT * FROM received_callbacks WHERE task_id = ? ORDER BY id LIMIT ?').all(query.taskId, limit)
+          ? this.statement('SELECT * FROM received_callbacks ORDER BY id LIMIT ?').all(limit)
+          : this.statement('SELECT * FROM received_callbacks WHERE task_id = ? ORDER BY id LIMIT ?').all(query.taskId, limit)
       ) as ReceivedCallbackRow[];
       return rows.map(rowToCallback);
     });
