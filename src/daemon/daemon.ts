@@ -200,7 +200,8 @@ export class Daemon {
       status: 'ok',
       version: this.version,
       mode: this.mode,
-      agent: false,
+      // The agent never runs in api-only; the modes to come report whether it does.
+      agent: this.mode !== 'api-only' && (this.options.agent ?? true),
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),

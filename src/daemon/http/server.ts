@@ -3,9 +3,8 @@
  * envelope with the HTTP status equal to `code`: 400 bad input (naming the field), 401 token, 404 unknown task or
  * route, 405 wrong method, 409 state conflict, 413 body over 256 KiB, 415 a POST body that is not JSON, 500, 503.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { MESSAGES, envelope, type Envelope } from '../../api/index.js';
-import type { HealthData } from '../../api/index.js';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { MESSAGES, envelope, type Envelope, type HealthData } from '../../api/index.js';
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { TaskStore } from '../../store/index.js';
@@ -129,5 +128,3 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
   }
   return app;
 }
-
-export type { FastifyInstance, FastifyRequest };

@@ -32,10 +32,16 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
       const check = checkFileUrl(payload.action.file_url, ctx.settings.filesDir);
       if (!check.ok) throw new ValidationError(`action.file_url: ${check.error}`, 'action.file_url');
     }
-    const fields = { task_id: payload.task_id, customer_id: payload.customer?.id ?? ('customer_id' in payload.trigger ? payload.trigger.customer_id : undefined) };
     const { task, created } = await store.receive(payload, actorOf(req));
     logger.info(
-      { ...fields, trigger_type: task.trigger.type, action_type: task.action.type, created_by: task.created_by, duplicate: !created || undefined },
+      {
+        task_id: task.task_id,
+        customer_id: task.customer_id ?? undefined,
+        trigger_type: task.trigger.type,
+        action_type: task.action.type,
+        created_by: task.created_by ?? undefined,
+        duplicate: created ? undefined : true,
+      },
       created ? `${LOG_WORDS.received} ${task.task_id}` : `${LOG_WORDS.received} ${task.task_id} (重复: 已存在, ${task.status})`,
     );
     return ok<ReceiveData>({ task_id: task.task_id, status: task.status }, MESSAGES.received);
