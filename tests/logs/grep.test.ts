@@ -35,6 +35,22 @@ describe('log lines', () => {
     }
   });
 
+  it('go to the terminal as readable lines, or as the same JSON with --json, and never carry a token', async () => {
+    const pretty: string[] = [];
+    const json: string[] = [];
+    const a = openLog({ file: null, terminal: { write: (t: string) => pretty.push(t) }, timeZone: 'Asia/Shanghai' });
+    const b = openLog({ file: null, terminal: { write: (t: string) => json.push(t) }, terminalFormat: 'json', level: 'warn' });
+    for (const { logger } of [a, b]) {
+      logger.info({ task_id: 'T1', apiToken: 'sekrit-1', headers: { authorization: 'Bearer sekrit-2' } }, '任务接收 T1');
+      logger.error({ task_id: 'T1' }, '任务失败 T1');
+    }
+    expect(pretty).toHaveLength(2);
+    expect(pretty[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO  任务接收 T1  task_id=T1 apiToken=\[redacted\] headers=\{"authorization":"\[redacted\]"\}\n$/);
+    expect(json).toHaveLength(1); // level warn: the info line is not written
+    expect(JSON.parse(json[0]!)).toMatchObject({ level: 'ERROR', task_id: 'T1', msg: '任务失败 T1' });
+    expect([...pretty, ...json].join('')).not.toMatch(/sekrit/);
+  });
+
   it('read as readable lines in the configured zone', () => {
     const text = formatRecord({ level: 'INFO', time: '2026-02-28T01:00:00.000Z', pid: 1, task_id: 'T1', created_by: '设计师 lz', msg: '任务接收 T1' }, { zone: 'Asia/Shanghai' });
     expect(text).toBe('2026-02-28 09:00:00 INFO  任务接收 T1  task_id=T1 created_by="设计师 lz"');
@@ -90,7 +106,7 @@ describe('aics logs grep', () => {
     }
   });
 
-  it('--follow keeps reading across a rename-and-recreate rotation', async () => {
+  it('--follow keeps reading across rename-and-recreate and copytruncate rotations', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const file = join(dir, 'logs/aics.log');
@@ -105,9 +121,14 @@ describe('aics logs grep', () => {
       appendFileSync(`${file}.1`, rec('F3')); // the daemon still writes to the old file until it reopens
       writeFileSync(file, rec('F4'));
       await until(() => follower.stdout().includes('F4'), 3000, 'a line in the new file');
+      // copytruncate: the same file, emptied in place, then written again.
+      writeFileSync(file, '');
+      await new Promise((r) => setTimeout(r, 500));
+      writeFileSync(file, rec('F5'));
+      await until(() => follower.stdout().includes('F5'), 3000, 'a line after truncation');
       follower.child.kill('SIGINT');
       expect((await follower.exit).code).toBe(0);
-      expect(follower.stdout().trim().split('\n').map((l) => JSON.parse(l).task_id)).toEqual(['F1', 'F2', 'F3', 'F4']);
+      expect(follower.stdout().trim().split('\n').map((l) => JSON.parse(l).task_id)).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
     } finally {
       cleanup();
     }
