@@ -15,9 +15,13 @@ export interface Settings {
   db: string;
   qingjianUrl: string;
   callbackUrl: string;
+  /** Where clients (the monitor, remote commands) find the daemon's API (AI_CS_API_URL). */
+  apiUrl: string;
   dispatchUrl: string | null;
   apiToken: string | null;
   logFile: string;
+  /** Lowest level written: trace, debug, info, warn, error, fatal (AICS_LOG_LEVEL). */
+  logLevel: LogLevelName;
   timeZone: string;
   filesDir: string;
   llmBaseUrl: string | null;
@@ -25,6 +29,9 @@ export interface Settings {
   llmModel: string | null;
   faqFile: string | null;
 }
+
+export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
 /** What flags may override; undefined means "not given". */
 export type SettingFlags = Partial<Settings>;
@@ -81,6 +88,13 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
+/** The address a client on this machine uses for a server bound to `host` (0.0.0.0 → 127.0.0.1, IPv6 in brackets). */
+export function clientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = process.env, cwd = process.cwd()): Settings {
   const env: Env = { ...readEnvFiles(cwd), ...processEnv };
   const host = flags.host ?? first(env, ['AI_CS_HOST', 'AICS_HOST']) ?? '127.0.0.1';
@@ -88,16 +102,22 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
   const httpPort = port(flags.port ?? first(env, ['AI_CS_PORT', 'HTTP_API_PORT', 'AICS_PORT']) ?? 6060, portSource);
   const timeZone = first(env, ['AICS_TZ', 'TZ']) ?? systemTimeZone();
   if (!isValidTimeZone(timeZone)) throw new ValidationError(`AICS_TZ: unknown time zone "${timeZone}" (use an IANA name such as Asia/Shanghai)`, 'AICS_TZ');
+  const logLevel = (flags.logLevel ?? first(env, ['AICS_LOG_LEVEL']) ?? 'info').toLowerCase();
+  if (!(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
+    throw new ValidationError(`AICS_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVEL_NAMES.join(', ')}`, 'AICS_LOG_LEVEL');
+  }
   const abs = (p: string) => resolve(cwd, p);
   return {
     host,
     port: httpPort,
     db: abs(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH),
     qingjianUrl: flags.qingjianUrl ?? first(env, ['AICS_QINGJIAN_URL']) ?? 'ws://127.0.0.1:9528',
+    apiUrl: (flags.apiUrl ?? first(env, ['AI_CS_API_URL', 'AICS_API_URL']) ?? `http://${clientHost(host)}:${httpPort}`).replace(/\/+$/, ''),
     callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? `http://127.0.0.1:${httpPort}/api/task/callback`,
     dispatchUrl: flags.dispatchUrl ?? first(env, ['TIANWANG_DISPATCH_URL']) ?? null,
     apiToken: flags.apiToken ?? first(env, ['AICS_API_TOKEN']) ?? null,
     logFile: abs(flags.logFile ?? first(env, ['AICS_LOG_FILE']) ?? 'logs/aics.log'),
+    logLevel: logLevel as LogLevelName,
     timeZone,
     filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),
     llmBaseUrl: flags.llmBaseUrl ?? first(env, ['AICS_LLM_BASE_URL']) ?? null,

@@ -74,7 +74,7 @@ export function translateSqliteError(error: unknown, path: string): Error {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new DatabaseError(`database ${path} is locked by another process (${detail}); try again, or find the writer with: fuser ${path}`, 'locked', detail);
   }
-  if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+  if (code.startsWith('SQLITE_READONLY') || ['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'EEXIST'].includes(code)) {
     return new DatabaseError(`database ${path} cannot be written (${detail}): check the folder's permissions and free space`, 'readonly', detail);
   }
   if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {

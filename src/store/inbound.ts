@@ -29,8 +29,7 @@ export class SqliteInbound extends SqliteRepository {
     const nowMs = this.clock();
     return this.write(() => {
       const fresh =
-        this.db
-          .prepare('INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        this.statement('INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
           .run(message.acc_id, message.msg_id, message.from_id, nowMs).changes === 1;
       if (fresh) this.touchContact(message.acc_id, message.from_id, message.from_name ?? null, nowMs);
       return fresh;
@@ -39,8 +38,7 @@ export class SqliteInbound extends SqliteRepository {
 
   private touchContact(accId: string, fromId: string, name: string | null, nowMs: number) {
     const at = iso(nowMs);
-    this.db
-      .prepare(
+    this.statement(
         `INSERT INTO contacts (acc_id, from_id, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (acc_id, from_id) DO UPDATE SET name = COALESCE(excluded.name, contacts.name), last_seen_at = excluded.last_seen_at`,
       )
@@ -50,8 +48,7 @@ export class SqliteInbound extends SqliteRepository {
   /** The account a customer last talked to: where a clock-fired task for them is sent from. */
   accountFor(fromId: string): Promise<string | null> {
     return this.read(() => {
-      const row = this.db
-        .prepare('SELECT acc_id FROM contacts INDEXED BY contacts_from WHERE from_id = ? ORDER BY last_seen_at DESC LIMIT 1')
+      const row = this.statement('SELECT acc_id FROM contacts INDEXED BY contacts_from WHERE from_id = ? ORDER BY last_seen_at DESC LIMIT 1')
         .get(fromId) as { acc_id: string } | undefined;
       return row?.acc_id ?? null;
     });
@@ -59,12 +56,12 @@ export class SqliteInbound extends SqliteRepository {
 
   contact(fromId: string): Promise<Contact[]> {
     return this.read(
-      () => this.db.prepare('SELECT * FROM contacts WHERE from_id = ? ORDER BY last_seen_at DESC').all(fromId) as Contact[],
+      () => this.statement('SELECT * FROM contacts WHERE from_id = ? ORDER BY last_seen_at DESC').all(fromId) as Contact[],
     );
   }
 
   /** Forgets de-duplication keys older than the bridge could ever re-deliver; returns how many. */
   prune(olderThanMs: number): Promise<number> {
-    return this.write(() => this.db.prepare('DELETE FROM inbound_messages WHERE received_at < ?').run(olderThanMs).changes);
+    return this.write(() => this.statement('DELETE FROM inbound_messages WHERE received_at < ?').run(olderThanMs).changes);
   }
 }

@@ -104,6 +104,25 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: 'received_callbacks: what POST /api/task/callback (the callback sink) received',
+    sql: `
+      -- The seed's default TIANWANG_CALLBACK_URL points at the daemon itself; what arrives there is kept, so a
+      -- trial without a real Tianwang can see every callback (duplicates included: delivery is at least once).
+      CREATE TABLE IF NOT EXISTS received_callbacks (
+        id INTEGER PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        event_id TEXT,
+        task_id TEXT,
+        status TEXT,
+        body TEXT NOT NULL,
+        remote_address TEXT,
+        signature TEXT
+      );
+      CREATE INDEX IF NOT EXISTS received_callbacks_task ON received_callbacks (task_id, id);
+    `,
+  },
+  {
+    version: 3,
     description: 'engine: inbound message de-duplication, action attempts, cron run numbers',
     sql: `
       -- (acc_id, msg_id) of every customer message handled, so a re-delivered event never fires a task twice,

@@ -26,8 +26,7 @@ export class SqliteOutbox extends SqliteRepository {
     const nowMs = this.clock();
     return this.write(
       () =>
-        this.db
-          .prepare(
+        this.statement(
             `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (event_id) DO NOTHING`,
           )
@@ -40,8 +39,7 @@ export class SqliteOutbox extends SqliteRepository {
     const nowMs = this.clock();
     return this.read(
       () =>
-        this.db
-          .prepare('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?')
+        this.statement('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?')
           .all(nowMs, limit) as OutboxItem[],
     );
   }
@@ -49,29 +47,27 @@ export class SqliteOutbox extends SqliteRepository {
   /** When the next undelivered item is due (ms), or null when nothing waits. */
   nextAttemptAt(): Promise<number | null> {
     return this.read(
-      () => (this.db.prepare('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL').get() as { t: number | null }).t,
+      () => (this.statement('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL').get() as { t: number | null }).t,
     );
   }
 
   delivered(id: number): Promise<void> {
     const nowMs = this.clock();
     return this.write(() => {
-      this.db.prepare('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(iso(nowMs), id);
+      this.statement('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(iso(nowMs), id);
     });
   }
 
   deferred(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
     return this.write(() => {
-      this.db
-        .prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL')
+      this.statement('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL')
         .run(error.slice(0, 500), nextAttemptAtMs, id);
     });
   }
 
   backlog(): Promise<{ count: number; oldest_at: string | null; last_error: string | null }> {
     return this.read(() => {
-      const r = this.db
-        .prepare(
+      const r = this.statement(
           `SELECT COUNT(*) AS count, MIN(created_at) AS oldest_at,
              (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_error
            FROM outbox WHERE delivered_at IS NULL`,
@@ -82,6 +78,6 @@ export class SqliteOutbox extends SqliteRepository {
   }
 
   list(taskId: string): Promise<OutboxItem[]> {
-    return this.read(() => this.db.prepare('SELECT * FROM outbox WHERE task_id = ? ORDER BY id').all(taskId) as OutboxItem[]);
+    return this.read(() => this.statement('SELECT * FROM outbox WHERE task_id = ? ORDER BY id').all(taskId) as OutboxItem[]);
   }
 }

@@ -1,4 +1,5 @@
 /** What every SQLite-backed part of the store shares: the connection, the clock, transactions, error translation. */
+import type { Statement } from 'better-sqlite3';
 import { translateSqliteError, type Db } from './connection.js';
 
 /** Writes made through this process's connection, which PRAGMA data_version does not count. */
@@ -13,6 +14,8 @@ export function changeToken(db: Db): string {
 }
 
 export abstract class SqliteRepository {
+  private readonly statements = new Map<string, Statement>();
+
   /** Whether this repository's writes change tasks (and so the change token); message bookkeeping does not. */
   protected readonly changesTasks: boolean = false;
 
@@ -33,9 +36,22 @@ export abstract class SqliteRepository {
     }
   }
 
+  /**
+   * A prepared statement, prepared once per SQL text: preparing costs more than running a small statement, and
+   * every operation runs a handful. The texts are constants of the store, so the cache stays small.
+   */
+  protected statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   /** Whether a query returns a row: a cheap look before taking the write lock. */
   protected exists(sql: string, ...params: unknown[]): Promise<boolean> {
-    return this.read(() => this.db.prepare(sql).get(...params) !== undefined);
+    return this.read(() => this.statement(sql).get(...params) !== undefined);
   }
 
   protected read<T>(fn: () => T): Promise<T> {

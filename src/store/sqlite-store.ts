@@ -3,6 +3,7 @@
  * front, so two processes never deadlock upgrading a read lock), and each status change is one UPDATE guarded by
  * the old status: whoever changes 0 rows lost the race.
  */
+import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
@@ -21,10 +22,12 @@ import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOp
 import { SqliteRepository, changeToken } from './repository.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
 import type {
+  CallbackReceipt,
   ClaimOptions,
   IntegrityReport,
   ListQuery,
   ReceiveResult,
+  ReceivedCallback,
   StoreStats,
   TaskEvent,
   TaskPage,
@@ -63,12 +66,11 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   // ---- helpers -------------------------------------------------------------------------------------------------
 
   private row(taskId: string): TaskRow | undefined {
-    return this.db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
+    return this.statement('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
   }
 
   private event(taskId: string, from: TaskStatus | null, to: TaskStatus, reason: string | null, actor: string, atIso: string) {
-    this.db
-      .prepare('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
+    this.statement('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
       .run(taskId, atIso, from, to, reason, actor);
   }
 
@@ -85,12 +87,10 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       error_message: row.error_message,
       attempts: row.attempt,
     };
-    this.db
-      .prepare(
-        `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at)
-         VALUES (?, 'callback', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-      )
-      .run(body.event_id, row.task_id, JSON.stringify(body), iso(nowMs), nowMs);
+    this.statement(
+      `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at)
+       VALUES (?, 'callback', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+    ).run(body.event_id, row.task_id, JSON.stringify(body), iso(nowMs), nowMs);
   }
 
   /**
@@ -121,8 +121,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         params[column] = value;
       }
     }
-    const row = this.db
-      .prepare(`UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`)
+    const row = this.statement(`UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`)
       .get(params) as TaskRow | undefined;
     if (!row) return null;
     this.event(taskId, from, to, reason, actor, nowIso);
@@ -131,8 +130,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   }
 
   private endAttempt(taskId: string, attempt: number, outcome: string, error: string | null, nowMs: number) {
-    this.db
-      .prepare('UPDATE task_attempts SET ended_at = ?, outcome = ?, error = ? WHERE task_id = ? AND attempt = ?')
+    this.statement('UPDATE task_attempts SET ended_at = ?, outcome = ?, error = ? WHERE task_id = ? AND attempt = ?')
       .run(iso(nowMs), outcome, error, taskId, attempt);
   }
 
@@ -149,12 +147,10 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const columns = payloadToColumns(payload, deadlines.dueAtMs, deadlines.expiresAtMs, iso(nowMs));
     return this.write(() => {
       const names = Object.keys(columns);
-      const inserted = this.db
-        .prepare(
-          `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
-           ON CONFLICT (task_id) DO NOTHING`,
-        )
-        .run(columns);
+      const inserted = this.statement(
+        `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
+         ON CONFLICT (task_id) DO NOTHING`,
+      ).run(columns);
       if (inserted.changes === 1) {
         this.event(payload.task_id, null, 'pending', '任务接收', actor, columns.created_at);
         return { task: rowToTask(this.row(payload.task_id)!), created: true };
@@ -174,12 +170,10 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return this.write(() => {
       const nowIso = iso(nowMs);
       const filter = taskIds ? `AND task_id IN (SELECT value FROM json_each(@ids))` : '';
-      const rows = this.db
-        .prepare(
-          `UPDATE tasks SET status = 'waiting', updated_at = @now
-           WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
-        )
-        .all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
+      const rows = this.statement(
+        `UPDATE tasks SET status = 'waiting', updated_at = @now
+         WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
+      ).all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
       for (const { task_id } of rows) this.event(task_id, 'pending', 'waiting', 'armed', actor, nowIso);
       return rows.map((r) => r.task_id);
     });
@@ -220,8 +214,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       );
       if (!row) return null;
       const task = rowToTask(row);
-      this.db
-        .prepare('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)')
+      this.statement('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)')
         .run(taskId, task.attempt, requestId(task), options.owner, iso(nowMs));
       return task;
     });
@@ -345,8 +338,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     if (!(await this.exists(`SELECT 1 FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ? LIMIT 1`, nowMs))) return [];
     return this.write(() => {
-      const due = this.db
-        .prepare(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
+      const due = this.statement(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
         .all(nowMs) as { task_id: string; status: TaskStatus; timeout_hours: number }[];
       const expired: string[] = [];
       for (const t of due) {
@@ -367,7 +359,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
 
   events(taskId: string): Promise<TaskEvent[]> {
     return this.read(
-      () => this.db.prepare('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[],
+      () => this.statement('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[],
     );
   }
 
@@ -394,9 +386,8 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         params.trigger = query.triggerType;
       }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
-      const rows = this.db
-        .prepare(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`)
+      const { total } = this.statement(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
+      const rows = this.statement(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`)
         .all({ ...params, limit: pageSize, offset: (page - 1) * pageSize }) as TaskRow[];
       return { total, page, page_size: pageSize, items: rows.map(rowToTask) };
     });
@@ -406,24 +397,22 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return this.read(() => {
       const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
       let total = 0;
-      for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number }[]) {
+      for (const r of this.statement('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number }[]) {
         byStatus[r.status as TaskStatus] = r.n;
         total += r.n;
       }
       const byTrigger: Record<string, number> = {};
-      for (const r of this.db.prepare('SELECT trigger_type, COUNT(*) AS n FROM tasks GROUP BY trigger_type').all() as {
+      for (const r of this.statement('SELECT trigger_type, COUNT(*) AS n FROM tasks GROUP BY trigger_type').all() as {
         trigger_type: string;
         n: number;
       }[]) {
         byTrigger[r.trigger_type] = r.n;
       }
-      const oldest = this.db
-        .prepare(`SELECT task_id, created_at FROM tasks WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`)
+      const oldest = this.statement(`SELECT task_id, created_at FROM tasks WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`)
         .get() as { task_id: string; created_at: string } | undefined;
-      const nextDue = this.db
-        .prepare(`SELECT task_id, due_at FROM tasks WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`)
+      const nextDue = this.statement(`SELECT task_id, due_at FROM tasks WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`)
         .get() as { task_id: string; due_at: number } | undefined;
-      const { backlog } = this.db.prepare('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
+      const { backlog } = this.statement('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
         backlog: number;
       };
       return {
@@ -477,8 +466,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.read(() =>
       (
-        this.db
-          .prepare(
+        this.statement(
             `SELECT * FROM tasks INDEXED BY tasks_specified_customer
              WHERE specified_customer_id = ? AND status = 'waiting' AND due_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
              ORDER BY priority_rank DESC, rowid`,
@@ -492,8 +480,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   waitingForAnyCustomer(): Promise<TaskRecord[]> {
     return this.read(() =>
       (
-        this.db
-          .prepare(
+        this.statement(
             `SELECT * FROM tasks WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
              AND trigger_type IN ('customer_reply', 'customer_keyword', 'customer_payment')
              ORDER BY priority_rank DESC, rowid`,
@@ -508,8 +495,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.read(() =>
       (
-        this.db
-          .prepare(
+        this.statement(
             `SELECT * FROM tasks WHERE due_at <= ? AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
              ORDER BY due_at, priority_rank DESC, rowid LIMIT ?`,
           )
@@ -521,8 +507,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. */
   nextWakeAt(): Promise<number | null> {
     return this.read(() => {
-      const r = this.db
-        .prepare(
+      const r = this.statement(
           `SELECT MIN(t) AS t FROM (
              SELECT MIN(due_at) AS t FROM tasks WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
              UNION ALL SELECT MIN(expires_at) FROM tasks WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
@@ -538,8 +523,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.write(
       () =>
-        this.db
-          .prepare(
+        this.statement(
             `UPDATE tasks SET lease_expires_at = ? WHERE task_id = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,
           )
           .run(nowMs + leaseMs, taskId, attempt, owner).changes === 1,
@@ -554,8 +538,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     if (!(await this.exists(`SELECT 1 FROM tasks WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`, nowMs))) return [];
     return this.write(() => {
-      const stale = this.db
-        .prepare(`SELECT task_id, attempt, lease_owner FROM tasks WHERE status = 'running' AND lease_expires_at <= ?`)
+      const stale = this.statement(`SELECT task_id, attempt, lease_owner FROM tasks WHERE status = 'running' AND lease_expires_at <= ?`)
         .all(nowMs) as { task_id: string; attempt: number; lease_owner: string | null }[];
       const recovered: string[] = [];
       for (const t of stale) {
@@ -582,13 +565,55 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
 
   attempts(taskId: string): Promise<TaskAttempt[]> {
     return this.read(
-      () => this.db.prepare('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as TaskAttempt[],
+      () => this.statement('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as TaskAttempt[],
     );
+  }
+
+  recordCallback(receipt: CallbackReceipt): Promise<ReceivedCallback> {
+    const nowIso = iso(this.clock());
+    const body = receipt.body;
+    const field = (name: string): string | null => {
+      const v = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+      return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
+    };
+    return this.write(() => {
+      const row = this.statement(
+        `INSERT INTO received_callbacks (received_at, event_id, task_id, status, body, remote_address, signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
+        nowIso,
+        field('event_id'),
+        field('task_id'),
+        field('status'),
+        JSON.stringify(body ?? null),
+        receipt.remoteAddress ?? null,
+        receipt.signature ?? null,
+      ) as ReceivedCallbackRow;
+      return rowToCallback(row);
+    });
+  }
+
+  receivedCallbacks(query: { taskId?: string; limit?: number } = {}): Promise<ReceivedCallback[]> {
+    const limit = query.limit ?? 1000;
+    return this.read(() => {
+      const rows = (
+        query.taskId === undefined
+          ? this.statement('SELECT * FROM received_callbacks ORDER BY id LIMIT ?').all(limit)
+          : this.statement('SELECT * FROM received_callbacks WHERE task_id = ? ORDER BY id LIMIT ?').all(query.taskId, limit)
+      ) as ReceivedCallbackRow[];
+      return rows.map(rowToCallback);
+    });
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+type ReceivedCallbackRow = Omit<ReceivedCallback, 'body'> & { body: string };
+
+function rowToCallback(row: ReceivedCallbackRow): ReceivedCallback {
+  return { ...row, body: safeParse(row.body) };
 }
 
 function fileSize(path: string): number {

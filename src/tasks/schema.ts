@@ -173,9 +173,11 @@ export function describeIssues(error: z.ZodError): { message: string; field: str
 
 function issueMessage(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case 'invalid_type':
-      // zod leaves the input out of issues; its message ends "received undefined" for a missing field.
-      return /received undefined$/.test(issue.message) ? 'is required' : `must be ${issue.expected}`;
+    case 'invalid_type': {
+      // zod 4 keeps the input only when parsing with { reportInput: true }; otherwise its message says what it got.
+      const missing = 'input' in issue ? issue.input === undefined : /received undefined$/.test(issue.message);
+      return missing ? 'is required' : `must be ${issue.expected}`;
+    }
     case 'invalid_union': {
       const parent = issue.path[issue.path.length - 2];
       const known = parent === 'trigger' ? TRIGGER_TYPES : parent === 'action' ? ACTION_TYPES : null;
@@ -193,7 +195,7 @@ export function parseTaskPayload(input: unknown): TaskPayload {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new ValidationError('(body): must be a JSON object', '(body)');
   }
-  const result = taskPayloadSchema.safeParse(input);
+  const result = taskPayloadSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     const { message, field } = describeIssues(result.error);
     throw new ValidationError(message, field);

@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+/**
+ * Intake benchmark: how fast `aics serve --api-only` takes tasks, against two baselines.
+ *
+ *   (a) aics: the real daemon (node bin/run.js serve --api-only, a child process, its own SQLite file and log file,
+ *       readable log lines to a pipe as under systemd) — POST /api/task/receive, a unique task_id per request;
+ *       afterwards the rows in its database are counted.
+ *   (b) bare-http: a bare node:http server (a child process too) that reads each body and answers the same
+ *       response bytes — the ceiling of HTTP on this machine with this client.
+ *   (c) bare-inserts: better-sqlite3 alone inserting the same rows into the same schema, one transaction per row
+ *       as the store does (WAL, synchronous=NORMAL); also all rows in one transaction, for scale.
+ *
+ * autocannon, 64 connections on loopback, --duration seconds each (default 8). Needs `npm run build` first.
+ * Prints ONE JSON object on stdout; progress goes to stderr.
+ *
+ *   node bench/intake.js [--duration 8] [--connections 64]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '64' },
+    'bare-server': { type: 'boolean', default: false },
+  },
+});
+
+const PAYLOAD = {
+  task_id: 'TASK_20260227_001',
+  type: 'send_file_after_reply',
+  customer: { id: 'customer_123', name: '小明' },
+  trigger: { type: 'specified_customer_reply', customer_id: 'customer_123', customer_name: '小明', keyword: '好的', exact_match: false },
+  action: { type: 'send_message', message: '这是您要的文件' },
+  priority: 'normal',
+  timeout_hours: 24,
+  created_by: '设计师 lz',
+};
+const taskId = (run, n) => `BENCH_${run}_${String(n).padStart(9, '0')}`;
+
+if (args['bare-server']) {
+  // (b) the baseline server: read the body, answer the bytes aics answers (same length: a task_id of the same form).
+  const answer = Buffer.from(JSON.stringify({ code: 200, message: '任务接收成功', data: { task_id: taskId('a', 0), status: 'pending' } }));
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': answer.length });
+      res.end(answer);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+} else {
+  await main();
+}
+
+function log(text) {
+  process.stderr.write(`${text}\n`);
+}
+
+function cleanEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(AICS_|AI_CS_|HTTP_API_PORT$|TIANWANG_)/.test(k)) env[k] = v;
+  return { ...env, NO_COLOR: '1' };
+}
+
+/** Starts a child that prints "listening on http://…"; keeps draining its output. */
+function startChild(argv, cwd) {
+  const child = spawn(process.execPath, argv, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (s) => (err += s));
+  const exit = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  const url = new Promise((resolve, reject) => {
+    const onData = (s) => {
+      out += s;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        child.stdout.off('data', onData);
+        child.stdout.resume(); // keep draining, so the child never blocks on a full pipe
+        out = '';
+        resolve(m[1]);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    exit.then((code) => reject(new Error(`${argv.join(' ')} exited ${code} before listening: ${err}`)));
+  });
+  return { child, url, exit };
+}
+
+function load(url, runTag, duration, connections) {
+  let n = 0;
+  return autocannon({
+    url,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/task/receive',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ ...PAYLOAD, task_id: taskId(runTag, ++n) }) }),
+      },
+    ],
+  });
+}
+
+function summary(result) {
+  return {
+    requests_per_s: Math.round(result.requests.average),
+    latency_ms: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    requests_2xx: result['2xx'],
+    non_2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+async function main() {
+  const duration = Number(args.duration);
+  const connections = Number(args.connections);
+  if (!(duration > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive numbers');
+  const work = mkdtempSync(join(tmpdir(), 'aics-bench-'));
+  try {
+    // (a) the real daemon
+    log(`aics serve --api-only: ${duration} s, ${connections} connections …`);
+    const dbFile = join(work, 'aics/tasks.db');
+    const daemon = startChild(
+      [join(root, 'bin/run.js'), 'serve', '--api-only', '--port', '0', '--db', dbFile, '--log-file', join(work, 'aics/aics.log')],
+      work,
+    );
+    const aicsResult = await load(await daemon.url, 'a', duration, connections);
+    daemon.child.kill('SIGTERM');
+    const daemonExit = await daemon.exit;
+    const db = new Database(dbFile, { readonly: true });
+    const committed = db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE task_id LIKE 'BENCH_a_%'").get().n;
+    db.close();
+
+    // (b) bare node:http
+    log(`bare node:http: ${duration} s …`);
+    const bare = startChild([fileURLToPath(import.meta.url), '--bare-server'], work);
+    const bareResult = await load(await bare.url, 'b', duration, connections);
+    bare.child.kill('SIGTERM');
+    await bare.exit;
+
+    // (c) bare better-sqlite3 inserts of the same rows, same schema and pragmas (the store's openDatabase)
+    log('bare better-sqlite3 inserts …');
+    const { openDatabase } = await import(join(root, 'dist/store/connection.js'));
+    const { payloadToColumns } = await import(join(root, 'dist/store/rows.js'));
+    const { parseTaskPayload } = await import(join(root, 'dist/tasks/index.js'));
+    const rowsWanted = Math.max(committed, 20_000);
+    const insertRate = (file, oneTransaction) => {
+      const raw = openDatabase(file);
+      const payload = parseTaskPayload(PAYLOAD);
+      const now = Date.now();
+      const sample = payloadToColumns(payload, null, now + 86_400_000, new Date(now).toISOString());
+      const names = Object.keys(sample);
+      const insert = raw.prepare(`INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((c) => `@${c}`).join(', ')}, 'pending')`);
+      const rows = Array.from({ length: rowsWanted }, (_, i) => ({ ...sample, task_id: taskId('c', i) }));
+      const t0 = process.hrtime.bigint();
+      if (oneTransaction) raw.transaction(() => rows.forEach((r) => insert.run(r))).immediate();
+      else for (const r of rows) raw.transaction(() => insert.run(r)).immediate();
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const n = raw.prepare('SELECT COUNT(*) AS n FROM tasks').get().n;
+      raw.close();
+      return { rows: n, rows_per_s: Math.round(n / seconds) };
+    };
+    const perRow = insertRate(join(work, 'bare/per-row.db'), false);
+    const batched = insertRate(join(work, 'bare/batched.db'), true);
+
+    const a = summary(aicsResult);
+    const b = summary(bareResult);
+    const out = {
+      bench: 'intake',
+      node: process.version,
+      cpus: availableParallelism(),
+      cpu_model: cpus()[0]?.model ?? null,
+      duration_s: duration,
+      connections,
+      aics: { ...a, tasks_committed: committed, exit_code_after_sigterm: daemonExit },
+      bare_http: b,
+      bare_inserts: { rows: perRow.rows, rows_per_s: perRow.rows_per_s, one_transaction_per_row: true, batched_rows_per_s: batched.rows_per_s },
+      ratios: {
+        aics_vs_bare_http: Number((a.requests_per_s / b.requests_per_s).toFixed(3)),
+        aics_vs_bare_inserts: Number((a.requests_per_s / perRow.rows_per_s).toFixed(3)),
+      },
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

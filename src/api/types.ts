@@ -1,0 +1,78 @@
+/** Request and response bodies of the HTTP API: the contract between the daemon and its clients. */
+import type { StoreStats, TaskEvent, TaskPage, TaskRecord } from '../store/index.js';
+import type { TaskPayloadInput, TaskStatus, TriggerType } from '../tasks/index.js';
+
+export const API_PATHS = {
+  receive: '/api/task/receive',
+  status: '/api/task/status/:task_id',
+  cancel: '/api/task/cancel',
+  list: '/api/task/list',
+  health: '/api/health',
+  callback: '/api/task/callback',
+} as const;
+
+/** The service name that /api/health reports, as the seed's did. */
+export const SERVICE_NAME = 'ai-cs-tianwang-bridge';
+
+/** The header that carries an HMAC of a callback body, when the sender signs (recorded by the sink). */
+export const SIGNATURE_HEADER = 'x-aics-signature';
+
+/** POST /api/task/receive: the task as Tianwang sends it (the seed's example), before defaults. */
+export type ReceiveRequest = TaskPayloadInput;
+export interface ReceiveData {
+  task_id: string;
+  status: TaskStatus;
+}
+
+/** GET /api/task/status/:task_id: the whole task and its history. */
+export type StatusData = TaskRecord & { events: TaskEvent[] };
+
+/** POST /api/task/cancel */
+export interface CancelRequest {
+  task_id: string;
+  reason?: string;
+}
+export interface CancelData {
+  task_id: string;
+  status: TaskStatus;
+  reason: string;
+}
+
+/** GET /api/task/list query parameters (all optional). */
+export interface ListParams {
+  customer_id?: string;
+  status?: TaskStatus;
+  trigger_type?: TriggerType;
+  page?: number;
+  page_size?: number;
+}
+export type ListData = TaskPage;
+
+export type DaemonModeName = 'api-only' | 'bridge' | 'tianwang';
+
+/** GET /api/health with the token (or on a loopback daemon without one). */
+export interface HealthData {
+  service: typeof SERVICE_NAME;
+  status: 'ok';
+  version: string;
+  mode: DaemonModeName;
+  agent: boolean;
+  pid: number;
+  started_at: string;
+  uptime_s: number;
+  qingjian: { connected: boolean; state: 'disabled' | 'connecting' | 'connected' | 'disconnected'; url?: string };
+  db: Pick<StoreStats, 'file' | 'schema_version' | 'file_bytes' | 'wal_bytes' | 'total' | 'oldest_pending' | 'next_due'>;
+  tasks: Record<TaskStatus, number>;
+  outbox_backlog: number;
+}
+
+/** GET /api/health without the token on a daemon that requires one: alive, nothing more. */
+export interface HealthMinimalData {
+  service: typeof SERVICE_NAME;
+  status: 'ok';
+}
+
+/** POST /api/task/callback (the sink): any JSON object; answered with the id it was recorded under. */
+export interface CallbackData {
+  id: number;
+}

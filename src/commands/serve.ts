@@ -1,0 +1,72 @@
+import { Flags } from '@oclif/core';
+import { availableParallelism } from 'node:os';
+import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
+import { Daemon, type DaemonMode } from '../daemon/daemon.js';
+import { runUntilSignalled } from '../daemon/signals.js';
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static override summary = 'Run the daemon: the HTTP API for Tianwang (--api-only) and, later, the 轻简 bridge and the agent.';
+  static override description = `The seed's "python3 run.py" with the same flags. --api-only runs the HTTP API (POST /api/task/receive,
+GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback),
+arms new tasks and expires overdue ones once a second. The other modes (the default customer-service mode, --tianwang,
+--multi) are not built yet: they are refused with one line (exit 2).
+
+The server binds 127.0.0.1 by default. Any other --host needs AICS_API_TOKEN: every request must then carry
+"Authorization: Bearer <token>" (GET /api/health answers a minimal body without it). Set AICS_API_TOKEN on loopback
+too to require it there.
+
+Logs: JSON lines to --log-file (default logs/aics.log; "aics logs grep" reads them), readable lines on stdout
+(JSON with --json). The first line says "listening on http://HOST:PORT" (the real port, also with --port 0).
+Signals: SIGTERM or SIGINT stops accepting, finishes requests in flight, closes the database and exits 0; a second one
+exits at once. SIGUSR2 reopens the log file (logrotate).
+
+Settings: flags > environment (AI_CS_HOST, AI_CS_PORT / HTTP_API_PORT, AICS_DB, AICS_LOG_FILE, AICS_LOG_LEVEL,
+AICS_API_TOKEN, AICS_FILES_DIR, TIANWANG_CALLBACK_URL) > .env / .env.tianwang in the working folder > defaults.
+
+${EXIT_CODES_HELP}`;
+  static override examples = [
+    { description: 'The HTTP API only (the seed\'s "天网简化版"), on 127.0.0.1:6060', command: '<%= config.bin %> serve --api-only' },
+    { description: 'Another port', command: '<%= config.bin %> serve --api-only --port 8080' },
+    {
+      description: 'Reachable from other machines: a token is required',
+      command: 'AICS_API_TOKEN=$(openssl rand -hex 32) <%= config.bin %> serve --api-only --host 0.0.0.0',
+    },
+    { description: 'Database and log file elsewhere', command: '<%= config.bin %> serve --api-only --db /srv/aics/tasks.db --log-file /var/log/aics/aics.log' },
+  ];
+  static override flags = {
+    'api-only': Flags.boolean({ summary: 'Run only the HTTP API, arming and expiry (no 轻简 bridge, no agent).', exclusive: ['tianwang'] }),
+    tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent (not built yet).' }),
+    agent: Flags.boolean({ summary: 'Run the AI agent (--no-agent: without it).', allowNo: true, default: true }),
+    multi: Flags.boolean({ summary: 'Several worker processes, customers sharded by md5(acc_id:from_id) (not built yet).' }),
+    workers: Flags.integer({ summary: 'Number of workers with --multi (default: the CPU count).', min: 1, max: 64, dependsOn: ['multi'] }),
+    port: Flags.integer({ char: 'p', summary: 'HTTP port (env AI_CS_PORT, HTTP_API_PORT; default 6060; 0 = any free port).', min: 0, max: 65535 }),
+    host: Flags.string({ summary: 'Address to bind (env AI_CS_HOST; default 127.0.0.1). Not loopback: AICS_API_TOKEN is required.' }),
+    'log-file': Flags.string({ summary: 'JSON log file (env AICS_LOG_FILE; default logs/aics.log).', helpValue: 'FILE' }),
+    'qingjian-url': Flags.string({ summary: '轻简 bridge WebSocket (env AICS_QINGJIAN_URL; default ws://127.0.0.1:9528).', helpValue: 'URL' }),
+    'callback-url': Flags.string({ summary: 'Where task callbacks go (env TIANWANG_CALLBACK_URL).', helpValue: 'URL' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = this;
+    const mode: DaemonMode = flags['api-only'] ? 'api-only' : flags.tianwang ? 'tianwang' : 'bridge';
+    const settings = this.settings({
+      host: flags.host,
+      port: flags.port,
+      logFile: flags['log-file'],
+      qingjianUrl: flags['qingjian-url'],
+      callbackUrl: flags['callback-url'],
+    });
+    const daemon = new Daemon({
+      settings,
+      mode,
+      agent: flags.agent && mode !== 'api-only',
+      workers: flags.multi ? (flags.workers ?? availableParallelism()) : undefined,
+      version: this.config.version,
+      terminal: process.stdout,
+      terminalFormat: this.jsonEnabled() ? 'json' : 'pretty',
+      colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    });
+    await daemon.start();
+    await runUntilSignalled(daemon);
+  }
+}

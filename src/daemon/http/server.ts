@@ -1,0 +1,130 @@
+/**
+ * The HTTP API on fastify (DESIGN.md "HTTP API"). Every answer, errors included, is the `{code, message, data}`
+ * envelope with the HTTP status equal to `code`: 400 bad input (naming the field), 401 token, 404 unknown task or
+ * route, 405 wrong method, 409 state conflict, 413 body over 256 KiB, 415 a POST body that is not JSON, 500, 503.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { MESSAGES, envelope, type Envelope, type HealthData } from '../../api/index.js';
+import type { Settings } from '../../config.js';
+import type { Logger } from '../../log.js';
+import type { TaskStore } from '../../store/index.js';
+import { tokenChecker } from './auth.js';
+import { registerCallbackRoutes } from './callback.js';
+import { BODY_LIMIT_BYTES, errorEnvelope } from './errors.js';
+import { registerHealthRoutes } from './health.js';
+import { registerTaskRoutes } from './tasks.js';
+
+/** What the routes need, passed in by the composition root (src/daemon/daemon.ts). */
+export interface HttpContext {
+  store: TaskStore;
+  logger: Logger;
+  settings: Pick<Settings, 'filesDir' | 'apiToken'>;
+  /** The full health body; the daemon composes it (it knows the mode, the bridge, the uptime). */
+  health(): Promise<HealthData>;
+  /** True once the daemon is stopping: new requests on kept-alive connections get a 503. */
+  isStopping(): boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request carried the right token, or no token is configured. */
+    authorized: boolean;
+    /** Why a request failed with a 4xx, for its log line. */
+    failure: string | null;
+  }
+}
+
+export function send(reply: FastifyReply, body: Envelope): FastifyReply {
+  return reply.code(body.code).send(body);
+}
+
+const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+
+export function buildHttpServer(ctx: HttpContext): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Our own 503 below keeps the envelope; fastify's would not.
+    return503OnClosing: false,
+    requestTimeout: 30_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: (error, _req, reply) => {
+      send(reply, errorEnvelope(error));
+    },
+  });
+  app.decorateRequest('authorized', false);
+  app.decorateRequest('failure', null);
+
+  // Only JSON bodies: without its text/plain parser fastify answers any other type with 415.
+  app.removeContentTypeParser('text/plain');
+
+  const checkToken = ctx.settings.apiToken ? tokenChecker(ctx.settings.apiToken) : null;
+  app.addHook('onRequest', async (req, reply) => {
+    if (ctx.isStopping()) {
+      reply.header('connection', 'close');
+      return send(reply, envelope(503, MESSAGES.stopping, null));
+    }
+    req.authorized = checkToken === null || checkToken(req.headers.authorization);
+    // /api/health answers without the token too, in its minimal form (see auth.ts).
+    if (!req.authorized && req.routeOptions.url !== '/api/health') {
+      reply.header('www-authenticate', 'Bearer');
+      req.failure = 'missing or wrong bearer token';
+      return send(reply, envelope(401, `${MESSAGES.unauthorized}: send Authorization: Bearer <AICS_API_TOKEN>`, null));
+    }
+  });
+
+  // A request that was already in flight when the daemon began to stop closes its connection after the answer,
+  // so the drain does not wait for kept-alive connections to time out.
+  app.addHook('onSend', async (_req, reply) => {
+    if (ctx.isStopping()) reply.header('connection', 'close');
+  });
+
+  // One line per answer: debug when it went well, warn (with the reason) for a client error; 5xx are logged at error
+  // level, with the stack, by the error handler.
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 500) return;
+    const body = req.body as { task_id?: unknown } | undefined;
+    const taskId = typeof body?.task_id === 'string' ? body.task_id : (req.params as { task_id?: string } | undefined)?.task_id;
+    const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip, task_id: taskId };
+    if (reply.statusCode >= 400) ctx.logger.warn(line, `HTTP ${req.method} ${req.url} → ${reply.statusCode}${req.failure ? ` ${req.failure}` : ''}`);
+    else ctx.logger.debug(line, `HTTP ${req.method} ${req.url} → ${reply.statusCode}`);
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    const body = errorEnvelope(error);
+    if (body.code >= 500) ctx.logger.error({ err: error, method: req.method, url: req.url }, `${body.message} (${req.method} ${req.url})`);
+    else req.failure = body.message;
+    return send(reply, body);
+  });
+
+  app.setNotFoundHandler((req, reply) => send(reply, envelope(404, `${MESSAGES.routeNotFound}: ${req.method} ${req.url.split('?')[0]}`, null)));
+
+  const routes = new Map<string, Set<string>>();
+  const track = (method: string, url: string) => {
+    if (!routes.has(url)) routes.set(url, new Set());
+    routes.get(url)!.add(method);
+    if (method === 'GET') routes.get(url)!.add('HEAD'); // fastify adds HEAD for every GET route
+  };
+  app.addHook('onRoute', (route) => {
+    for (const m of [route.method].flat()) track(m, route.url);
+  });
+
+  registerTaskRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
+  registerCallbackRoutes(app, ctx);
+
+  // A known path with another method: 405 naming the allowed ones, not a misleading 404.
+  for (const [url, allowed] of [...routes]) {
+    const others = METHODS.filter((m) => !allowed.has(m));
+    const allow = [...allowed].sort().join(', ');
+    app.route({
+      method: others,
+      url,
+      handler: async (req, reply) => {
+        reply.header('allow', allow);
+        return send(reply, envelope(405, `${MESSAGES.methodNotAllowed}: ${req.method} ${url} (allowed: ${allow})`, null));
+      },
+    });
+  }
+  return app;
+}

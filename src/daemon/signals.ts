@@ -1,0 +1,39 @@
+/**
+ * Process signals for `aics serve` (kept out of the Daemon so tests can run several daemons in one process):
+ * SIGTERM/SIGINT drain and stop (a second one forces the exit), SIGUSR2 reopens the log file (logrotate), an
+ * uncaught error is logged at FATAL before the process exits 1.
+ */
+import type { Daemon } from './daemon.js';
+
+/** Exit codes of a forced exit: 128 + the signal's number, as a shell reports a killed process. */
+const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Resolves with the signal's name once the daemon has stopped after SIGTERM or SIGINT. */
+export function runUntilSignalled(daemon: Daemon): Promise<NodeJS.Signals> {
+  return new Promise((resolve, reject) => {
+    let stopping: NodeJS.Signals | null = null;
+    const onStop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        daemon.logger.warn({ signal }, `${signal} again: exiting now, without waiting for requests in flight`);
+        daemon.flushLogs();
+        process.exit(FORCED_EXIT[signal] ?? 1);
+      }
+      stopping = signal;
+      process.off('SIGUSR2', onReopen);
+      daemon.stop(signal).then(() => resolve(signal), reject);
+    };
+    const onReopen = () => daemon.reopenLogs();
+    // A bug that escapes every handler: one FATAL line in the log (grep ERROR/FATAL finds it), then exit 1 so that
+    // systemd (Restart=always) or docker starts a clean process.
+    const onFatal = (error: unknown) => {
+      daemon.logger.fatal({ err: error }, `unexpected error, exiting: ${(error as Error)?.message ?? String(error)}`);
+      daemon.flushLogs();
+      process.exit(1);
+    };
+    process.on('uncaughtException', onFatal);
+    process.on('unhandledRejection', onFatal);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGUSR2', onReopen);
+  });
+}

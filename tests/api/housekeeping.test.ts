@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SqliteTaskStore } from '../../src/store/index.js';
+import { call, startDaemon, task, until } from '../support/daemon.js';
+
+describe('api-only housekeeping', () => {
+  it('arms received tasks within a second, at the default interval', async () => {
+    const d = await startDaemon({}, { housekeepingIntervalMs: undefined });
+    try {
+      await call(d.url, 'POST', '/api/task/receive', task('ARM_1'));
+      const t0 = Date.now();
+      await until(async () => (await call(d.url, 'GET', '/api/task/status/ARM_1')).body.data.status === 'waiting', 3000, 'arming');
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('expires overdue tasks and logs 任务过期 with task_id and customer_id', async () => {
+    let now = Date.parse('2026-02-27T01:00:00Z');
+    const d = await startDaemon({}, { clock: () => now });
+    try {
+      await call(d.url, 'POST', '/api/task/receive', task('EXPIRE_1', { timeout_hours: 1, customer: { id: 'c_exp' } }));
+      await call(d.url, 'POST', '/api/task/receive', task('EXPIRE_2', { timeout_hours: 48 }));
+      now += 2 * 3_600_000;
+      await until(async () => (await call(d.url, 'GET', '/api/task/status/EXPIRE_1')).body.data.status === 'expired', 3000, 'expiry');
+      expect((await call(d.url, 'GET', '/api/task/status/EXPIRE_2')).body.data.status).toBe('waiting');
+      const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('任务过期 EXPIRE_1')), 3000, 'log line');
+      expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'EXPIRE_1', customer_id: 'c_exp' });
+      // The callback for the terminal status is queued in the same transaction (delivered by another mode).
+      const store = SqliteTaskStore.open(d.db);
+      try {
+        expect((await store.stats()).outbox_backlog).toBe(1);
+      } finally {
+        store.close();
+      }
+    } finally {
+      await d.stop();
+    }
+  });
+});

@@ -1,0 +1,60 @@
+/** Runs the real `aics` binary (bin/run.js over dist/, built by `npm test`) as a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+/** The test runner's environment without any aics setting, so a developer's shell cannot change the outcome. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(AICS_|AI_CS_|HTTP_API_PORT$|TIANWANG_)/.test(k)) env[k] = v;
+  }
+  return { ...env, TZ: 'Asia/Shanghai', NO_COLOR: '1', ...extra };
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function run(args: string[], options: { cwd: string; env?: Record<string, string> }): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+/** Runs to the end; fails the test if it takes longer than timeoutMs. */
+export async function runToEnd(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }) {
+  const r = run(args, options);
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  const { code, signal } = await r.exit;
+  clearTimeout(timer);
+  return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+/** Starts `aics serve` and waits for its "listening on http://…" line. */
+export async function startServe(args: string[], options: { cwd: string; env?: Record<string, string> }) {
+  const r = run(['serve', ...args], options);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 15 s; stdout: ${r.stdout()} stderr: ${r.stderr()}`)), 15_000);
+    const look = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(r.stdout());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    r.child.stdout!.on('data', look);
+    r.exit.then(({ code }) => reject(new Error(`serve exited (${code}) before listening: ${r.stderr()}`)));
+  });
+  return { ...r, url, port: Number(new URL(url).port) };
+}
