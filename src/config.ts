@@ -14,7 +14,10 @@ export interface Settings {
   port: number;
   db: string;
   qingjianUrl: string;
-  callbackUrl: string;
+  /** null: the daemon's own sink, POST /api/task/callback at the address it listens on. */
+  callbackUrl: string | null;
+  /** When set, callbacks carry X-Aics-Signature: sha256=HMAC(body) (AICS_CALLBACK_SECRET). */
+  callbackSecret: string | null;
   /** Where clients (the monitor, remote commands) find the daemon's API (AI_CS_API_URL). */
   apiUrl: string;
   dispatchUrl: string | null;
@@ -113,7 +116,8 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     db: abs(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH),
     qingjianUrl: flags.qingjianUrl ?? first(env, ['AICS_QINGJIAN_URL']) ?? 'ws://127.0.0.1:9528',
     apiUrl: (flags.apiUrl ?? first(env, ['AI_CS_API_URL', 'AICS_API_URL']) ?? `http://${clientHost(host)}:${httpPort}`).replace(/\/+$/, ''),
-    callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? `http://127.0.0.1:${httpPort}/api/task/callback`,
+    callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? null,
+    callbackSecret: flags.callbackSecret ?? first(env, ['AICS_CALLBACK_SECRET']) ?? null,
     dispatchUrl: flags.dispatchUrl ?? first(env, ['TIANWANG_DISPATCH_URL']) ?? null,
     apiToken: flags.apiToken ?? first(env, ['AICS_API_TOKEN']) ?? null,
     logFile: abs(flags.logFile ?? first(env, ['AICS_LOG_FILE']) ?? 'logs/aics.log'),

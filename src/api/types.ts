@@ -60,10 +60,13 @@ export interface HealthData {
   pid: number;
   started_at: string;
   uptime_s: number;
-  qingjian: { connected: boolean; state: 'disabled' | 'connecting' | 'connected' | 'disconnected'; url?: string };
+  /** The 轻简 bridge connection: `disabled` in api-only; otherwise its state, counters and accounts. */
+  qingjian: { connected: boolean; state: 'disabled' | 'connecting' | 'connected' | 'disconnected' | 'stopped'; url?: string; [more: string]: unknown };
   db: Pick<StoreStats, 'file' | 'schema_version' | 'file_bytes' | 'wal_bytes' | 'total' | 'oldest_pending' | 'next_due'>;
   tasks: Record<TaskStatus, number>;
   outbox_backlog: number;
+  /** Undelivered callbacks: how many, since when, and the last delivery error. */
+  outbox?: { count: number; oldest_at: string | null; last_error: string | null };
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

@@ -4,7 +4,7 @@
  * one the API accepts too; errors on flag-built payloads are renamed to the flag the operator typed.
  */
 import { ValidationError } from '../errors.js';
-import { checkFileUrl, newTaskId, parseTaskPayload, type TaskPayload, type TriggerType } from '../tasks/index.js';
+import { newTaskId, type TriggerType } from '../tasks/index.js';
 
 /** The flags of `task add` that build a payload, by flag name. */
 export interface TaskFlags {
@@ -158,15 +158,6 @@ function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
 
-/** parseTaskPayload, then the file_url policy (http(s) or a path inside the files folder). */
-export function validateTask(input: unknown, filesDir: string): TaskPayload {
-  const payload = parseTaskPayload(input);
-  if (payload.action.type !== 'send_message') {
-    const check = checkFileUrl(payload.action.file_url, filesDir);
-    if (!check.ok) throw new ValidationError(`action.file_url: ${check.error}`, 'action.file_url');
-  }
-  return payload;
-}
 
 /** The flag that sets a payload field, for errors on flag-built payloads ("trigger.keyword" → "--keyword"). */
 export function flagForField(field: string, actionType?: unknown): string | undefined {

@@ -1,26 +1,32 @@
 /**
- * The one composition root of `aics serve`: it builds the logger, the store, the HTTP API and (in the modes still
- * to come) the Qingjian bridge, trigger engine, agent and worker supervisor, and owns their start and stop order.
+ * The one composition root of `aics serve`: it builds the logger, the store, the HTTP API, the scheduler and the
+ * outbox sender, and — in the bridge modes — the 轻简 bridge, the action runner and the trigger engine; it owns
+ * their start and stop order. (The agent and the --multi supervisor plug in here when they are built.)
  *
- * Modes (DESIGN.md "Modes of aics serve"): `api-only` is built; `bridge` (the default customer-service mode) and
- * `tianwang` are accepted by the flags and refused here with one line until they are built. To add one, extend
- * BUILT_MODES and start its services in start() (after the store, before the HTTP server listens) and stop them in
- * stop() (after the HTTP server has drained, before the store closes).
+ * Modes (DESIGN.md "Modes of aics serve"):
+ *   api-only   HTTP API, arming and expiry, callbacks; no bridge: another daemon on the same file fires tasks
+ *   bridge     (the default) bridge + trigger engine + scheduler firing time tasks + HTTP API + callbacks
+ *   tianwang   the same as bridge: everything
  */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
 import { isLoopbackHost, type Settings } from '../config.js';
 import { AicsError, ExitCode, ValidationError } from '../errors.js';
+import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { SqliteTaskStore } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
-import { Housekeeping } from './housekeeping.js';
+import { ActionRunner } from './engine/action-runner.js';
+import { Scheduler } from './engine/scheduler.js';
+import { TriggerEngine } from './engine/trigger-engine.js';
 import { buildHttpServer } from './http/server.js';
+import { OutboxSender } from './outbox/outbox-sender.js';
+import { QingjianBridge } from './qingjian/index.js';
 
 export type DaemonMode = DaemonModeName;
 
-export const BUILT_MODES: readonly DaemonMode[] = ['api-only'];
+export const BUILT_MODES: readonly DaemonMode[] = ['api-only', 'bridge', 'tianwang'];
 
 const MODE_DESCRIPTIONS: Record<DaemonMode, string> = {
   'api-only': 'HTTP API only',
@@ -42,7 +48,14 @@ export interface DaemonOptions {
   colour?: boolean;
   /** Milliseconds since the epoch; tests pass a fake clock. */
   clock?: () => number;
-  housekeepingIntervalMs?: number;
+  /** How often the scheduler looks for tasks written by other processes (ms; default 1000). */
+  pollMs?: number;
+  /** A claimed task's lease: renewed while its action runs; another daemon retries it once it lapses. */
+  leaseMs?: number;
+  /** Tests shorten the bridge's reconnect and the retries' backoff. */
+  bridgeOptions?: Partial<ConstructorParameters<typeof QingjianBridge>[0]>;
+  actionBackoff?: BackoffPolicy;
+  deliveryBackoff?: BackoffPolicy;
   /** How long stop() lets in-flight requests finish before it closes their connections. */
   drainTimeoutMs?: number;
 }
@@ -62,9 +75,12 @@ export class Daemon {
   readonly version: string;
   private state: State = 'new';
   private log: DaemonLog | null = null;
-  private store: SqliteTaskStore | null = null;
+  private store: Store | null = null;
   private http: FastifyInstance | null = null;
-  private housekeeping: Housekeeping | null = null;
+  private scheduler: Scheduler | null = null;
+  private outbox: OutboxSender | null = null;
+  private bridge: QingjianBridge | null = null;
+  private engine: TriggerEngine | null = null;
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
@@ -84,7 +100,7 @@ export class Daemon {
       throw new ValidationError(`${MODE_DESCRIPTIONS[options.mode]} is not built yet; run "aics serve --api-only"`, 'mode');
     }
     if (options.workers !== undefined) {
-      throw new ValidationError('--multi (worker processes) is not built yet; run "aics serve --api-only"', '--multi');
+      throw new ValidationError('--multi (worker processes) is not built yet; run one process: "aics serve" (or --api-only)', '--multi');
     }
     const { host, apiToken } = options.settings;
     if (!isLoopbackHost(host) && !apiToken) {
@@ -123,25 +139,57 @@ export class Daemon {
         timeZone: settings.timeZone,
         colour: this.options.colour,
       });
-      this.store = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone, clock: this.clock });
+      const logger = this.log.logger;
+      const store = openStore(settings.db, { timeZone: settings.timeZone, clock: this.clock });
+      this.store = store;
+      const owner = `daemon:${hostname()}:${process.pid}`;
+      const leaseMs = this.options.leaseMs ?? 15_000;
+      let runner: ActionRunner | null = null;
+      if (this.mode !== 'api-only') {
+        const bridge = new QingjianBridge({ url: settings.qingjianUrl, logger, ...this.options.bridgeOptions });
+        runner = new ActionRunner({
+          store,
+          sender: { sendText: (c, r) => bridge.sendText(c, r), sendFile: (c, r) => bridge.sendFile(c, r), accounts: () => onlineAccounts(bridge) },
+          logger,
+          clock: this.clock,
+          owner,
+          leaseMs,
+          filesDir: settings.filesDir,
+          backoff: this.options.actionBackoff,
+        });
+        const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs });
+        // The bridge acks an event once this settles: after the message is recorded and its tasks claimed.
+        bridge.onMessage(async (message) => {
+          await engine.accept(message);
+        });
+        this.bridge = bridge;
+        this.engine = engine;
+      }
+      this.scheduler = new Scheduler({ store, logger, clock: this.clock, owner, leaseMs, runner, pollMs: this.options.pollMs });
       this.http = buildHttpServer({
-        store: this.store,
-        logger: this.log.logger,
+        store,
+        logger,
         settings,
         health: () => this.health(),
         isStopping: () => this.state === 'stopping' || this.state === 'stopped',
+        onTaskReceived: () => this.scheduler?.poke(),
       });
       const port = await this.listen(this.http);
       this.startedAtMs = this.clock();
       const shownHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
       this.boundUrl = `http://${shownHost}:${port}`;
-      this.housekeeping = new Housekeeping({
-        store: this.store,
-        logger: this.log.logger,
-        actor: `daemon:${hostname()}:${process.pid}`,
-        intervalMs: this.options.housekeepingIntervalMs,
+      const callbackUrl = settings.callbackUrl ?? `http://${isLoopbackHost(settings.host) || settings.host.includes(':') ? '127.0.0.1' : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/api/task/callback`;
+      this.outbox = new OutboxSender({
+        store,
+        logger,
+        clock: this.clock,
+        urls: { callback: callbackUrl, dispatch: settings.dispatchUrl },
+        secret: settings.callbackSecret,
+        backoff: this.options.deliveryBackoff,
       });
-      this.housekeeping.start();
+      this.scheduler.start();
+      this.outbox.start();
+      this.bridge?.start();
       this.state = 'running';
       this.log.logger.info(
         {
@@ -151,6 +199,7 @@ export class Daemon {
           db: this.store.file,
           log_file: settings.logFile,
           files_dir: settings.filesDir,
+          qingjian: this.bridge ? settings.qingjianUrl : 'disabled',
           auth: settings.apiToken ? 'bearer token' : 'none (loopback)',
           version: this.version,
         },
@@ -194,7 +243,8 @@ export class Daemon {
   }
 
   async health(): Promise<HealthData> {
-    const stats = await this.store!.stats();
+    const stats = await this.store!.tasks.stats();
+    const backlog = await this.store!.outbox.backlog();
     return {
       service: SERVICE_NAME,
       status: 'ok',
@@ -205,8 +255,7 @@ export class Daemon {
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),
-      // No bridge in api-only; the bridge mode reports its connection here.
-      qingjian: { connected: false, state: 'disabled' },
+      qingjian: this.bridge ? { ...this.bridge.state() } : { connected: false, state: 'disabled' },
       db: {
         file: stats.file,
         schema_version: stats.schema_version,
@@ -218,6 +267,7 @@ export class Daemon {
       },
       tasks: stats.by_status,
       outbox_backlog: stats.outbox_backlog,
+      outbox: backlog,
     };
   }
 
@@ -252,11 +302,21 @@ export class Daemon {
         clearTimeout(force);
       }
     }
-    await this.housekeeping?.stop();
+    // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
+    const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain()]);
+    await Promise.race([settle, new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 5000).unref())]);
+    await this.bridge?.stop();
+    await this.outbox?.stop();
     this.store?.close();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();
     }
   }
+}
+
+function onlineAccounts(bridge: QingjianBridge): string[] {
+  return Object.values(bridge.state().accounts)
+    .filter((a) => a.status === 'online')
+    .map((a) => a.acc_id);
 }

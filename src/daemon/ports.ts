@@ -14,7 +14,7 @@ export interface Logger {
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface SendResult {
-  msg_id?: string;
+  msg_id?: string | null;
 }
 
 export interface TextCommand {

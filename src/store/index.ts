@@ -6,3 +6,4 @@ export { SCHEMA_VERSION } from './migrations.js';
 export { SqliteInbound, type Contact, type InboundMessageKey } from './inbound.js';
 export { SqliteOutbox, type OutboxItem, type OutboxKind } from './outbox.js';
 export { openStore, type Store } from './open-store.js';
+export { SqliteCallbackSink, type CallbackReceipt, type ReceivedCallback } from './callback-sink.js';

@@ -1,4 +1,5 @@
 /** One connection, every repository on it: what the daemon's composition root opens. */
+import { SqliteCallbackSink } from './callback-sink.js';
 import { openDatabase } from './connection.js';
 import { SqliteInbound } from './inbound.js';
 import { SqliteOutbox } from './outbox.js';
@@ -9,6 +10,7 @@ export interface Store {
   readonly tasks: SqliteTaskStore;
   readonly outbox: SqliteOutbox;
   readonly inbound: SqliteInbound;
+  readonly callbacks: SqliteCallbackSink;
   close(): void;
 }
 
@@ -21,6 +23,7 @@ export function openStore(file: string, options: SqliteStoreOptions = {}): Store
     tasks,
     outbox: new SqliteOutbox(db, tasks.file, clock),
     inbound: new SqliteInbound(db, tasks.file, clock),
+    callbacks: new SqliteCallbackSink(db, tasks.file, clock),
     close: () => tasks.close(),
   };
 }

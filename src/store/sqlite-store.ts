@@ -22,12 +22,10 @@ import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOp
 import { SqliteRepository, changeToken } from './repository.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
 import type {
-  CallbackReceipt,
   ClaimOptions,
   IntegrityReport,
   ListQuery,
   ReceiveResult,
-  ReceivedCallback,
   StoreStats,
   TaskEvent,
   TaskPage,
@@ -569,51 +567,9 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     );
   }
 
-  recordCallback(receipt: CallbackReceipt): Promise<ReceivedCallback> {
-    const nowIso = iso(this.clock());
-    const body = receipt.body;
-    const field = (name: string): string | null => {
-      const v = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
-      return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
-    };
-    return this.write(() => {
-      const row = this.statement(
-        `INSERT INTO received_callbacks (received_at, event_id, task_id, status, body, remote_address, signature)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-      ).get(
-        nowIso,
-        field('event_id'),
-        field('task_id'),
-        field('status'),
-        JSON.stringify(body ?? null),
-        receipt.remoteAddress ?? null,
-        receipt.signature ?? null,
-      ) as ReceivedCallbackRow;
-      return rowToCallback(row);
-    });
-  }
-
-  receivedCallbacks(query: { taskId?: string; limit?: number } = {}): Promise<ReceivedCallback[]> {
-    const limit = query.limit ?? 1000;
-    return this.read(() => {
-      const rows = (
-        query.taskId === undefined
-          ? this.statement('SELECT * FROM received_callbacks ORDER BY id LIMIT ?').all(limit)
-          : this.statement('SELECT * FROM received_callbacks WHERE task_id = ? ORDER BY id LIMIT ?').all(query.taskId, limit)
-      ) as ReceivedCallbackRow[];
-      return rows.map(rowToCallback);
-    });
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }
-}
-
-type ReceivedCallbackRow = Omit<ReceivedCallback, 'body'> & { body: string };
-
-function rowToCallback(row: ReceivedCallbackRow): ReceivedCallback {
-  return { ...row, body: safeParse(row.body) };
 }
 
 function fileSize(path: string): number {

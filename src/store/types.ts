@@ -110,25 +110,6 @@ export interface ClaimOptions {
 }
 
 /** One POST received by the callback sink (`POST /api/task/callback`). */
-export interface ReceivedCallback {
-  id: number;
-  received_at: string;
-  event_id: string | null;
-  task_id: string | null;
-  status: string | null;
-  /** The body as received (parsed JSON). */
-  body: unknown;
-  remote_address: string | null;
-  /** The signature header, when the sender signed the body. */
-  signature: string | null;
-}
-
-export interface CallbackReceipt {
-  body: unknown;
-  remoteAddress?: string | null;
-  signature?: string | null;
-}
-
 export interface TaskStore {
   readonly file: string;
   receive(payload: TaskPayload, actor: string): Promise<ReceiveResult>;
@@ -150,8 +131,5 @@ export interface TaskStore {
   backup(destination: string): Promise<{ file: string; bytes: number }>;
   check(): Promise<IntegrityReport>;
   /** Records one callback received by the sink; event_id, task_id and status are read from the body when present. */
-  recordCallback(receipt: CallbackReceipt): Promise<ReceivedCallback>;
-  /** Received callbacks, oldest first; only one task's when taskId is given. */
-  receivedCallbacks(query?: { taskId?: string; limit?: number }): Promise<ReceivedCallback[]>;
   close(): void;
 }

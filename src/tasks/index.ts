@@ -9,3 +9,4 @@ export * from './deadlines.js';
 export * from './canonical.js';
 export * from './file-url.js';
 export * from './request-id.js';
+export * from './validate.js';

@@ -91,10 +91,10 @@ describe('start-up refusals', () => {
     }
   });
 
-  it('refuses the modes that are not built yet with exit code 2', () => {
+  it('refuses --multi, not built yet, with exit code 2', () => {
     const { dir, cleanup } = tempDir();
     try {
-      for (const options of [{ mode: 'bridge' as const }, { mode: 'tianwang' as const }, { mode: 'api-only' as const, workers: 4 }]) {
+      for (const options of [{ mode: 'bridge' as const, workers: 2 }, { mode: 'api-only' as const, workers: 4 }]) {
         expect(() => new Daemon({ settings: testSettings(dir), ...options })).toThrow(/not built yet/);
       }
     } finally {

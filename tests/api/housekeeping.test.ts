@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
 import { call, startDaemon, task, until } from '../support/daemon.js';
 
 describe('api-only housekeeping', () => {
   it('arms received tasks within a second, at the default interval', async () => {
-    const d = await startDaemon({}, { housekeepingIntervalMs: undefined });
+    const d = await startDaemon({}, { pollMs: undefined });
     try {
       await call(d.url, 'POST', '/api/task/receive', task('ARM_1'));
       const t0 = Date.now();
@@ -27,10 +27,12 @@ describe('api-only housekeeping', () => {
       expect((await call(d.url, 'GET', '/api/task/status/EXPIRE_2')).body.data.status).toBe('waiting');
       const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('任务过期 EXPIRE_1')), 3000, 'log line');
       expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'EXPIRE_1', customer_id: 'c_exp' });
-      // The callback for the terminal status is queued in the same transaction (delivered by another mode).
-      const store = SqliteTaskStore.open(d.db);
+      // The callback for the terminal status, queued in the same transaction, reaches the sink (here the daemon's own).
+      const store = openStore(d.db);
       try {
-        expect((await store.stats()).outbox_backlog).toBe(1);
+        const got = await until(async () => (await store.callbacks.list({ taskId: 'EXPIRE_1' }))[0], 5000, 'callback');
+        expect(got.body).toMatchObject({ task_id: 'EXPIRE_1', status: 'expired' });
+        await until(async () => (await store.outbox.backlog()).count === 0, 3000, 'outbox drained');
       } finally {
         store.close();
       }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
+import { SCHEMA_VERSION, SqliteTaskStore, openStore } from '../../src/store/index.js';
 import { call, startDaemon, task, until, type TestDaemon } from '../support/daemon.js';
 
 let d: TestDaemon;
@@ -135,9 +135,9 @@ describe('POST /api/task/callback (sink)', () => {
     const res = await call(d.url, 'POST', '/api/task/callback', body, { 'x-aics-signature': 'sha256=abc' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ code: 200, message: '回调接收成功', data: { id: expect.any(Number) } });
-    const store = SqliteTaskStore.open(d.db);
+    const store = openStore(d.db);
     try {
-      const got = await store.receivedCallbacks({ taskId: 'CB_1' });
+      const got = await store.callbacks.list({ taskId: 'CB_1' });
       expect(got).toHaveLength(1);
       expect(got[0]).toMatchObject({ id: res.body.data.id, event_id: 'CB_1:completed:1', status: 'completed', body, signature: 'sha256=abc' });
     } finally {

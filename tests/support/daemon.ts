@@ -33,7 +33,7 @@ export async function startDaemon(
 ): Promise<TestDaemon> {
   const { dir, cleanup } = tempDir();
   const settings = testSettings(dir, flags);
-  const daemon = new Daemon({ settings, mode: 'api-only', housekeepingIntervalMs: 100, ...options });
+  const daemon = new Daemon({ settings, mode: 'api-only', pollMs: 100, ...options });
   const { url } = await daemon.start();
   return {
     daemon,

@@ -2,10 +2,10 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { taskDetails } from '../../cli/format.js';
 import { readJsonInput } from '../../cli/json-input.js';
-import { PAYLOAD_FLAG_NAMES, inFile, payloadFromFlags, renameToFlags, validateTask, type TaskFlags } from '../../cli/task-input.js';
+import { PAYLOAD_FLAG_NAMES, inFile, payloadFromFlags, renameToFlags, type TaskFlags } from '../../cli/task-input.js';
 import { ValidationError } from '../../errors.js';
 import type { TaskRecord } from '../../store/index.js';
-import { PRIORITIES, TRIGGER_TYPES, type TaskStatus } from '../../tasks/index.js';
+import { PRIORITIES, TRIGGER_TYPES, validateTask, type TaskStatus } from '../../tasks/index.js';
 
 export interface TaskAddResult {
   task_id: string;

@@ -77,7 +77,13 @@ export class Scheduler {
       for (const id of await store.tasks.recoverLeases(owner)) logger.warn({ task_id: id }, `任务恢复 ${id}: its daemon's lease expired, retrying`);
       const armed = await store.tasks.arm(owner);
       if (armed.length) logger.debug({ count: armed.length }, `armed ${armed.length} task(s)`);
-      for (const id of await store.tasks.expire(owner)) logger.info({ task_id: id }, `任务过期 ${id}: not triggered within its timeout`);
+      for (const id of await store.tasks.expire(owner)) {
+        const task = await store.tasks.get(id);
+        logger.info(
+          { task_id: id, customer_id: task?.customer_id ?? undefined, timeout_hours: task?.timeout_hours },
+          `任务过期 ${id}: not triggered within timeout_hours (${task?.timeout_hours ?? '?'})`,
+        );
+      }
       if (this.o.runner) {
         const due = await store.tasks.dueTasks(BATCH);
         await this.fireAll(due);

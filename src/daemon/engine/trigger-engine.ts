@@ -30,53 +30,64 @@ export interface TriggerEngineOptions {
 
 export class TriggerEngine {
   private anyCustomer: { token: string; tasks: TaskRecord[] } | null = null;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly o: TriggerEngineOptions) {}
 
-  /** Handles one customer message; resolves when every task it fired has run its attempt. */
-  async handle(message: InboundMessage): Promise<HandledMessage> {
-    const work = this.process(message);
-    this.inFlight.add(work);
-    try {
-      return await work;
-    } finally {
-      this.inFlight.delete(work);
+  /**
+   * Records a customer message and claims every task it fires; resolves once they are claimed (the bridge acks the
+   * event then: a crash after this point is covered by the tasks' leases). The actions run on in the background,
+   * one after another in priority order, so the customer receives them in that order.
+   */
+  async accept(message: InboundMessage): Promise<HandledMessage> {
+    const { handled, claimed } = await this.claimMatches(message);
+    if (claimed.length) {
+      const runs = (async () => {
+        for (const task of claimed) await this.o.runner.run(task);
+      })();
+      this.inFlight.add(runs);
+      void runs.finally(() => this.inFlight.delete(runs));
     }
+    return handled;
   }
 
-  /** Waits for the messages being handled (bounded by the caller's timeout on shutdown). */
+  /** accept(), then wait until the actions it started have run their attempt. */
+  async handle(message: InboundMessage): Promise<HandledMessage> {
+    const handled = await this.accept(message);
+    await this.drain();
+    return handled;
+  }
+
+  /** Waits for the actions under way (bounded by the caller's timeout on shutdown). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async process(message: InboundMessage): Promise<HandledMessage> {
+  private async claimMatches(message: InboundMessage): Promise<{ handled: HandledMessage; claimed: TaskRecord[] }> {
     const { store, logger } = this.o;
     // Our own account's messages are never customer replies (the agent reads them as a human takeover).
-    if (message.is_self) return { duplicate: false, fired: [] };
+    if (message.is_self) return { handled: { duplicate: false, fired: [] }, claimed: [] };
     const fresh = await store.inbound.record(message);
     if (!fresh) {
       logger.debug({ acc_id: message.acc_id, msg_id: message.msg_id }, 'duplicate message ignored');
-      return { duplicate: true, fired: [] };
+      return { handled: { duplicate: true, fired: [] }, claimed: [] };
     }
-    const matched = await this.matching(message);
-    const fired: string[] = [];
-    for (const { task, keyword } of matched) {
-      const claimed = await store.tasks.claim(task.task_id, {
+    const claimed: TaskRecord[] = [];
+    for (const { task, keyword } of await this.matching(message)) {
+      const won = await store.tasks.claim(task.task_id, {
         owner: this.o.owner,
         leaseMs: this.o.leaseMs,
         target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null },
         reason: `任务触发: ${message.from_id} said "${keyword}"`,
       });
-      if (!claimed) continue; // another daemon (or message) was first, or it just expired
+      if (!won) continue; // another daemon (or message) was first, or it just expired
       logger.info(
         { task_id: task.task_id, customer_id: message.from_id, acc_id: message.acc_id, msg_id: message.msg_id, keyword },
         `任务触发 ${task.task_id}: ${message.from_name ?? message.from_id} said "${keyword}"`,
       );
-      fired.push(task.task_id);
-      await this.o.runner.run(claimed);
+      claimed.push(won);
     }
-    return { duplicate: false, fired };
+    return { handled: { duplicate: false, fired: claimed.map((t) => t.task_id) }, claimed };
   }
 
   private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {

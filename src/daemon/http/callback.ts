@@ -12,7 +12,7 @@ export function registerCallbackRoutes(app: FastifyInstance, ctx: HttpContext): 
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body: must be a JSON object', 'body');
     const signature = req.headers[SIGNATURE_HEADER];
-    const record = await ctx.store.recordCallback({
+    const record = await ctx.store.callbacks.record({
       body,
       remoteAddress: req.ip,
       signature: typeof signature === 'string' ? signature : null,

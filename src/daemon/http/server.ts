@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { MESSAGES, envelope, type Envelope, type HealthData } from '../../api/index.js';
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
-import type { TaskStore } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
 import { tokenChecker } from './auth.js';
 import { registerCallbackRoutes } from './callback.js';
 import { BODY_LIMIT_BYTES, errorEnvelope } from './errors.js';
@@ -16,7 +16,9 @@ import { registerTaskRoutes } from './tasks.js';
 
 /** What the routes need, passed in by the composition root (src/daemon/daemon.ts). */
 export interface HttpContext {
-  store: TaskStore;
+  store: Store;
+  /** Called after a task was stored, so the scheduler arms it at once rather than at its next poll. */
+  onTaskReceived?(taskId: string): void;
   logger: Logger;
   settings: Pick<Settings, 'filesDir' | 'apiToken'>;
   /** The full health body; the daemon composes it (it knows the mode, the bridge, the uptime). */

@@ -8,9 +8,8 @@ import { MAX_PAGE_SIZE, type ListQuery } from '../../store/index.js';
 import {
   TASK_STATUSES,
   TRIGGER_TYPES,
-  checkFileUrl,
   describeIssues,
-  parseTaskPayload,
+  validateTask,
   type TaskStatus,
   type TriggerType,
 } from '../../tasks/index.js';
@@ -27,12 +26,9 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
   const { store, logger } = ctx;
 
   app.post('/api/task/receive', async (req) => {
-    const payload = parseTaskPayload(req.body);
-    if (payload.action.type !== 'send_message') {
-      const check = checkFileUrl(payload.action.file_url, ctx.settings.filesDir);
-      if (!check.ok) throw new ValidationError(`action.file_url: ${check.error}`, 'action.file_url');
-    }
-    const { task, created } = await store.receive(payload, actorOf(req));
+    const payload = validateTask(req.body, ctx.settings.filesDir);
+    const { task, created } = await store.tasks.receive(payload, actorOf(req));
+    if (created) ctx.onTaskReceived?.(task.task_id);
     logger.info(
       {
         task_id: task.task_id,
@@ -48,9 +44,9 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
   });
 
   app.get<{ Params: { task_id: string } }>('/api/task/status/:task_id', async (req) => {
-    const task = await store.get(req.params.task_id);
+    const task = await store.tasks.get(req.params.task_id);
     if (!task) throw new NotFoundError(`task ${req.params.task_id} not found`);
-    const events = await store.events(task.task_id);
+    const events = await store.tasks.events(task.task_id);
     return ok<StatusData>({ ...task, events });
   });
 
@@ -61,12 +57,12 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
       throw new ValidationError(message, field);
     }
     const { task_id, reason = '' } = parsed.data;
-    const task = await store.cancel(task_id, reason, actorOf(req));
+    const task = await store.tasks.cancel(task_id, reason, actorOf(req));
     logger.info({ task_id, customer_id: task.customer_id ?? undefined, reason }, `${LOG_WORDS.cancelled} ${task_id}${reason ? `: ${reason}` : ''}`);
     return ok<CancelData>({ task_id, status: task.status, reason: task.error_message ?? reason }, MESSAGES.cancelled);
   });
 
-  app.get('/api/task/list', async (req) => ok<ListData>(await store.list(parseListQuery(req.query as Record<string, unknown>))));
+  app.get('/api/task/list', async (req) => ok<ListData>(await store.tasks.list(parseListQuery(req.query as Record<string, unknown>))));
 }
 
 /** The list's query parameters; each bad one is a 400 naming it. Empty values count as absent. */
