@@ -47,6 +47,11 @@ export function isRetryable(error: unknown): boolean {
   return !(error && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false);
 }
 
+/** The send may have been delivered (the connection dropped or the ack timed out after it left). */
+export function isInDoubt(error: unknown): boolean {
+  return Boolean(error && typeof error === 'object' && (error as { inDoubt?: unknown }).inDoubt === true);
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -288,7 +288,14 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     });
   }
 
-  retry(taskId: string, attempt: number, error: string, retryAtMs: number, actor: string): Promise<TaskRecord | null> {
+  retry(
+    taskId: string,
+    attempt: number,
+    error: string,
+    retryAtMs: number,
+    actor: string,
+    options: { sameRequest?: boolean } = {},
+  ): Promise<TaskRecord | null> {
     const nowMs = this.clock();
     return this.write(() => {
       const current = this.row(taskId);
@@ -299,11 +306,12 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         {
           error_message: error,
           due_at: retryAtMs,
-          retry_count: (current?.retry_count ?? 0) + 1,
+          // An outcome in doubt is repeated with the same req_id: the retry count (and so the req_id) stays.
+          retry_count: (current?.retry_count ?? 0) + (options.sameRequest ? 0 : 1),
           lease_owner: null,
           lease_expires_at: null,
         },
-        `retry at ${iso(retryAtMs)}: ${error}`,
+        `retry at ${iso(retryAtMs)}${options.sameRequest ? ' (outcome in doubt: same req_id)' : ''}: ${error}`,
         actor,
         nowMs,
         'AND attempt = @__x0',

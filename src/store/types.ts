@@ -119,8 +119,15 @@ export interface TaskStore {
   claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null>;
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null>;
   fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null>;
-  /** running → waiting, due again at retryAtMs. */
-  retry(taskId: string, attempt: number, error: string, retryAtMs: number, actor: string): Promise<TaskRecord | null>;
+  /** running → waiting, due again at retryAtMs; sameRequest keeps the req_id (the last send's outcome is in doubt). */
+  retry(
+    taskId: string,
+    attempt: number,
+    error: string,
+    retryAtMs: number,
+    actor: string,
+    options?: { sameRequest?: boolean },
+  ): Promise<TaskRecord | null>;
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
   /** pending/waiting tasks past their expiry → expired; returns their ids. */
   expire(actor: string): Promise<string[]>;

@@ -5,7 +5,7 @@
  */
 import type { Store, TaskRecord } from '../../store/index.js';
 import { checkFileUrl, requestId } from '../../tasks/index.js';
-import { errorText, isRetryable, type Logger, type MessageSender } from '../ports.js';
+import { errorText, isInDoubt, isRetryable, type Logger, type MessageSender } from '../ports.js';
 import { ACTION_BACKOFF, backoffMs, type BackoffPolicy } from './backoff.js';
 
 export interface ActionRunnerOptions {
@@ -21,6 +21,9 @@ export interface ActionRunnerOptions {
 }
 
 export type ActionOutcome = 'completed' | 'retry' | 'failed' | 'lost';
+
+/** How many times each attempt may be repeated while its outcome is in doubt. */
+const IN_DOUBT_REPEATS = 3;
 
 /** An error the retry policy should not retry (bad task data rather than a passing fault). */
 class FinalError extends Error {
@@ -53,9 +56,12 @@ export class ActionRunner {
       return 'completed';
     } catch (error) {
       const message = errorText(error);
-      if (isRetryable(error) && task.retry_count < task.max_retry) {
-        const at = this.o.clock() + backoffMs(this.backoff, task.retry_count);
-        const retried = await store.tasks.retry(task.task_id, task.attempt, message, at, owner);
+      // A send whose ack was lost may have reached the customer: repeat it with the same req_id (the bridge then
+      // answers from its cache instead of sending twice), within a bound so a flapping link cannot loop forever.
+      const sameRequest = isInDoubt(error) && task.attempt <= (task.max_retry + 1) * IN_DOUBT_REPEATS;
+      if (isRetryable(error) && (sameRequest || task.retry_count < task.max_retry)) {
+        const at = this.o.clock() + backoffMs(this.backoff, sameRequest ? 0 : task.retry_count);
+        const retried = await store.tasks.retry(task.task_id, task.attempt, message, at, owner, { sameRequest });
         if (!retried) return 'lost';
         logger.warn({ ...log, error: message, retry_at: new Date(at).toISOString() }, `任务重试 ${task.task_id}: ${message}`);
         return 'retry';
