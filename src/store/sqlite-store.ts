@@ -524,6 +524,15 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     });
   }
 
+  /** Who holds the leases of running tasks: lets a restarted daemon find those of dead processes on its host. */
+  leaseOwners(): Promise<string[]> {
+    return this.read(() =>
+      (this.statement(`SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL`).all() as { lease_owner: string }[]).map(
+        (r) => r.lease_owner,
+      ),
+    );
+  }
+
   /** Extends the lease of a running attempt; false when the task is no longer ours. */
   renewLease(taskId: string, attempt: number, owner: string, leaseMs: number): Promise<boolean> {
     const nowMs = this.clock();
@@ -540,15 +549,22 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
    * Running tasks whose lease ran out (their daemon died mid-action) go back to waiting, due now. The retry keeps
    * the same req_id, so a bridge that saw the first send does not deliver it twice.
    */
-  async recoverLeases(actor: string): Promise<string[]> {
+  async recoverLeases(actor: string, deadOwners: readonly string[] = []): Promise<string[]> {
     const nowMs = this.clock();
-    if (!(await this.exists(`SELECT 1 FROM tasks WHERE status = 'running' AND lease_expires_at <= ? LIMIT 1`, nowMs))) return [];
+    const dead = JSON.stringify(deadOwners);
+    const where = `status = 'running' AND (lease_expires_at <= ? OR lease_owner IN (SELECT value FROM json_each(?)))`;
+    if (!(await this.exists(`SELECT 1 FROM tasks WHERE ${where} LIMIT 1`, nowMs, dead))) return [];
     return this.write(() => {
-      const stale = this.statement(`SELECT task_id, attempt, lease_owner FROM tasks WHERE status = 'running' AND lease_expires_at <= ?`)
-        .all(nowMs) as { task_id: string; attempt: number; lease_owner: string | null }[];
+      const stale = this.statement(`SELECT task_id, attempt, lease_owner, lease_expires_at FROM tasks WHERE ${where}`).all(nowMs, dead) as {
+        task_id: string;
+        attempt: number;
+        lease_owner: string | null;
+        lease_expires_at: number | null;
+      }[];
       const recovered: string[] = [];
       for (const t of stale) {
-        const why = `lease of ${t.lease_owner ?? '?'} expired: attempt ${t.attempt} in doubt, retrying`;
+        const lapsed = t.lease_expires_at !== null && t.lease_expires_at <= nowMs ? 'expired' : 'is held by a dead process';
+        const why = `lease of ${t.lease_owner ?? '?'} ${lapsed}: attempt ${t.attempt} in doubt, retrying`;
         const row = this.transition(
           t.task_id,
           'running',

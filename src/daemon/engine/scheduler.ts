@@ -7,6 +7,7 @@
  *   - fires due tasks: time_reach, cron and retries after their backoff (only when `fire` is on: an --api-only
  *     daemon has no bridge and leaves firing to a daemon that has one).
  */
+import { hostname } from 'node:os';
 import type { Store, TaskRecord } from '../../store/index.js';
 import type { Logger } from '../ports.js';
 import type { ActionRunner } from './action-runner.js';
@@ -29,6 +30,8 @@ const BATCH = 500;
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Leases of dead daemons on this host are taken back once, at start-up, without waiting for them to lapse. */
+  private recovered = false;
   private stopped = true;
   private ticking: Promise<void> | null = null;
   private readonly active = new Set<Promise<unknown>>();
@@ -74,7 +77,11 @@ export class Scheduler {
     let next = this.pollMs;
     try {
       const { store, logger, owner } = this.o;
-      for (const id of await store.tasks.recoverLeases(owner)) logger.warn({ task_id: id }, `任务恢复 ${id}: its daemon's lease expired, retrying`);
+      const dead = this.recovered ? [] : deadOwnersOnThisHost(await store.tasks.leaseOwners(), owner);
+      this.recovered = true;
+      for (const id of await store.tasks.recoverLeases(owner, dead)) {
+        logger.warn({ task_id: id }, `任务恢复 ${id}: the daemon that ran it died or lost its lease; retrying with the same req_id`);
+      }
       const armed = await store.tasks.arm(owner);
       if (armed.length) logger.debug({ count: armed.length }, `armed ${armed.length} task(s)`);
       for (const id of await store.tasks.expire(owner)) {
@@ -133,4 +140,21 @@ export class Scheduler {
       this.active.delete(run);
     }
   }
+}
+
+/**
+ * Lease owners are "daemon:HOST:PID". Those on this host whose process is gone (a crash, SIGKILL, a reboot) hold
+ * leases no one will renew: a restarted daemon takes them back at once rather than after they lapse.
+ */
+export function deadOwnersOnThisHost(owners: readonly string[], self: string, host = hostname()): string[] {
+  return owners.filter((o) => {
+    const m = /^daemon:(.+):(\d+)$/.exec(o);
+    if (!m || m[1] !== host || o === self) return false;
+    try {
+      process.kill(Number(m[2]), 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  });
 }
