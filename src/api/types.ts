@@ -1,5 +1,5 @@
 /** Request and response bodies of the HTTP API: the contract between the daemon and its clients. */
-import type { StoreStats, TaskEvent, TaskPage, TaskRecord } from '../store/index.js';
+import type { StoreStats, TaskAttempt, TaskEvent, TaskPage, TaskRecord } from '../store/index.js';
 import type { TaskPayloadInput, TaskStatus, TriggerType } from '../tasks/index.js';
 
 export const API_PATHS = {
@@ -25,7 +25,8 @@ export interface ReceiveData {
 }
 
 /** GET /api/task/status/:task_id: the whole task and its history. */
-export type StatusData = TaskRecord & { events: TaskEvent[] };
+/** The task, its history of status changes and its action attempts (req_id, outcome, error). */
+export type StatusData = TaskRecord & { events: TaskEvent[]; attempts: TaskAttempt[] };
 
 /** POST /api/task/cancel */
 export interface CancelRequest {

@@ -1,6 +1,6 @@
 /** How tasks look on an operator's terminal: tables (cli-table3) and times in the configured zone. */
 import Table from 'cli-table3';
-import type { TaskEvent, TaskRecord } from '../store/index.js';
+import type { TaskAttempt, TaskEvent, TaskRecord } from '../store/index.js';
 import { formatInZone, type Trigger } from '../tasks/index.js';
 
 export function table(head: string[], rows: (string | number)[][]): string {
@@ -129,3 +129,9 @@ export function taskDetails(task: TaskRecord, zone: string, full = true): string
 }
 
 export const EVENT_HEAD = ['TIME', 'CHANGE', 'REASON', 'BY'];
+
+export const ATTEMPT_HEAD = ['ATTEMPT', 'REQ_ID', 'STARTED', 'ENDED', 'OUTCOME', 'ERROR'];
+
+export function attemptRows(attempts: TaskAttempt[], zone: string): (string | number)[][] {
+  return attempts.map((a) => [a.attempt, a.req_id, localTime(a.started_at, zone), localTime(a.ended_at, zone), a.outcome ?? 'under way', truncate(a.error ?? '', 50)]);
+}

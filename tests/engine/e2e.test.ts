@@ -121,6 +121,24 @@ describe('each trigger type fires through real sockets', () => {
   });
 });
 
+describe('tasks written by another process', () => {
+  it('a task added with the CLI while the daemon runs is armed within a second and fires', async () => {
+    const d = await desk({ daemon: { pollMs: 1000 } });
+    const add = await aics(
+      ['task', 'add', '--db', d.db, '--task-id', 'CLI_1', '--customer', 'c_cli', '--keyword', '收到', '--message', '好的，马上发您', '--json'],
+      { cwd: d.dir },
+    );
+    expect(add.code).toBe(0);
+    const t0 = Date.now();
+    await d.until('CLI_1', 'waiting', 3000);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    d.sim.pushMessage({ from_id: 'c_cli', content: '收到了' });
+    await d.until('CLI_1', 'completed');
+    const status = json(await aics(['task', 'status', 'CLI_1', '--db', d.db, '--json'], { cwd: d.dir }));
+    expect(status.attempts).toMatchObject([{ attempt: 1, req_id: 'CLI_1#1', outcome: 'completed' }]);
+  });
+});
+
 describe('a task never fires twice', () => {
   it('the same message delivered twice (a re-delivered event) fires once', async () => {
     const d = await desk();

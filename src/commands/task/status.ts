@@ -1,14 +1,15 @@
 import { Args } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
-import { EVENT_HEAD, eventRows, table, taskDetails } from '../../cli/format.js';
+import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
 import { NotFoundError } from '../../errors.js';
-import type { TaskEvent, TaskRecord } from '../../store/index.js';
+import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
 
 export default class TaskStatus extends BaseCommand<typeof TaskStatus> {
   static override summary = 'Show one task and the history of its status changes.';
   static override description = `Reads the task database directly, so it works whether or not the daemon runs: the same
 task as GET /api/task/status/:task_id, followed by every transition (received, armed, triggered, retried,
-completed, failed, cancelled, expired) with its time, reason and who made it. Times are shown in the configured
+completed, failed, cancelled, expired) with its time, reason and who made it, and every attempt of its action
+(the bridge req_id, when it started and ended, how it ended). Times are shown in the configured
 zone (AICS_TZ).
 
 ${EXIT_CODES_HELP}`;
@@ -20,7 +21,7 @@ ${EXIT_CODES_HELP}`;
     id: Args.string({ required: true, description: 'The task id, e.g. TASK_20260227_001.' }),
   };
 
-  async run(): Promise<{ task: TaskRecord; events: TaskEvent[] }> {
+  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[] }> {
     const store = this.store();
     const task = await store.get(this.args.id);
     if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
@@ -29,6 +30,11 @@ ${EXIT_CODES_HELP}`;
     this.say(taskDetails(task, zone, true));
     this.say('');
     this.say(events.length ? table(EVENT_HEAD, eventRows(events, zone)) : 'no events recorded');
-    return { task, events };
+    const attempts = await store.attempts(task.task_id);
+    if (attempts.length) {
+      this.say('');
+      this.say(table(ATTEMPT_HEAD, attemptRows(attempts, zone)));
+    }
+    return { task, events, attempts };
   }
 }

@@ -47,7 +47,8 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     const task = await store.tasks.get(req.params.task_id);
     if (!task) throw new NotFoundError(`task ${req.params.task_id} not found`);
     const events = await store.tasks.events(task.task_id);
-    return ok<StatusData>({ ...task, events });
+    const attempts = await store.tasks.attempts(task.task_id);
+    return ok<StatusData>({ ...task, events, attempts });
   });
 
   app.post('/api/task/cancel', async (req) => {
