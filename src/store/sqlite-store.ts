@@ -3,7 +3,6 @@
  * front, so two processes never deadlock upgrading a read lock), and each status change is one UPDATE guarded by
  * the old status: whoever changes 0 rows lost the race.
  */
-import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';

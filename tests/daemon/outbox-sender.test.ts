@@ -5,7 +5,7 @@ import { OutboxSender } from '../../src/daemon/outbox/outbox-sender.js';
 import { silentLogger } from '../../src/daemon/ports.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
-import { tempDir } from '../support/tmp.js';
+import { fileTempDir as tempDir } from '../support/fixtures.js';
 
 const dir = tempDir();
 let n = 0;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
 import { matchesTrigger } from '../../src/tasks/index.js';
-import { tempDir } from '../support/tmp.js';
+import { fileTempDir as tempDir } from '../support/fixtures.js';
 
 // The seed's CREATE TABLE, exactly as its manual prints it.
 const SEED_SCHEMA = `CREATE TABLE tasks (

@@ -7,8 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseError, InvalidStateError, NotFoundError, SchemaTooNewError } from '../../src/errors.js';
 import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
 import { parseTaskPayload, type TaskPayloadInput } from '../../src/tasks/index.js';
-import { seed } from '../support/seed.js';
-import { tempDir } from '../support/tmp.js';
+import { SEED as seed, fileTempDir as tempDir } from '../support/fixtures.js';
 
 const run = promisify(execFile);
 const dir = tempDir();

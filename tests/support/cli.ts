@@ -5,43 +5,23 @@
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEED, cleanEnv, tempDir } from './fixtures.js';
+
+export { tempDir };
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(repoRoot, 'bin', 'run.js');
 
-/** /work/shared beside the repository (a worktree may live elsewhere: then the absolute path). */
-export const sharedDir = [resolve(repoRoot, '../shared'), '/work/shared'].find((d) => existsSync(join(d, 'fixtures', 'seed-examples.json')));
-
-export function seedExamples(): {
-  receive: Record<string, unknown>;
-  cancel: { task_id: string; reason: string };
-  triggers: Record<string, Record<string, unknown>>;
-} {
-  if (!sharedDir) throw new Error(`fixtures/seed-examples.json not found beside ${repoRoot} nor in /work/shared`);
-  return JSON.parse(readFileSync(join(sharedDir, 'fixtures', 'seed-examples.json'), 'utf8'));
-}
+/** The seed's examples (see fixtures.ts). */
+export const seedExamples = (): typeof SEED => SEED;
 
 export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/**
- * The environment of a clean machine: none of the operator's aics settings leak in. vitest's NODE_ENV=test is
- * kept on purpose: oclif is stricter under it (extra warnings on stderr), so a stray line fails errorLine().
- */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(AICS_|AI_CS_|TIANWANG_|HTTP_API_PORT$|TZ$|NO_COLOR$|DEBUG$)/.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, AICS_TZ: 'Asia/Shanghai', NO_COLOR: '1', ...extra };
 }
 
 export function aics(args: string[], opts: { cwd: string; input?: string; env?: Record<string, string> }): Promise<RunResult> {
@@ -73,11 +53,6 @@ export function errorLine(run: RunResult): string {
     throw new Error(`expected one "error: …" line on stderr, got:\n${run.stderr}`);
   }
   return lines[0]!;
-}
-
-export function tempDir(prefix = 'aics-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

@@ -1,17 +1,11 @@
 /** Builds a real daemon in-process (composition root, temp-dir SQLite file, port 0) and talks to it over HTTP. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { resolveSettings, type SettingFlags } from '../../src/config.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon/daemon.js';
+import { SEED, tempDir } from './fixtures.js';
 
-export const SEED = JSON.parse(readFileSync(new URL('../fixtures/seed-examples.json', import.meta.url), 'utf8'));
-
-export function tempDir(prefix = 'aics-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { SEED, tempDir };
 
 export interface TestDaemon {
   daemon: Daemon;

@@ -1,17 +1,11 @@
 /** Runs the real `aics` binary (bin/run.js over dist/, built by `npm test`) as a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv } from './fixtures.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
-/** The test runner's environment without any aics setting, so a developer's shell cannot change the outcome. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(AICS_|AI_CS_|HTTP_API_PORT$|TIANWANG_)/.test(k)) env[k] = v;
-  }
-  return { ...env, TZ: 'Asia/Shanghai', NO_COLOR: '1', ...extra };
-}
+export { cleanEnv };
 
 export interface Running {
   child: ChildProcess;

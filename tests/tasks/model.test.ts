@@ -15,7 +15,7 @@ import {
   parseTriggerTime,
   type CustomerMessage,
 } from '../../src/tasks/index.js';
-import { seed } from '../support/seed.js';
+import { SEED as seed } from '../support/fixtures.js';
 
 const msg = (content: string, from_id = 'customer_123', from_name: string | undefined = '小明'): CustomerMessage => ({
   acc_id: '1688000001',
