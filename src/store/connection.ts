@@ -3,7 +3,7 @@
  * errors an operator can act on.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AicsError, DatabaseError, SchemaTooNewError } from '../errors.js';
 import { adoptSeedTasksTable, hasSeedTasksTable } from './legacy.js';
@@ -85,9 +85,26 @@ export function translateSqliteError(error: unknown, path: string): Error {
     );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
+    if (folderIsReadOnly(path)) {
+      return new DatabaseError(
+        `database ${path} is on a read-only file system (${detail}): remount it read-write or copy the database elsewhere; nothing was changed`,
+        'readonly',
+        detail,
+      );
+    }
     return new DatabaseError(`database ${path} cannot be opened (${detail}): check that the folder exists and is writable`, 'cantopen', detail);
   }
   if (code.startsWith('SQLITE_FULL')) return new DatabaseError(`database ${path}: the disk is full (${detail})`, 'full', detail);
   if (code.startsWith('SQLITE_')) return new DatabaseError(`database ${path}: ${detail}`, 'other', detail);
   return error instanceof Error ? error : new Error(detail);
+}
+
+/** SQLite in WAL mode needs to write beside the file even to read it; a read-only mount is the usual reason it cannot. */
+function folderIsReadOnly(path: string): boolean {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EROFS';
+  }
 }

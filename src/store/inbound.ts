@@ -22,17 +22,36 @@ export interface Contact {
 
 export class SqliteInbound extends SqliteRepository {
   /**
-   * Records a customer's message and its sender. False when this (acc_id, msg_id) was already handled: the bridge
-   * re-delivers events until they are acked, and a restart must not fire a task twice.
+   * Records a customer's message and its sender; false when this (acc_id, msg_id) was already handled. The bridge
+   * re-delivers an event until it is acked, and a restart must not fire a task twice — but a message recorded by a
+   * daemon that died before it was handled must be handled again, so only handled() makes it a duplicate.
    */
   record(message: InboundMessageKey): Promise<boolean> {
     const nowMs = this.clock();
     return this.write(() => {
       const fresh =
-        this.statement('INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-          .run(message.acc_id, message.msg_id, message.from_id, nowMs).changes === 1;
-      if (fresh) this.touchContact(message.acc_id, message.from_id, message.from_name ?? null, nowMs);
-      return fresh;
+        this.statement('INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+          message.acc_id,
+          message.msg_id,
+          message.from_id,
+          nowMs,
+        ).changes === 1;
+      if (fresh) {
+        this.touchContact(message.acc_id, message.from_id, message.from_name ?? null, nowMs);
+        return true;
+      }
+      const row = this.statement('SELECT handled_at FROM inbound_messages WHERE acc_id = ? AND msg_id = ?').get(message.acc_id, message.msg_id) as
+        | { handled_at: number | null }
+        | undefined;
+      return row?.handled_at === null;
+    });
+  }
+
+  /** The message's tasks are claimed: a re-delivery of it is now a duplicate. */
+  handled(accId: string, msgId: string): Promise<void> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      this.statement('UPDATE inbound_messages SET handled_at = ? WHERE acc_id = ? AND msg_id = ?').run(nowMs, accId, msgId);
     });
   }
 

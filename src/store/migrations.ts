@@ -127,11 +127,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- (acc_id, msg_id) of every customer message handled, so a re-delivered event never fires a task twice,
       -- even across restarts. Pruned by age.
+      -- handled_at is set once the message's tasks are claimed: a message recorded by a daemon that died before
+      -- that is handled again when the bridge re-delivers it.
       CREATE TABLE IF NOT EXISTS inbound_messages (
         acc_id TEXT NOT NULL,
         msg_id TEXT NOT NULL,
         from_id TEXT,
         received_at INTEGER NOT NULL,
+        handled_at INTEGER,
         PRIMARY KEY (acc_id, msg_id)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS inbound_messages_age ON inbound_messages (received_at);

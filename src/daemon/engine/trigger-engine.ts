@@ -87,6 +87,7 @@ export class TriggerEngine {
       );
       claimed.push(won);
     }
+    await store.inbound.handled(message.acc_id, message.msg_id);
     return { handled: { duplicate: false, fired: claimed.map((t) => t.task_id) }, claimed };
   }
 
