@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
 import { isLoopbackHost, type Settings } from '../config.js';
-import { AicsError, ExitCode, ValidationError } from '../errors.js';
+import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
 import { openStore, type Store } from '../store/index.js';
@@ -142,6 +142,15 @@ export class Daemon {
       const logger = this.log.logger;
       const store = openStore(settings.db, { timeZone: settings.timeZone, clock: this.clock });
       this.store = store;
+      // A damaged file is refused before anything runs on it: one line, exit 7, and the file left as it is.
+      const integrity = await store.tasks.check({ quick: true });
+      if (!integrity.ok) {
+        throw new DatabaseError(
+          `database ${store.file} is damaged (${integrity.problems.slice(0, 3).join('; ')}): run "aics db check", then restore the latest "aics db backup" copy; nothing was deleted`,
+          'damaged',
+          integrity.problems.join('; '),
+        );
+      }
       const owner = `daemon:${hostname()}:${process.pid}`;
       const leaseMs = this.options.leaseMs ?? 15_000;
       let runner: ActionRunner | null = null;

@@ -448,10 +448,12 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return { file: target, bytes: fileSize(target) };
   }
 
-  check(): Promise<IntegrityReport> {
+  /** PRAGMA integrity_check; `quick` runs quick_check (no index contents: linear, for start-up). */
+  check(options: { quick?: boolean } = {}): Promise<IntegrityReport> {
     return this.read(() => {
-      const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
-      const problems = rows.map((r) => r.integrity_check);
+      const pragma = options.quick ? 'quick_check' : 'integrity_check';
+      const rows = this.db.pragma(pragma) as Record<string, string>[];
+      const problems = rows.map((r) => r[pragma]!);
       return { ok: problems.length === 1 && problems[0] === 'ok', problems };
     });
   }

@@ -136,7 +136,7 @@ export interface TaskStore {
   list(query: ListQuery): Promise<TaskPage>;
   stats(): Promise<StoreStats>;
   backup(destination: string): Promise<{ file: string; bytes: number }>;
-  check(): Promise<IntegrityReport>;
+  check(options?: { quick?: boolean }): Promise<IntegrityReport>;
   /** Records one callback received by the sink; event_id, task_id and status are read from the body when present. */
   close(): void;
 }
