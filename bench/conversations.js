@@ -15,7 +15,9 @@
  * (customers without one), duplicated (customers with more than one). Peak RSS of this process (the agent side).
  * Needs `npm run build` first. Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/conversations.js [--customers 10000] [--latency 200] [--quick]    (--quick: 1000 customers)
+ *   node bench/conversations.js [--customers 10000] [--latency 200] [--pool 256] [--quick]   (--quick: 1000 customers)
+ *
+ * --pool: connections to the LLM endpoint on both sides (10,000 sockets at once overflow loopback's listen backlog).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Agent, request } from 'undici';
+import { Agent, request, setGlobalDispatcher } from 'undici';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -32,10 +34,13 @@ const { values: args } = parseArgs({
     customers: { type: 'string' },
     latency: { type: 'string', default: '200' },
     quick: { type: 'boolean', default: false },
+    pool: { type: 'string', default: '256' },
     'fake-llm': { type: 'boolean', default: false },
   },
 });
 const LATENCY = Number(args.latency);
+// Connections to the LLM endpoint, for both sides: 10,000 sockets at once overflow the listen backlog on loopback.
+const POOL = Number(args.pool);
 
 if (args['fake-llm']) {
   // The fake LLM: every chat completion answered after LATENCY ms with a short text.
@@ -85,7 +90,7 @@ async function main() {
   try {
     // (b) baseline first: the fake LLM called directly, all at once.
     log(`baseline: ${customers} direct requests to the fake LLM (${LATENCY} ms)`);
-    const direct = new Agent({ connections: null, keepAliveTimeout: 60_000 });
+    const direct = new Agent({ connections: POOL, keepAliveTimeout: 60_000 });
     const baseLat = await Promise.all(
       Array.from({ length: customers }, async (_, i) => {
         const t0 = performance.now();
@@ -127,6 +132,8 @@ async function main() {
     const silent = { debug() {}, info() {}, warn() {}, error() {} };
     let warnings = 0;
     const logger = { ...silent, warn: () => warnings++, error: () => warnings++ };
+    // The openai package uses the global fetch: give it the same pool as the baseline.
+    setGlobalDispatcher(new Agent({ connections: POOL, keepAliveTimeout: 60_000 }));
     const agent = buildAgent({ settings, store, sender, logger });
     const t0 = performance.now();
     await Promise.all(
@@ -151,6 +158,7 @@ async function main() {
       bench: 'conversations',
       customers,
       llm_latency_ms: LATENCY,
+      llm_connections: POOL,
       node: process.version,
       cpus: cpus().length,
       agent: {
