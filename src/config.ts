@@ -31,13 +31,49 @@ export interface Settings {
   llmApiKey: string | null;
   llmModel: string | null;
   faqFile: string | null;
+  /** The agent's settings (AICS_AGENT_*, AICS_LLM_*, AICS_HANDOFF_URL …); see docs/agent.md. */
+  agent: AgentSettings;
+}
+
+export const AGENT_PROVIDERS = ['rules', 'openai'] as const;
+export type AgentProviderName = (typeof AGENT_PROVIDERS)[number];
+
+export interface AgentSettings {
+  /** AICS_AGENT_PROVIDER; default openai when AICS_LLM_BASE_URL is set, else rules. */
+  provider: AgentProviderName;
+  /** A burst ends after this much quiet (AICS_AGENT_QUIET_MS, default 1500). */
+  quietMs: number;
+  /** …or this long after its first message at the latest (AICS_AGENT_MAX_WAIT_MS, default 6000). */
+  maxWaitMs: number;
+  /** A human reply on our account pauses the agent for the customer this long (AICS_AGENT_TAKEOVER_MINUTES, 30). */
+  takeoverMinutes: number;
+  /** After 转接人工, the agent stays silent until released or this long (AICS_AGENT_HANDOFF_MINUTES, 240; 0 = until released). */
+  handoffMinutes: number;
+  /** Messages that fired a task are answered by the agent too (AICS_AGENT_ANSWER_TRIGGERS=1); default: the task's action is the answer. */
+  answerTriggers: boolean;
+  /** Minimum gap between two sends on one account (AICS_AGENT_SEND_GAP_MS, default 300). */
+  sendGapMs: number;
+  /** Replies longer than this are split at sentence boundaries (AICS_AGENT_MAX_REPLY_CHARS, default 500). */
+  maxReplyChars: number;
+  /** LLM failures in a row before the conversation goes to a human (AICS_AGENT_MAX_FAILURES, default 3). */
+  maxFailures: number;
+  /** Turns of the chat log the LLM sees (AICS_AGENT_MEMORY_TURNS, default 10). */
+  memoryTurns: number;
+  /** Words replaced with *** in replies, one a line (AICS_SENSITIVE_WORDS_FILE; default the built-in list). */
+  sensitiveWordsFile: string | null;
+  /** Where handoff notices go (AICS_HANDOFF_URL); null: the callback URL. */
+  handoffUrl: string | null;
+  /** AICS_LLM_TIMEOUT_MS, default 15000. */
+  llmTimeoutMs: number;
+  /** AICS_LLM_SYSTEM_PROMPT_FILE; default the built-in prompts/agent-system.md. */
+  systemPromptFile: string | null;
 }
 
 export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
 /** What flags may override; undefined means "not given". */
-export type SettingFlags = Partial<Settings>;
+export type SettingFlags = Partial<Omit<Settings, 'agent'>> & { agent?: Partial<AgentSettings> };
 
 type Env = Record<string, string | undefined>;
 
@@ -110,6 +146,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     throw new ValidationError(`AICS_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVEL_NAMES.join(', ')}`, 'AICS_LOG_LEVEL');
   }
   const abs = (p: string) => resolve(cwd, p);
+  const llmBaseUrl = flags.llmBaseUrl ?? first(env, ['AICS_LLM_BASE_URL']) ?? null;
   return {
     host,
     port: httpPort,
@@ -124,9 +161,56 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     logLevel: logLevel as LogLevelName,
     timeZone,
     filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),
-    llmBaseUrl: flags.llmBaseUrl ?? first(env, ['AICS_LLM_BASE_URL']) ?? null,
+    llmBaseUrl,
     llmApiKey: flags.llmApiKey ?? first(env, ['AICS_LLM_API_KEY']) ?? null,
     llmModel: flags.llmModel ?? first(env, ['AICS_LLM_MODEL']) ?? null,
-    faqFile: flags.faqFile ?? first(env, ['AICS_FAQ_FILE']) ?? null,
+    faqFile: optionalPath(flags.faqFile ?? first(env, ['AICS_FAQ_FILE']), abs),
+    agent: agentSettings(env, flags.agent ?? {}, llmBaseUrl, abs),
+  };
+}
+
+function optionalPath(p: string | undefined | null, abs: (p: string) => string): string | null {
+  return p ? abs(p) : null;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = first(env, [name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`, name);
+  return n;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = first(env, [name]);
+  if (raw === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ValidationError(`${name}: "${raw}" is not 1 or 0`, name);
+}
+
+function agentSettings(env: Env, flags: Partial<AgentSettings>, llmBaseUrl: string | null, abs: (p: string) => string): AgentSettings {
+  const provider = (flags.provider ?? first(env, ['AICS_AGENT_PROVIDER']) ?? (llmBaseUrl ? 'openai' : 'rules')).toLowerCase();
+  if (!(AGENT_PROVIDERS as readonly string[]).includes(provider)) {
+    throw new ValidationError(`AICS_AGENT_PROVIDER: "${provider}" is not one of ${AGENT_PROVIDERS.join(', ')}`, 'AICS_AGENT_PROVIDER');
+  }
+  if (provider === 'openai' && !llmBaseUrl) {
+    throw new ValidationError('AICS_AGENT_PROVIDER=openai needs AICS_LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1)', 'AICS_LLM_BASE_URL');
+  }
+  return {
+    provider: provider as AgentProviderName,
+    quietMs: flags.quietMs ?? integer(env, 'AICS_AGENT_QUIET_MS', 1500, 0, 600_000),
+    maxWaitMs: flags.maxWaitMs ?? integer(env, 'AICS_AGENT_MAX_WAIT_MS', 6000, 0, 600_000),
+    takeoverMinutes: flags.takeoverMinutes ?? integer(env, 'AICS_AGENT_TAKEOVER_MINUTES', 30, 0, 7 * 24 * 60),
+    handoffMinutes: flags.handoffMinutes ?? integer(env, 'AICS_AGENT_HANDOFF_MINUTES', 240, 0, 30 * 24 * 60),
+    answerTriggers: flags.answerTriggers ?? flag(env, 'AICS_AGENT_ANSWER_TRIGGERS'),
+    sendGapMs: flags.sendGapMs ?? integer(env, 'AICS_AGENT_SEND_GAP_MS', 300, 0, 60_000),
+    maxReplyChars: flags.maxReplyChars ?? integer(env, 'AICS_AGENT_MAX_REPLY_CHARS', 500, 20, 10_000),
+    maxFailures: flags.maxFailures ?? integer(env, 'AICS_AGENT_MAX_FAILURES', 3, 1, 100),
+    memoryTurns: flags.memoryTurns ?? integer(env, 'AICS_AGENT_MEMORY_TURNS', 10, 0, 200),
+    sensitiveWordsFile: optionalPath(flags.sensitiveWordsFile ?? first(env, ['AICS_SENSITIVE_WORDS_FILE']), abs),
+    handoffUrl: flags.handoffUrl ?? first(env, ['AICS_HANDOFF_URL']) ?? null,
+    llmTimeoutMs: flags.llmTimeoutMs ?? integer(env, 'AICS_LLM_TIMEOUT_MS', 15_000, 100, 600_000),
+    systemPromptFile: optionalPath(flags.systemPromptFile ?? first(env, ['AICS_LLM_SYSTEM_PROMPT_FILE']), abs),
   };
 }

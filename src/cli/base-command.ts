@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
 import { AicsError, ExitCode, NotFoundError } from '../errors.js';
-import { SqliteTaskStore } from '../store/index.js';
+import { SqliteTaskStore, openStore, type Store } from '../store/index.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -37,6 +37,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>;
   protected args!: BaseArgs<T>;
   private openedStore: SqliteTaskStore | undefined;
+  private openedRepositories: Store | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -69,6 +70,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.openedStore = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
     }
     return this.openedStore;
+  }
+
+  /** Every repository of the store (tasks, outbox, the agent's chat log …) on one connection, opened on first use. */
+  protected repositories(file?: string): Store {
+    if (!this.openedRepositories) {
+      const settings = this.settings();
+      this.openedRepositories = openStore(file ?? settings.db, { timeZone: settings.timeZone });
+    }
+    return this.openedRepositories;
   }
 
   /**
@@ -121,6 +131,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
     this.openedStore?.close();
+    this.openedRepositories?.close();
     return super.finally(err);
   }
 }

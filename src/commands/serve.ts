@@ -5,11 +5,11 @@ import { Daemon, type DaemonMode } from '../daemon/daemon.js';
 import { runUntilSignalled } from '../daemon/signals.js';
 
 export default class Serve extends BaseCommand<typeof Serve> {
-  static override summary = 'Run the daemon: the HTTP API for Tianwang (--api-only) and, later, the 轻简 bridge and the agent.';
+  static override summary = 'Run the daemon: the HTTP API for Tianwang, the 轻简 bridge, the trigger engine and the AI agent.';
   static override description = `The seed's "python3 run.py" with the same flags. --api-only runs the HTTP API (POST /api/task/receive,
 GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback),
-arms new tasks and expires overdue ones once a second. The other modes (the default customer-service mode, --tianwang,
---multi) are not built yet: they are refused with one line (exit 2).
+arms new tasks and expires overdue ones once a second. The default customer-service mode and --tianwang add the 轻简
+bridge, the trigger engine and the AI agent. --multi is not built yet: it is refused with one line (exit 2).
 
 The server binds 127.0.0.1 by default. Any other --host needs AICS_API_TOKEN: every request must then carry
 "Authorization: Bearer <token>" (GET /api/health answers a minimal body without it). Set AICS_API_TOKEN on loopback
@@ -20,8 +20,12 @@ Logs: JSON lines to --log-file (default logs/aics.log; "aics logs grep" reads th
 Signals: SIGTERM or SIGINT stops accepting, finishes requests in flight, closes the database and exits 0; a second one
 exits at once. SIGUSR2 reopens the log file (logrotate).
 
+The default mode and --tianwang run the AI agent after the trigger engine (--no-agent: without it): the built-in
+rules and FAQ (AICS_FAQ_FILE), or an OpenAI-compatible endpoint (AICS_LLM_BASE_URL); see docs/agent.md.
+
 Settings: flags > environment (AI_CS_HOST, AI_CS_PORT / HTTP_API_PORT, AICS_DB, AICS_LOG_FILE, AICS_LOG_LEVEL,
-AICS_API_TOKEN, AICS_FILES_DIR, TIANWANG_CALLBACK_URL) > .env / .env.tianwang in the working folder > defaults.
+AICS_API_TOKEN, AICS_FILES_DIR, TIANWANG_CALLBACK_URL, TIANWANG_DISPATCH_URL, AICS_AGENT_*, AICS_LLM_*) > .env /
+.env.tianwang in the working folder > defaults.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
@@ -35,7 +39,7 @@ ${EXIT_CODES_HELP}`;
   ];
   static override flags = {
     'api-only': Flags.boolean({ summary: 'Run only the HTTP API, arming and expiry (no 轻简 bridge, no agent).', exclusive: ['tianwang'] }),
-    tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent (not built yet).' }),
+    tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent.' }),
     agent: Flags.boolean({ summary: 'Run the AI agent (--no-agent: without it).', allowNo: true, default: true }),
     multi: Flags.boolean({ summary: 'Several worker processes, customers sharded by md5(acc_id:from_id) (not built yet).' }),
     workers: Flags.integer({ summary: 'Number of workers with --multi (default: the CPU count).', min: 1, max: 64, dependsOn: ['multi'] }),

@@ -1,7 +1,8 @@
 /**
  * The one composition root of `aics serve`: it builds the logger, the store, the HTTP API, the scheduler and the
  * outbox sender, and — in the bridge modes — the 轻简 bridge, the action runner and the trigger engine; it owns
- * their start and stop order. (The agent and the --multi supervisor plug in here when they are built.)
+ * their start and stop order; in the bridge modes, unless --no-agent, the AI agent answers customers after the
+ * trigger engine has seen each message. (The --multi supervisor plugs in here when it is built.)
  *
  * Modes (DESIGN.md "Modes of aics serve"):
  *   api-only   HTTP API, arming and expiry, callbacks; no bridge: another daemon on the same file fires tasks
@@ -22,6 +23,7 @@ import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
 import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
+import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 
 export type DaemonMode = DaemonModeName;
@@ -81,6 +83,7 @@ export class Daemon {
   private outbox: OutboxSender | null = null;
   private bridge: QingjianBridge | null = null;
   private engine: TriggerEngine | null = null;
+  private agent: ConversationManager | null = null;
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
@@ -120,6 +123,11 @@ export class Daemon {
   get url(): string {
     if (!this.boundUrl) throw new Error('the daemon is not listening');
     return this.boundUrl;
+  }
+
+  /** The agent runs in the bridge modes unless --no-agent. */
+  private get agentEnabled(): boolean {
+    return this.mode !== 'api-only' && (this.options.agent ?? true);
   }
 
   get isRunning(): boolean {
@@ -167,9 +175,17 @@ export class Daemon {
           backoff: this.options.actionBackoff,
         });
         const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs });
-        // The bridge acks an event once this settles: after the message is recorded and its tasks claimed.
+        if (this.agentEnabled) {
+          const sender = { sendText: (c: Parameters<QingjianBridge['sendText']>[0], r: string) => bridge.sendText(c, r), sendFile: (c: Parameters<QingjianBridge['sendFile']>[0], r: string) => bridge.sendFile(c, r) };
+          const agent = buildAgent({ settings, store, sender, logger, clock: this.clock });
+          this.agent = agent.conversations;
+          logger.info({ provider: agent.provider, faq: agent.faq.file }, `agent: on (${agent.provider})`);
+        }
+        // The bridge acks an event once this settles: after the message is recorded and its tasks claimed, and the
+        // agent has logged it (its answer comes later, after the burst window).
         bridge.onMessage(async (message) => {
-          await engine.accept(message);
+          const handled = await engine.accept(message);
+          await this.agent?.accept(message, handled);
         });
         this.bridge = bridge;
         this.engine = engine;
@@ -192,7 +208,8 @@ export class Daemon {
         store,
         logger,
         clock: this.clock,
-        urls: { callback: callbackUrl, dispatch: settings.dispatchUrl },
+        // Handoff notices (转接人工) go to AICS_HANDOFF_URL, else to the callback URL (an event field tells them apart).
+        urls: { callback: callbackUrl, dispatch: settings.dispatchUrl, handoff: settings.agent.handoffUrl ?? callbackUrl },
         secret: settings.callbackSecret,
         backoff: this.options.deliveryBackoff,
       });
@@ -209,6 +226,7 @@ export class Daemon {
           log_file: settings.logFile,
           files_dir: settings.filesDir,
           qingjian: this.bridge ? settings.qingjianUrl : 'disabled',
+          agent: this.agent ? settings.agent.provider : 'off',
           auth: settings.apiToken ? 'bearer token' : 'none (loopback)',
           version: this.version,
         },
@@ -259,8 +277,7 @@ export class Daemon {
       status: 'ok',
       version: this.version,
       mode: this.mode,
-      // The agent never runs in api-only; the modes to come report whether it does.
-      agent: this.mode !== 'api-only' && (this.options.agent ?? true),
+      agent: this.agent !== null,
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),
@@ -312,7 +329,8 @@ export class Daemon {
       }
     }
     // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
-    const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain()]);
+    // Bursts still waiting are answered now; turns under way finish (bounded like the rest).
+    const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain(), this.agent?.stop()]);
     await Promise.race([settle, new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 5000).unref())]);
     await this.bridge?.stop();
     await this.outbox?.stop();

@@ -7,3 +7,15 @@ export { SqliteInbound, type Contact, type InboundMessageKey } from './inbound.j
 export { SqliteOutbox, type OutboxItem, type OutboxKind } from './outbox.js';
 export { openStore, type Store } from './open-store.js';
 export { SqliteCallbackSink, type CallbackReceipt, type ReceivedCallback } from './callback-sink.js';
+export {
+  SqliteAgentStore,
+  conversationKey,
+  type ChatEntry,
+  type ChatFile,
+  type ChatMessage,
+  type ChatRole,
+  type ChatToolCall,
+  type ConversationState,
+  type ConversationStateName,
+  type OrderRecord,
+} from './agent.js';

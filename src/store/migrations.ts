@@ -156,6 +156,58 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS tasks_any_customer ON tasks (trigger_type, status) WHERE specified_customer_id IS NULL;
     `,
   },
+  {
+    version: 4,
+    description: 'agent: chat log, conversation states (AI / handed to a human / taken over), dispatched orders',
+    sql: `
+      -- Every message of a conversation (acc_id:from_id): the customer's, the agent's, and those a human typed on our
+      -- account (is_self). Files and images customers send are kept here too (msg_type, file_json).
+      CREATE TABLE IF NOT EXISTS chat_messages (
+        id INTEGER PRIMARY KEY,
+        conv TEXT NOT NULL,
+        acc_id TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        text TEXT NOT NULL,
+        msg_id TEXT,
+        msg_type TEXT NOT NULL DEFAULT 'text',
+        file_json TEXT,
+        at TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        provider TEXT,
+        latency_ms INTEGER,
+        tool_calls TEXT
+      );
+      CREATE INDEX IF NOT EXISTS chat_messages_conv ON chat_messages (conv, id);
+      CREATE INDEX IF NOT EXISTS chat_messages_from ON chat_messages (from_id, id);
+      CREATE INDEX IF NOT EXISTS chat_messages_age ON chat_messages (at_ms);
+
+      -- Who answers a conversation: the agent ('ai'), a human after 转接人工 ('human'), or a human who typed on our
+      -- account ('takeover'); until_ms ends the human states. failures counts the LLM's failures in a row.
+      CREATE TABLE IF NOT EXISTS conversations (
+        conv TEXT PRIMARY KEY,
+        acc_id TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'ai',
+        reason TEXT,
+        until_ms INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS conversations_from ON conversations (from_id);
+
+      -- Orders the agent dispatched (派单); order_id is the idempotency key (conversation + content).
+      CREATE TABLE IF NOT EXISTS agent_orders (
+        order_id TEXT PRIMARY KEY,
+        conv TEXT NOT NULL,
+        acc_id TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS agent_orders_from ON agent_orders (from_id, created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

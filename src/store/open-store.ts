@@ -1,4 +1,5 @@
 /** One connection, every repository on it: what the daemon's composition root opens. */
+import { SqliteAgentStore } from './agent.js';
 import { SqliteCallbackSink } from './callback-sink.js';
 import { openDatabase } from './connection.js';
 import { SqliteInbound } from './inbound.js';
@@ -11,6 +12,8 @@ export interface Store {
   readonly outbox: SqliteOutbox;
   readonly inbound: SqliteInbound;
   readonly callbacks: SqliteCallbackSink;
+  /** The agent's chat log, conversation states and orders. */
+  readonly agent: SqliteAgentStore;
   close(): void;
 }
 
@@ -24,6 +27,7 @@ export function openStore(file: string, options: SqliteStoreOptions = {}): Store
     outbox: new SqliteOutbox(db, tasks.file, clock),
     inbound: new SqliteInbound(db, tasks.file, clock),
     callbacks: new SqliteCallbackSink(db, tasks.file, clock),
+    agent: new SqliteAgentStore(db, tasks.file, clock),
     close: () => tasks.close(),
   };
 }

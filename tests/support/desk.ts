@@ -1,11 +1,16 @@
 /**
  * A whole desk on loopback for end-to-end tests: a real daemon in the default (bridge) mode, the 轻简 simulator it
  * connects to, and an HTTP sink playing Tianwang's callback endpoint. Nothing of ours is mocked.
+ *
+ * The AI agent is off unless `agent` is given (the engine's tests count every send the simulator receives); with
+ * `agent`, its settings are those of a clean environment with `agent` on top (and `settings` for the rest, such
+ * as the LLM's URL).
  */
 import { join } from 'node:path';
 import { Daemon, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { QingjianSimulator, type QingjianSimOptions } from '../../src/sim/qingjian-sim.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import type { AgentSettings, SettingFlags } from '../../src/config.js';
 import { call, tempDir, testSettings } from './daemon.js';
 import { startHttpSink, type HttpSink } from './http-sink.js';
 
@@ -28,12 +33,20 @@ export const FAST_BRIDGE = { reconnect: { initialDelayMs: 50, maxDelayMs: 200, j
 export const FAST_BACKOFF = { baseMs: 50, maxMs: 200, jitter: 0 };
 
 export async function startDesk(
-  options: { sim?: QingjianSimOptions; daemon?: Partial<Omit<DaemonOptions, 'settings'>>; dir?: string; sim2?: QingjianSimulator } = {},
+  options: {
+    sim?: QingjianSimOptions;
+    daemon?: Partial<Omit<DaemonOptions, 'settings'>>;
+    dir?: string;
+    sim2?: QingjianSimulator;
+    /** Runs the agent with these settings over the defaults. */
+    agent?: Partial<AgentSettings>;
+    settings?: SettingFlags;
+  } = {},
 ): Promise<Desk> {
   const temp = options.dir ? { dir: options.dir, cleanup: () => undefined } : tempDir('aics-desk-');
   const sim = options.sim2 ?? (await QingjianSimulator.start({ port: 0, redeliverMs: 0, ...options.sim }));
   const sink = await startHttpSink();
-  const settings = testSettings(temp.dir, { qingjianUrl: sim.url, callbackUrl: sink.url });
+  const settings = testSettings(temp.dir, { qingjianUrl: sim.url, callbackUrl: sink.url, ...options.settings, agent: options.agent });
   const daemon = new Daemon({
     settings,
     mode: 'bridge',
@@ -41,6 +54,7 @@ export async function startDesk(
     bridgeOptions: FAST_BRIDGE,
     actionBackoff: FAST_BACKOFF,
     deliveryBackoff: FAST_BACKOFF,
+    agent: options.agent !== undefined,
     ...options.daemon,
   });
   const { url } = await daemon.start();

@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+/**
+ * Conversations benchmark: N customers write at once to the agent of ONE process, with the openai provider against
+ * a fake OpenAI-compatible server that answers every request after 200 ms (a child process, so its work is not
+ * counted against the agent).
+ *
+ *   (a) agent: the agent as the daemon builds it (dist/daemon/agent: conversation manager, openai provider through
+ *       the `openai` package, the real SQLite store on a temp file, chat log, pacing off), fed each customer's
+ *       message the way the bridge handler does (accept()), replies collected by an in-process sender. Per
+ *       customer: the time from accept() to its reply. Overhead = that time minus the fake LLM's latency.
+ *   (b) baseline: the same fake LLM called directly (undici, one request per customer, the same concurrency) —
+ *       what any client pays for 200 ms answers at this concurrency on this machine.
+ *
+ * Burst merging is set to 0 ms (a quiet window would only add a constant). Counts: replies received, lost
+ * (customers without one), duplicated (customers with more than one). Peak RSS of this process (the agent side).
+ * Needs `npm run build` first. Prints ONE JSON object on stdout; progress goes to stderr.
+ *
+ *   node bench/conversations.js [--customers 10000] [--latency 200] [--pool 256] [--quick]   (--quick: 1000 customers)
+ *
+ * --pool: connections to the LLM endpoint on both sides (10,000 sockets at once overflow loopback's listen backlog).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, request, setGlobalDispatcher } from 'undici';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    customers: { type: 'string' },
+    latency: { type: 'string', default: '200' },
+    quick: { type: 'boolean', default: false },
+    pool: { type: 'string', default: '256' },
+    'fake-llm': { type: 'boolean', default: false },
+  },
+});
+const LATENCY = Number(args.latency);
+// Connections to the LLM endpoint, for both sides: 10,000 sockets at once overflow the listen backlog on loopback.
+const POOL = Number(args.pool);
+
+if (args['fake-llm']) {
+  // The fake LLM: every chat completion answered after LATENCY ms with a short text.
+  let n = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      setTimeout(() => {
+        const body = JSON.stringify({
+          id: `chatcmpl-${++n}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: 'fake',
+          choices: [{ index: 0, message: { role: 'assistant', content: `您好，名片 500张 45元起。(${n})` }, finish_reason: 'stop' }],
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      }, LATENCY);
+    });
+  });
+  server.maxConnections = 30_000;
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`));
+  process.on('SIGTERM', () => process.exit(0));
+} else {
+  await main();
+}
+
+async function main() {
+  const customers = Number(args.customers ?? (args.quick ? 1000 : 10_000));
+  const log = (m) => process.stderr.write(`${m}\n`);
+  const { resolveSettings } = await import(join(root, 'dist/config.js'));
+  const { openStore } = await import(join(root, 'dist/store/index.js'));
+  const { buildAgent } = await import(join(root, 'dist/daemon/agent/index.js'));
+
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--fake-llm', '--latency', String(LATENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const llmUrl = await new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      const m = /listening on (\S+)/.exec(d);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`fake LLM exited ${code}`)));
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'aics-bench-conv-'));
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  try {
+    // (b) baseline first: the fake LLM called directly, all at once.
+    log(`baseline: ${customers} direct requests to the fake LLM (${LATENCY} ms)`);
+    const direct = new Agent({ connections: POOL, keepAliveTimeout: 60_000 });
+    const baseLat = await Promise.all(
+      Array.from({ length: customers }, async (_, i) => {
+        const t0 = performance.now();
+        const res = await request(`${llmUrl}/v1/chat/completions`, {
+          method: 'POST',
+          dispatcher: direct,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: `名片多少钱 ${i}` }] }),
+        });
+        await res.body.json();
+        return performance.now() - t0;
+      }),
+    );
+    await direct.close();
+    const baselineRss = peakRss;
+
+    // (a) the agent
+    log(`agent: ${customers} customers at once, one message each`);
+    const settings = resolveSettings(
+      { db: join(dir, 'bench.db'), logFile: join(dir, 'aics.log'), llmBaseUrl: `${llmUrl}/v1`, llmModel: 'fake', agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmTimeoutMs: 60_000, memoryTurns: 10 } },
+      { TZ: 'UTC' },
+      dir,
+    );
+    const store = openStore(settings.db);
+    const sentAt = new Map();
+    const replies = new Map();
+    const latencies = [];
+    const sender = {
+      async sendText(cmd) {
+        const n = (replies.get(cmd.to_id) ?? 0) + 1;
+        replies.set(cmd.to_id, n);
+        if (n === 1) latencies.push(performance.now() - sentAt.get(cmd.to_id));
+        return { msg_id: `r-${cmd.to_id}` };
+      },
+      async sendFile() {
+        return {};
+      },
+    };
+    const silent = { debug() {}, info() {}, warn() {}, error() {} };
+    let warnings = 0;
+    const logger = { ...silent, warn: () => warnings++, error: () => warnings++ };
+    // The openai package uses the global fetch: give it the same pool as the baseline.
+    setGlobalDispatcher(new Agent({ connections: POOL, keepAliveTimeout: 60_000 }));
+    const agent = buildAgent({ settings, store, sender, logger });
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: customers }, (_, i) => {
+        const from_id = `bench_${i}`;
+        sentAt.set(from_id, performance.now());
+        return agent.conversations.accept({ acc_id: '1688000001', from_id, content: '名片多少钱？', msg_id: `m-${i}`, msg_type: 'text' }, { duplicate: false, fired: [] });
+      }),
+    );
+    const acceptedMs = performance.now() - t0;
+    const deadline = Date.now() + 120_000;
+    while (latencies.length < customers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500)); // late duplicates would show here
+    const wallMs = performance.now() - t0;
+    await agent.conversations.stop();
+    const chatRows = (await store.agent.log('bench_0')).length;
+    store.close();
+
+    const received = [...replies.values()].filter((n) => n >= 1).length;
+    const duplicated = [...replies.values()].filter((n) => n > 1).length;
+    const out = {
+      bench: 'conversations',
+      customers,
+      llm_latency_ms: LATENCY,
+      llm_connections: POOL,
+      node: process.version,
+      cpus: cpus().length,
+      agent: {
+        replies_received: received,
+        lost: customers - received,
+        duplicated,
+        warnings,
+        accept_all_ms: Math.round(acceptedMs),
+        wall_ms: Math.round(wallMs),
+        latency_ms: summary(latencies),
+        overhead_p50_ms: round(pct(latencies, 50) - LATENCY),
+        overhead_p99_ms: round(pct(latencies, 99) - LATENCY),
+        peak_rss_mb: round(peakRss / 2 ** 20),
+        chat_log_rows_per_customer: chatRows,
+      },
+      baseline_direct_llm: {
+        latency_ms: summary(baseLat),
+        overhead_p50_ms: round(pct(baseLat, 50) - LATENCY),
+        overhead_p99_ms: round(pct(baseLat, 99) - LATENCY),
+        peak_rss_mb: round(baselineRss / 2 ** 20),
+      },
+      agent_p99_overhead_beyond_baseline_ms: round(pct(latencies, 99) - pct(baseLat, 99)),
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } finally {
+    clearInterval(sampler);
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function pct(values, p) {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+function round(n) {
+  return Math.round(n * 10) / 10;
+}
+function summary(values) {
+  return { p50: round(pct(values, 50)), p90: round(pct(values, 90)), p99: round(pct(values, 99)), max: round(Math.max(...values)) };
+}

@@ -1,0 +1,315 @@
+/**
+ * The conversation manager: what the daemon hands every bridge message to, after the trigger engine.
+ *
+ * - Every message goes to the chat log (customers', and a human's typed on our account), files and images included.
+ * - One conversation (acc_id:from_id) is handled one turn at a time; a burst of messages is merged into one turn:
+ *   the turn starts after `quietMs` without a new message, or `maxWaitMs` after the burst's first message.
+ * - `is_self` is never answered: it pauses the agent for that customer (takeover, `takeoverMinutes`).
+ * - A message that fired a task is answered by the task's action, not by the agent (unless `answerTriggers`).
+ * - The conversation's state (AI / human / takeover) is read from the store before a turn and again just before
+ *   each send, so a human who took over meanwhile, or `aics agent release` from another process, counts at once.
+ * - Replies are masked (sensitive words), split when long, paced per account, and logged with provider, latency
+ *   and tool calls.
+ *
+ * accept() never throws and returns as soon as the message is logged: the bridge acks then, and the turn runs on.
+ */
+import { createHash } from 'node:crypto';
+import type { AgentSettings } from '../../config.js';
+import type { ChatFile, Store } from '../../store/index.js';
+import { errorText, isInDoubt, isRetryable, type Logger, type MessageSender } from '../ports.js';
+import type { Pacer } from './pacer.js';
+import { maskSensitive, splitReply } from './reply-text.js';
+import type { Responder, TurnResult } from './responder.js';
+import type { Conversation } from './tools.js';
+
+export interface AgentInbound {
+  acc_id: string;
+  from_id: string;
+  from_name?: string;
+  content: string;
+  msg_id: string;
+  is_self?: boolean;
+  msg_type?: string;
+  file?: ChatFile | null;
+}
+
+/** What the trigger engine did with the message (`TriggerEngine.accept`). */
+export interface EngineOutcome {
+  duplicate: boolean;
+  fired: string[];
+}
+
+export interface TurnOutcome extends TurnResult {
+  /** The parts actually sent (after masking and splitting); empty when silent. */
+  sent: string[];
+  /** Why nothing was sent, when nothing was. */
+  silent: 'human' | 'takeover' | 'no reply' | 'send failed' | null;
+}
+
+export type AgentConfig = Pick<AgentSettings, 'quietMs' | 'maxWaitMs' | 'takeoverMinutes' | 'answerTriggers' | 'maxReplyChars' | 'memoryTurns'>;
+
+export interface ConversationManagerOptions {
+  store: Store;
+  sender: MessageSender;
+  responder: Responder;
+  pacer: Pacer;
+  logger: Logger;
+  clock: () => number;
+  config: AgentConfig;
+  sensitiveWords: readonly string[];
+  /** Each finished turn, for the dialogue tools (`aics agent chat` shows tool calls). */
+  onTurn?: (conv: Conversation, outcome: TurnOutcome) => void;
+}
+
+interface Pending {
+  id: number;
+  content: string;
+  msg_type: string;
+  file: ChatFile | null;
+}
+
+interface ConvState {
+  conv: Conversation;
+  pending: Pending[];
+  firstAt: number | null;
+  timer: NodeJS.Timeout | null;
+  running: Promise<TurnOutcome> | null;
+}
+
+export class ConversationManager {
+  private readonly convs = new Map<string, ConvState>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private seq = 0;
+  private stopped = false;
+
+  constructor(private readonly o: ConversationManagerOptions) {}
+
+  /** Logs the message and schedules the turn; never throws. */
+  async accept(message: AgentInbound, outcome: EngineOutcome = { duplicate: false, fired: [] }): Promise<void> {
+    try {
+      if (outcome.duplicate) return;
+      const c = this.conv(message);
+      if (message.is_self) {
+        await this.humanTyped(message, c);
+        return;
+      }
+      const id = await this.logInbound(message);
+      if (outcome.fired.length && !this.o.config.answerTriggers) {
+        this.o.logger.debug({ customer_id: message.from_id, fired: outcome.fired }, 'agent: the message fired a task; its action is the answer');
+        this.forget(c);
+        return;
+      }
+      c.pending.push({ id, content: message.content, msg_type: message.msg_type ?? 'text', file: message.file ?? null });
+      this.schedule(c);
+    } catch (error) {
+      this.o.logger.error({ customer_id: message.from_id, acc_id: message.acc_id, error: errorText(error) }, `agent: ${errorText(error)}`);
+    }
+  }
+
+  /**
+   * Logs the message and runs its turn now (no burst window), resolving with what was sent: the dialogue tools'
+   * way in. Turns of one conversation still run one at a time.
+   */
+  async converse(message: AgentInbound): Promise<TurnOutcome | null> {
+    const c = this.conv(message);
+    if (message.is_self) {
+      await this.humanTyped(message, c);
+      return null;
+    }
+    const id = await this.logInbound(message);
+    c.pending.push({ id, content: message.content, msg_type: message.msg_type ?? 'text', file: message.file ?? null });
+    while (c.running) await c.running.catch(() => undefined);
+    return this.flush(c);
+  }
+
+  /** Runs the bursts still waiting now and waits for every turn under way (shutdown). */
+  async drain(): Promise<void> {
+    for (const c of this.convs.values()) {
+      if (c.timer && c.pending.length) {
+        clearTimeout(c.timer);
+        c.timer = null;
+        void this.flush(c);
+      }
+    }
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** No new turns; waits for those under way. */
+  async stop(): Promise<void> {
+    await this.drain();
+    this.stopped = true;
+    for (const c of this.convs.values()) if (c.timer) clearTimeout(c.timer);
+    this.convs.clear();
+  }
+
+  /** Conversations held in memory (bursts waiting or turns running): for the bench and tests. */
+  get active(): number {
+    return this.convs.size;
+  }
+
+  private conv(m: AgentInbound): ConvState {
+    const key = `${m.acc_id}:${m.from_id}`;
+    let c = this.convs.get(key);
+    if (!c) {
+      c = { conv: { acc_id: m.acc_id, from_id: m.from_id, from_name: m.from_name ?? null }, pending: [], firstAt: null, timer: null, running: null };
+      this.convs.set(key, c);
+    } else if (m.from_name && !m.is_self) c.conv.from_name = m.from_name;
+    return c;
+  }
+
+  private forget(c: ConvState) {
+    if (!c.pending.length && !c.running && !c.timer) this.convs.delete(`${c.conv.acc_id}:${c.conv.from_id}`);
+  }
+
+  private async humanTyped(message: AgentInbound, c: ConvState) {
+    const { store, logger, clock, config } = this.o;
+    await store.agent.logMessage({ ...message, role: 'human', text: message.content, msg_type: message.msg_type, file: message.file ?? null });
+    if (config.takeoverMinutes > 0) {
+      await store.agent.takeover(message.acc_id, message.from_id, clock() + config.takeoverMinutes * 60_000);
+      logger.info(
+        { customer_id: message.from_id, acc_id: message.acc_id, minutes: config.takeoverMinutes },
+        `agent: a human replied to ${message.from_id} on our account; the agent pauses for ${config.takeoverMinutes} min`,
+      );
+    }
+    // What the customer said before the human answered is the human's to answer now.
+    c.pending = [];
+    c.firstAt = null;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    this.forget(c);
+  }
+
+  private logInbound(m: AgentInbound): Promise<number> {
+    return this.o.store.agent.logMessage({
+      acc_id: m.acc_id,
+      from_id: m.from_id,
+      role: 'customer',
+      text: m.content,
+      msg_id: m.msg_id,
+      msg_type: m.msg_type ?? 'text',
+      file: m.file ?? null,
+    });
+  }
+
+  private schedule(c: ConvState) {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (c.firstAt === null) c.firstAt = now;
+    const { quietMs, maxWaitMs } = this.o.config;
+    const delay = Math.max(0, Math.min(quietMs, c.firstAt + maxWaitMs - now));
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = setTimeout(() => {
+      c.timer = null;
+      // A turn under way: this burst starts when it ends (see flush's finally).
+      if (!c.running) void this.flush(c);
+    }, delay);
+  }
+
+  private flush(c: ConvState): Promise<TurnOutcome> {
+    const batch = c.pending;
+    c.pending = [];
+    c.firstAt = null;
+    const run = this.turn(c.conv, batch);
+    c.running = run;
+    this.inFlight.add(run);
+    void run
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight.delete(run);
+        c.running = null;
+        // Messages that arrived during the turn: their burst window may have closed already.
+        if (c.pending.length && !c.timer) void this.flush(c);
+        else this.forget(c);
+      });
+    return run;
+  }
+
+  private async turn(conv: Conversation, batch: Pending[]): Promise<TurnOutcome> {
+    const { store, logger, responder, config } = this.o;
+    const silent = (why: TurnOutcome['silent'], r?: TurnResult): TurnOutcome => ({
+      reply: r?.reply ?? null,
+      provider: r?.provider ?? responder.providerName,
+      latency_ms: r?.latency_ms ?? 0,
+      tool_calls: r?.tool_calls ?? [],
+      handoff: r?.handoff ?? false,
+      orders: r?.orders ?? [],
+      fallback_reason: r?.fallback_reason ?? null,
+      sent: [],
+      silent: why,
+    });
+    try {
+      if (!batch.length) return silent('no reply');
+      const before = await store.agent.state(conv.acc_id, conv.from_id);
+      if (before.state !== 'ai') {
+        logger.debug({ customer_id: conv.from_id, state: before.state }, `agent: silent for ${conv.from_id} (${before.state})`);
+        return this.done(conv, silent(before.state));
+      }
+      const history = config.memoryTurns > 0 ? await store.agent.history(conv.acc_id, conv.from_id, config.memoryTurns * 2, batch[0]!.id) : [];
+      const text = batch.map(describe).join('\n');
+      const onlyFiles = batch.every((p) => p.file && !p.content.trim());
+      const result = await responder.respond({ conv, text, onlyFiles, history });
+      if (!result.reply) return this.done(conv, silent('no reply', result));
+      const parts = splitReply(maskSensitive(result.reply, this.o.sensitiveWords), config.maxReplyChars);
+      const sent: string[] = [];
+      for (const [i, part] of parts.entries()) {
+        await this.o.pacer.slot(conv.acc_id);
+        // Just before sending: a human who took over meanwhile (or handed over, if this turn did not) wins.
+        const now = await store.agent.state(conv.acc_id, conv.from_id);
+        if (now.state === 'takeover' || (now.state === 'human' && !result.handoff)) {
+          logger.info({ customer_id: conv.from_id, state: now.state }, `agent: reply to ${conv.from_id} dropped: a human took over`);
+          return this.done(conv, { ...silent(now.state, result), sent });
+        }
+        const ok = await this.send(conv, part);
+        if (!ok) return this.done(conv, { ...silent('send failed', result), sent });
+        sent.push(part);
+        await store.agent.logMessage({
+          acc_id: conv.acc_id,
+          from_id: conv.from_id,
+          role: 'agent',
+          text: part,
+          provider: result.provider,
+          latency_ms: i === 0 ? result.latency_ms : null,
+          tool_calls: i === 0 ? result.tool_calls : null,
+        });
+      }
+      logger.info(
+        { customer_id: conv.from_id, acc_id: conv.acc_id, provider: result.provider, latency_ms: result.latency_ms, parts: sent.length, tools: result.tool_calls.map((t) => t.name) },
+        `agent: answered ${conv.from_id} (${result.provider}, ${result.latency_ms} ms)`,
+      );
+      return this.done(conv, { ...result, sent, silent: null });
+    } catch (error) {
+      logger.error({ customer_id: conv.from_id, acc_id: conv.acc_id, error: errorText(error) }, `agent: turn failed: ${errorText(error)}`);
+      return silent('no reply');
+    }
+  }
+
+  private done(conv: Conversation, outcome: TurnOutcome): TurnOutcome {
+    this.o.onTurn?.(conv, outcome);
+    return outcome;
+  }
+
+  /** Sends one part: up to 3 attempts; an in-doubt attempt is repeated with the same req_id. */
+  private async send(conv: Conversation, content: string): Promise<boolean> {
+    const base = `AGENT_${createHash('md5').update(`${conv.acc_id}:${conv.from_id}`).digest('hex').slice(0, 10)}_${Date.now().toString(36)}_${++this.seq}`;
+    let attempt = 1;
+    for (let tries = 1; tries <= 3; tries++) {
+      try {
+        await this.o.sender.sendText({ acc_id: conv.acc_id, to_id: conv.from_id, content }, `${base}#${attempt}`);
+        return true;
+      } catch (error) {
+        this.o.logger.warn({ customer_id: conv.from_id, error: errorText(error), attempt: tries }, `agent: send to ${conv.from_id} failed: ${errorText(error)}`);
+        if (!isRetryable(error)) return false;
+        if (!isInDoubt(error)) attempt++;
+        await new Promise((r) => setTimeout(r, 200 * tries));
+      }
+    }
+    return false;
+  }
+}
+
+function describe(p: Pending): string {
+  if (!p.file) return p.content;
+  const label = p.msg_type === 'image' ? '图片' : '文件';
+  const name = p.file.name ?? p.file.url ?? p.file.path ?? '';
+  return [p.content.trim(), `[${label}: ${name}]`].filter(Boolean).join(' ');
+}

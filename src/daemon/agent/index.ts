@@ -1,0 +1,78 @@
+/**
+ * Builds the AI agent from settings and ports: the daemon's composition root calls this in the bridge modes, and
+ * the dialogue tools (`aics agent chat`, `aics agent test`) call it with a sender that writes to the terminal.
+ *
+ *   const agent = buildAgent({ settings, store, sender, logger });
+ *   bridge.onMessage(async (m) => agent.accept(m, await engine.accept(m)));
+ */
+import type { Settings } from '../../config.js';
+import type { Store } from '../../store/index.js';
+import type { Logger, MessageSender } from '../ports.js';
+import { ConversationManager, type ConversationManagerOptions } from './conversations.js';
+import { Faq, loadSensitiveWords, loadSystemPrompt } from './faq.js';
+import { OpenAiProvider } from './openai-provider.js';
+import { Pacer } from './pacer.js';
+import type { Provider } from './provider.js';
+import { Responder } from './responder.js';
+import { RulesProvider } from './rules-provider.js';
+
+export { ConversationManager, type AgentInbound, type EngineOutcome, type TurnOutcome } from './conversations.js';
+export { Faq, BUILTIN_FAQ_FILE } from './faq.js';
+export { maskSensitive, splitReply } from './reply-text.js';
+export { parseOrder } from './rules-provider.js';
+
+export interface BuildAgentOptions {
+  settings: Settings;
+  store: Store;
+  sender: MessageSender;
+  logger: Logger;
+  clock?: () => number;
+  onTurn?: ConversationManagerOptions['onTurn'];
+}
+
+export interface Agent {
+  conversations: ConversationManager;
+  provider: string;
+  faq: Faq;
+}
+
+/** Reads the FAQ, word list and prompt files (a bad file throws a ValidationError naming it) and wires the parts. */
+export function buildAgent(o: BuildAgentOptions): Agent {
+  const { settings } = o;
+  const a = settings.agent;
+  const clock = o.clock ?? Date.now;
+  const faq = Faq.load(settings.faqFile);
+  const rules = new RulesProvider(faq);
+  let provider: Provider = rules;
+  if (a.provider === 'openai') {
+    provider = new OpenAiProvider({
+      baseUrl: settings.llmBaseUrl!,
+      apiKey: settings.llmApiKey,
+      model: settings.llmModel,
+      timeoutMs: a.llmTimeoutMs,
+      systemPrompt: loadSystemPrompt(a.systemPromptFile, faq.data.shop),
+    });
+  }
+  const responder = new Responder({
+    store: o.store,
+    faq,
+    logger: o.logger,
+    clock,
+    provider,
+    rules,
+    maxFailures: a.maxFailures,
+    handoffMinutes: a.handoffMinutes,
+  });
+  const conversations = new ConversationManager({
+    store: o.store,
+    sender: o.sender,
+    responder,
+    pacer: new Pacer(a.sendGapMs),
+    logger: o.logger,
+    clock,
+    config: a,
+    sensitiveWords: loadSensitiveWords(a.sensitiveWordsFile),
+    onTurn: o.onTurn,
+  });
+  return { conversations, provider: provider.name, faq };
+}

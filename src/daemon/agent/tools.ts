@@ -1,0 +1,176 @@
+/**
+ * The agent's tools, the same for every provider (the rules call them too, so a 派单 or a 转接人工 has one code
+ * path): faq_lookup, customer_tasks, dispatch_order (派单 to Tianwang through the outbox, idempotent) and
+ * transfer_to_human (转接人工). Arguments are validated with zod; an invalid call throws InvalidToolCall.
+ * One AgentTools is built per turn and records the calls it ran, for the chat log and the dialogue tests.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ChatToolCall, OrderRecord, Store } from '../../store/index.js';
+import { canonicalJson } from '../../tasks/index.js';
+import { LOG_WORDS } from '../../log.js';
+import type { Logger } from '../ports.js';
+import type { Faq } from './faq.js';
+
+export class InvalidToolCall extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidToolCall';
+  }
+}
+
+export const orderFieldsSchema = z
+  .object({
+    product: z.string().trim().min(1).max(100).describe('产品，例如 名片、宣传单、易拉宝'),
+    quantity: z.coerce.number().int().positive().max(10_000_000).describe('数量'),
+    size: z.string().trim().max(100).optional().describe('尺寸，例如 90x54mm、A4'),
+    material: z.string().trim().max(100).optional().describe('材质，例如 300g铜版纸'),
+    deadline: z.string().trim().max(100).optional().describe('交期，例如 周五前、2026-03-01'),
+    notes: z.string().trim().max(1000).optional().describe('其他要求'),
+    customer: z.string().trim().max(100).optional().describe('客户称呼或公司'),
+  })
+  .strict();
+
+export type OrderFields = z.infer<typeof orderFieldsSchema>;
+
+const TOOL_SCHEMAS = {
+  faq_lookup: z.object({ question: z.string().min(1).describe('客户的问题') }).strict(),
+  customer_tasks: z.object({}).strict(),
+  dispatch_order: orderFieldsSchema,
+  transfer_to_human: z.object({ reason: z.string().trim().min(1).max(500).describe('转人工的原因') }).strict(),
+} as const;
+
+export type ToolName = keyof typeof TOOL_SCHEMAS;
+export const TOOL_NAMES = Object.keys(TOOL_SCHEMAS) as ToolName[];
+
+const DESCRIPTIONS: Record<ToolName, string> = {
+  faq_lookup: '在本店 FAQ 中查找答案（价格、工期、发票、地址、尺寸、材质、加急等）。',
+  customer_tasks: '查询当前客户的任务和订单及其状态。',
+  dispatch_order: '派单：把客户确认的订单发给天网派单中心。产品和数量必填。',
+  transfer_to_human: '转接人工：客户要求人工、投诉或问题无法处理时调用；之后由人工客服接待。',
+};
+
+/** The tools as OpenAI function definitions (JSON Schema from the zod schemas). */
+export function toolDefinitions(): { type: 'function'; function: { name: string; description: string; parameters: Record<string, unknown> } }[] {
+  return TOOL_NAMES.map((name) => {
+    const { $schema: _drop, ...parameters } = z.toJSONSchema(TOOL_SCHEMAS[name], { io: 'input' }) as Record<string, unknown>;
+    return { type: 'function' as const, function: { name, description: DESCRIPTIONS[name], parameters } };
+  });
+}
+
+export interface Conversation {
+  acc_id: string;
+  from_id: string;
+  from_name?: string | null;
+}
+
+export interface ToolContext {
+  store: Store;
+  faq: Faq;
+  logger: Logger;
+  clock: () => number;
+  /** 0: a handoff lasts until released. */
+  handoffMinutes: number;
+}
+
+export class AgentTools {
+  readonly calls: ChatToolCall[] = [];
+  handedOff = false;
+  readonly orders: OrderRecord[] = [];
+  /** The text the customer should get for what the tools did (order confirmation, holding reply), if any. */
+  confirmation: string | null = null;
+
+  constructor(
+    private readonly ctx: ToolContext,
+    readonly conv: Conversation,
+  ) {}
+
+  /** Runs a tool by name with raw (unvalidated) arguments; the result goes back to the LLM as JSON. */
+  async run(name: string, args: unknown): Promise<unknown> {
+    if (!(name in TOOL_SCHEMAS)) {
+      this.calls.push({ name, args, error: 'unknown tool' });
+      throw new InvalidToolCall(`unknown tool "${name}"`);
+    }
+    const parsed = TOOL_SCHEMAS[name as ToolName].safeParse(args ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const error = `${name}: ${issue.path.join('.') || 'arguments'}: ${issue.message}`;
+      this.calls.push({ name, args, error });
+      throw new InvalidToolCall(error);
+    }
+    const result = await this.exec(name as ToolName, parsed.data as never);
+    this.calls.push({ name, args: parsed.data, result });
+    return result;
+  }
+
+  private exec(name: ToolName, args: Record<string, unknown>): Promise<unknown> {
+    switch (name) {
+      case 'faq_lookup':
+        return Promise.resolve({ answers: this.ctx.faq.lookup(String(args.question)).map((a) => a.answer) });
+      case 'customer_tasks':
+        return this.customerTasks();
+      case 'dispatch_order':
+        return this.dispatchOrder(args as OrderFields);
+      case 'transfer_to_human':
+        return this.transferToHuman(String(args.reason));
+    }
+  }
+
+  private async customerTasks() {
+    const page = await this.ctx.store.tasks.list({ customerId: this.conv.from_id, pageSize: 10 });
+    const orders = await this.ctx.store.agent.orders(this.conv.from_id, 10);
+    return {
+      tasks: page.items.map((t) => ({ task_id: t.task_id, status: t.status, type: t.type, created_at: t.created_at, completed_at: t.completed_at })),
+      orders: orders.map((o) => ({ order_id: o.order_id, created_at: o.created_at, ...o.fields })),
+    };
+  }
+
+  private async dispatchOrder(fields: OrderFields) {
+    const { store, logger } = this.ctx;
+    const { acc_id, from_id, from_name } = this.conv;
+    const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== '')) as OrderFields;
+    // The idempotency key: this conversation + this content. The same order said twice is dispatched once.
+    const orderId = `ORD_${createHash('sha256').update(`${acc_id}:${from_id}\n${canonicalJson(clean)}`).digest('hex').slice(0, 16).toUpperCase()}`;
+    const attachments = await store.agent.attachments(acc_id, from_id);
+    const { created, order } = await store.agent.dispatchOrder(
+      { order_id: orderId, acc_id, from_id, fields: clean },
+      { acc_id, customer_id: from_id, customer_name: from_name ?? null, ...clean, attachments },
+    );
+    const summary = orderSummary(clean);
+    if (created) {
+      logger.info(
+        { order_id: orderId, customer_id: from_id, acc_id, fields: clean, attachments: attachments.length },
+        `${LOG_WORDS.dispatched} ${orderId}: ${from_name ?? from_id} ${summary}`,
+      );
+    } else {
+      logger.info({ order_id: orderId, customer_id: from_id, acc_id }, `${LOG_WORDS.dispatched} ${orderId}: already dispatched (a repeat), not sent again`);
+    }
+    this.orders.push(order);
+    this.confirmation = this.ctx.faq.data.order_reply.replaceAll('{order_id}', orderId).replaceAll('{summary}', summary);
+    return { order_id: orderId, dispatched: true, repeat: !created, summary, attachments: attachments.length };
+  }
+
+  private async transferToHuman(reason: string) {
+    const { store, logger, clock, handoffMinutes } = this.ctx;
+    const { acc_id, from_id, from_name } = this.conv;
+    const until = handoffMinutes > 0 ? clock() + handoffMinutes * 60_000 : null;
+    const recent = await store.agent.history(acc_id, from_id, 6);
+    const fresh = await store.agent.handoff(acc_id, from_id, reason, until, {
+      customer_name: from_name ?? null,
+      recent: recent.map((m) => ({ role: m.role, text: m.text, at: m.at })),
+    });
+    logger.info(
+      { customer_id: from_id, acc_id, reason, until: until === null ? null : new Date(until).toISOString(), notified: fresh },
+      `${LOG_WORDS.handoff} ${from_name ?? from_id}: ${reason}`,
+    );
+    this.handedOff = true;
+    this.confirmation = this.ctx.faq.data.handoff_reply;
+    return { transferred: true, holding_reply: this.ctx.faq.data.handoff_reply };
+  }
+}
+
+export function orderSummary(f: OrderFields): string {
+  return [f.product, `数量 ${f.quantity}`, f.size, f.material, f.deadline && `交期 ${f.deadline}`, f.notes]
+    .filter(Boolean)
+    .join('，');
+}
