@@ -27,6 +27,7 @@ const ENVIRONMENT = [
   ['TIANWANG_DISPATCH_URL', 'Where orders dispatched by the agent (派单) are POSTed; unset, they are kept and logged.'],
   ['AICS_API_TOKEN', 'Bearer token the HTTP API requires; required when the API binds a non-loopback address.'],
   ['AICS_LOG_FILE', 'The daemon\'s log file, JSON lines (default logs/aics.log).'],
+  ['AICS_PID_FILE', 'The daemon\'s pid file (default aics.pid beside the database), used by serve --detach, stop, restart and status; when set, aics serve in the foreground writes it too. --pid-file overrides it.'],
   ['AICS_FILES_DIR', 'The folder that a task\'s file_url may name paths in (default files/); anything else must be an http(s) URL.'],
   ['AICS_QINGJIAN_URL', 'WebSocket of the 轻简 bridge (default ws://127.0.0.1:9528).'],
   ['AICS_LLM_BASE_URL, AICS_LLM_API_KEY, AICS_LLM_MODEL', 'An OpenAI-compatible endpoint for the AI agent; unset, the built-in rules answer.'],
@@ -48,6 +49,8 @@ const ENVIRONMENT = [
 const FILES = [
   ['db/task_db/tasks.db', 'The task database (SQLite, WAL mode), relative to the working folder, as in the old system. The seed\'s sqlite3 queries work on it.'],
   ['db/task_db/tasks.db-wal, db/task_db/tasks.db-shm', 'SQLite\'s write-ahead log and its index. Never copy the database without them while the daemon runs: use aics db backup.'],
+  ['db/task_db/aics.pid', 'The pid of the daemon of that database, written once it listens and removed when it exits (AICS_PID_FILE, --pid-file). A stale one (a crash, a reused pid) is recognised and replaced.'],
+  ['db/task_db/aics.pid.json', 'The start record beside the pid file: the arguments, working folder and aics environment the daemon was started with, the URL it listens on and its log file. aics restart starts the daemon again from it (also from cron); readable by its owner only, as it may hold AICS_API_TOKEN.'],
   ['.env, .env.tianwang', 'KEY=VALUE settings read from the working folder; the real environment wins over them, and flags over both.'],
   ['logs/aics.log', 'The daemon\'s log (AICS_LOG_FILE); its lines keep the old keywords: 任务接收, 任务触发, 任务完成, 任务失败, 派单, 转接人工.'],
   ['files/', 'Files that tasks may send by path (AICS_FILES_DIR).'],

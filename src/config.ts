@@ -23,6 +23,11 @@ export interface Settings {
   dispatchUrl: string | null;
   apiToken: string | null;
   logFile: string;
+  /**
+   * The pid file of a daemon (AICS_PID_FILE); null: none for a foreground `aics serve`, and beside the database
+   * (`aics.pid`) for `serve --detach`, `stop`, `restart` and `status` (daemon/control/pid-file.ts).
+   */
+  pidFile: string | null;
   /** Lowest level written: trace, debug, info, warn, error, fatal (AICS_LOG_LEVEL). */
   logLevel: LogLevelName;
   timeZone: string;
@@ -147,6 +152,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
   }
   const abs = (p: string) => resolve(cwd, p);
   const llmBaseUrl = flags.llmBaseUrl ?? first(env, ['AICS_LLM_BASE_URL']) ?? null;
+  const pidFile = flags.pidFile ?? first(env, ['AICS_PID_FILE']);
   return {
     host,
     port: httpPort,
@@ -158,6 +164,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     dispatchUrl: flags.dispatchUrl ?? first(env, ['TIANWANG_DISPATCH_URL']) ?? null,
     apiToken: flags.apiToken ?? first(env, ['AICS_API_TOKEN']) ?? null,
     logFile: abs(flags.logFile ?? first(env, ['AICS_LOG_FILE']) ?? 'logs/aics.log'),
+    pidFile: pidFile ? abs(pidFile) : null,
     logLevel: logLevel as LogLevelName,
     timeZone,
     filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),

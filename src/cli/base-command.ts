@@ -16,9 +16,9 @@ export const EXIT_CODES_HELP = `EXIT CODES
   0  ok
   1  unexpected error
   2  bad input or usage (the message names the field or flag)
-  3  daemon unreachable
+  3  daemon not running or unreachable
   4  not found
-  5  not allowed in the task's current state, or a conflicting task_id
+  5  not allowed in the current state (a task that ran, a daemon already running), or a conflicting task_id
   6  database written by a newer aics
   7  database unavailable (locked, read-only, damaged)`;
 

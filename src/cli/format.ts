@@ -74,6 +74,19 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** 93784 → "1d 2h 3m 4s": an uptime for operators. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const parts: [number, string][] = [
+    [Math.floor(s / 86400), 'd'],
+    [Math.floor((s % 86400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  return first === -1 ? '0s' : parts.slice(first).map(([n, u]) => `${n}${u}`).join(' ');
+}
+
 /** Aligned "label  value" lines; rows whose value is undefined are left out. */
 export function keyValues(rows: [string, string | number | undefined][], indent = ''): string {
   const shown = rows.filter((r): r is [string, string | number] => r[1] !== undefined);

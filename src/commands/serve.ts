@@ -1,6 +1,9 @@
 import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
+import { pidFileFlag } from '../cli/daemon-flags.js';
+import { startDetached } from '../daemon/control/daemon-control.js';
+import { aicsEnvironment, DETACHED_ENV, pidFileFor, recordedServeArgs } from '../daemon/control/pid-file.js';
 import { Daemon, type DaemonMode } from '../daemon/daemon.js';
 import { runUntilSignalled } from '../daemon/signals.js';
 
@@ -17,6 +20,14 @@ too to require it there.
 
 Logs: JSON lines to --log-file (default logs/aics.log; "aics logs grep" reads them), readable lines on stdout
 (JSON with --json). The first line says "listening on http://HOST:PORT" (the real port, also with --port 0).
+In the background: --detach starts the same daemon detached from the terminal (what "nohup … &" did), its
+output appended to the log file, and returns once it answers GET /api/health, printing its pid, URL and log file;
+if it does not start, its own error line and exit code. It writes a pid file (default db/task_db/aics.pid, beside
+the database; --pid-file, AICS_PID_FILE) and, beside it, a start record (aics.pid.json: arguments, working folder,
+aics environment, URL, log file) that "aics stop", "aics restart" and "aics status" use. A daemon already running
+for that pid file is refused (exit 5); a stale pid file is replaced with a warning. --pid-file without --detach
+(systemd, docker) writes the same files from a foreground daemon. The pid file is removed when the daemon exits.
+
 Signals: SIGTERM or SIGINT stops accepting, finishes requests in flight, closes the database and exits 0; a second one
 exits at once. SIGUSR2 reopens the log file (logrotate).
 
@@ -36,6 +47,8 @@ ${EXIT_CODES_HELP}`;
       command: 'AICS_API_TOKEN=$(openssl rand -hex 32) <%= config.bin %> serve --api-only --host 0.0.0.0',
     },
     { description: 'Database and log file elsewhere', command: '<%= config.bin %> serve --api-only --db /srv/aics/tasks.db --log-file /var/log/aics/aics.log' },
+    { description: 'In the background (instead of nohup … &): returns once it answers; then aics status / stop / restart', command: '<%= config.bin %> serve --detach' },
+    { description: 'In the foreground under systemd, with a pid file that aics status reads', command: '<%= config.bin %> serve --api-only --pid-file /opt/aics/db/task_db/aics.pid' },
   ];
   static override flags = {
     'api-only': Flags.boolean({ summary: 'Run only the HTTP API, arming and expiry (no 轻简 bridge, no agent).', exclusive: ['tianwang'] }),
@@ -48,9 +61,11 @@ ${EXIT_CODES_HELP}`;
     'log-file': Flags.string({ summary: 'JSON log file (env AICS_LOG_FILE; default logs/aics.log).', helpValue: 'FILE' }),
     'qingjian-url': Flags.string({ summary: '轻简 bridge WebSocket (env AICS_QINGJIAN_URL; default ws://127.0.0.1:9528).', helpValue: 'URL' }),
     'callback-url': Flags.string({ summary: 'Where task callbacks go (env TIANWANG_CALLBACK_URL).', helpValue: 'URL' }),
+    detach: Flags.boolean({ summary: 'Run in the background: return once the daemon answers, with its pid, URL and log file.' }),
+    'pid-file': pidFileFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<DetachedDaemon | void> {
     const { flags } = this;
     const mode: DaemonMode = flags['api-only'] ? 'api-only' : flags.tianwang ? 'tianwang' : 'bridge';
     const settings = this.settings({
@@ -59,18 +74,48 @@ ${EXIT_CODES_HELP}`;
       logFile: flags['log-file'],
       qingjianUrl: flags['qingjian-url'],
       callbackUrl: flags['callback-url'],
+      pidFile: flags['pid-file'],
     });
+    const workers = flags.multi ? (flags.workers ?? availableParallelism()) : undefined;
+    // The start record keeps the arguments without --detach, --pid-file and --json.
+    const argv = recordedServeArgs(this.argv);
+    if (flags.detach) {
+      Daemon.assertStartable({ mode, workers, settings }); // refused here rather than in the log file
+      const started = await startDetached({
+        argv,
+        cwd: process.cwd(),
+        env: process.env,
+        pidFile: pidFileFor(settings),
+        logFile: settings.logFile,
+        token: settings.apiToken,
+      });
+      if (started.replaced) this.warnLine(`${started.replaced}; replaced it`);
+      this.say(`aics serve is running in the background: pid ${started.pid}, ${started.url}, log ${started.log_file}`);
+      return { pid: started.pid, url: started.url, mode, log_file: started.log_file, pid_file: started.pid_file };
+    }
     const daemon = new Daemon({
       settings,
       mode,
       agent: flags.agent && mode !== 'api-only',
-      workers: flags.multi ? (flags.workers ?? availableParallelism()) : undefined,
+      workers,
       version: this.config.version,
       terminal: process.stdout,
       terminalFormat: this.jsonEnabled() ? 'json' : 'pretty',
       colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+      pidFile: settings.pidFile
+        ? { path: settings.pidFile, argv, cwd: process.cwd(), env: aicsEnvironment(process.env), detached: process.env[DETACHED_ENV] === '1' }
+        : undefined,
     });
     await daemon.start();
     await runUntilSignalled(daemon);
   }
+}
+
+/** What `serve --detach` prints with --json. */
+export interface DetachedDaemon {
+  pid: number;
+  url: string;
+  mode: DaemonMode;
+  log_file: string;
+  pid_file: string;
 }

@@ -12,12 +12,13 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
-import { isLoopbackHost, type Settings } from '../config.js';
+import { clientHost, isLoopbackHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
 import { openStore, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
+import { acquirePidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
 import { ActionRunner } from './engine/action-runner.js';
 import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
@@ -60,6 +61,13 @@ export interface DaemonOptions {
   deliveryBackoff?: BackoffPolicy;
   /** How long stop() lets in-flight requests finish before it closes their connections. */
   drainTimeoutMs?: number;
+  /**
+   * `serve --pid-file` (and every detached daemon): the pid file is claimed before anything is opened (a daemon
+   * already running for it is refused, exit 5; a stale one replaced), the start record is written beside it once the
+   * daemon listens, and the pid file is removed when it stops. `argv`, `cwd` and `env` go into the start record so
+   * that `aics restart` can start it again the same way.
+   */
+  pidFile?: { path: string; argv: string[]; cwd: string; env: Record<string, string>; detached: boolean };
 }
 
 /** A start-up failure the operator can fix (port in use, unwritable folder): one line, exit 1. */
@@ -87,6 +95,7 @@ export class Daemon {
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
+  private pidFileHeld: string | null = null;
   private readonly clock: () => number;
 
   constructor(private readonly options: DaemonOptions) {
@@ -148,6 +157,11 @@ export class Daemon {
         colour: this.options.colour,
       });
       const logger = this.log.logger;
+      if (this.options.pidFile) {
+        const { replaced } = acquirePidFile(this.options.pidFile.path);
+        this.pidFileHeld = this.options.pidFile.path;
+        if (replaced) logger.warn({ pid_file: this.pidFileHeld }, `${replaced}; replaced it`);
+      }
       const store = openStore(settings.db, { timeZone: settings.timeZone, clock: this.clock });
       this.store = store;
       // A damaged file is refused before anything runs on it: one line, exit 7, and the file left as it is.
@@ -217,6 +231,7 @@ export class Daemon {
       this.outbox.start();
       this.bridge?.start();
       this.state = 'running';
+      this.writeStartRecord(port);
       this.log.logger.info(
         {
           mode: this.mode,
@@ -228,6 +243,7 @@ export class Daemon {
           qingjian: this.bridge ? settings.qingjianUrl : 'disabled',
           agent: this.agent ? settings.agent.provider : 'off',
           auth: settings.apiToken ? 'bearer token' : 'none (loopback)',
+          pid_file: this.pidFileHeld ?? undefined,
           version: this.version,
         },
         `listening on ${this.boundUrl}`,
@@ -262,6 +278,30 @@ export class Daemon {
   reopenLogs(): void {
     this.log?.reopen();
     this.log?.logger.info({ log_file: this.settings.logFile }, 'log file reopened');
+  }
+
+  /** Removes the pid file now (a forced exit, which skips stop()); a no-op without one. */
+  releasePidFile(): void {
+    if (this.pidFileHeld) removePidFile(this.pidFileHeld, process.pid);
+    this.pidFileHeld = null;
+  }
+
+  private writeStartRecord(port: number): void {
+    const p = this.options.pidFile;
+    if (!p) return;
+    writeStartRecord(p.path, {
+      pid: process.pid,
+      argv: p.argv,
+      cwd: p.cwd,
+      env: p.env,
+      started_at: new Date(this.startedAtMs).toISOString(),
+      url: `http://${clientHost(this.settings.host)}:${port}`,
+      log_file: this.settings.logFile,
+      mode: this.mode,
+      db: this.settings.db,
+      proc_start: processStartTicks(process.pid),
+      detached: p.detached,
+    });
   }
 
   /** Writes out buffered log lines now (before a forced exit). */
@@ -335,6 +375,7 @@ export class Daemon {
     await this.bridge?.stop();
     await this.outbox?.stop();
     this.store?.close();
+    this.releasePidFile();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();

@@ -16,6 +16,7 @@ export function runUntilSignalled(daemon: Daemon): Promise<NodeJS.Signals> {
       if (stopping) {
         daemon.logger.warn({ signal }, `${signal} again: exiting now, without waiting for requests in flight`);
         daemon.flushLogs();
+        daemon.releasePidFile();
         process.exit(FORCED_EXIT[signal] ?? 1);
       }
       stopping = signal;
@@ -28,6 +29,7 @@ export function runUntilSignalled(daemon: Daemon): Promise<NodeJS.Signals> {
     const onFatal = (error: unknown) => {
       daemon.logger.fatal({ err: error }, `unexpected error, exiting: ${(error as Error)?.message ?? String(error)}`);
       daemon.flushLogs();
+      daemon.releasePidFile();
       process.exit(1);
     };
     process.on('uncaughtException', onFatal);

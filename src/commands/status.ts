@@ -1,0 +1,71 @@
+import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
+import { pidFileFlag } from '../cli/daemon-flags.js';
+import { formatDuration, keyValues, localTime } from '../cli/format.js';
+import { daemonStatus, type DaemonStatus } from '../daemon/control/daemon-control.js';
+import { pidFileFor } from '../daemon/control/pid-file.js';
+import { ExitCode } from '../errors.js';
+
+export default class Status extends BaseCommand<typeof Status> {
+  static override summary = 'Is the background daemon running and healthy: pid, uptime, mode, URL, 轻简 bridge, tasks, backlog, last error.';
+  static override description = `Replaces the seed's "ps aux | grep run.py", "netstat -tlnp | grep 6060" and "curl …/api/health". Reads the pid
+file (default db/task_db/aics.pid beside the database; --pid-file, AICS_PID_FILE) and its start record, checks that
+the process is the aics daemon, and asks its GET /api/health at the URL it really listens on (also with --port 0),
+with the token it was started with (AICS_API_TOKEN from its start record or .env, else this environment).
+
+Exit 0 only when the daemon runs and answers its health check; exit 3 when it is not running, or runs but does not
+answer (the message says which). Changes nothing: a stale pid file is reported, not removed.
+
+${EXIT_CODES_HELP}`;
+  static override examples = [
+    { description: 'How the daemon of the database in this folder is', command: '<%= config.bin %> status' },
+    { description: 'For monitoring: JSON, and the exit code says up (0) or not (3)', command: '<%= config.bin %> status --json' },
+    { description: 'From a script: restart it when it is not answering', command: '<%= config.bin %> status >/dev/null || aics restart' },
+  ];
+  static override flags = { 'pid-file': pidFileFlag };
+
+  async run(): Promise<DaemonStatus> {
+    const settings = this.settings({ pidFile: this.flags['pid-file'] });
+    const status = await daemonStatus(pidFileFor(settings), { token: settings.apiToken });
+    if (!status.healthy) process.exitCode = ExitCode.daemonUnreachable;
+    this.say(describe(status, settings.timeZone));
+    return status;
+  }
+}
+
+function describe(s: DaemonStatus, zone: string): string {
+  const head = s.healthy
+    ? `aics is running: pid ${s.pid}${s.uptime_s !== null ? `, up ${formatDuration(s.uptime_s)}` : ''}`
+    : `aics is ${s.problem}`;
+  const bridge = s.qingjian
+    ? s.qingjian.state === 'disabled'
+      ? 'disabled (--api-only)'
+      : `${s.qingjian.state}${s.qingjian.url ? ` ${s.qingjian.url}` : ''}${accounts(s.qingjian.accounts)}`
+    : undefined;
+  const tasks = s.tasks
+    ? Object.entries(s.tasks)
+        .filter(([, n]) => n > 0)
+        .map(([status, n]) => `${status} ${n}`)
+        .join(', ') || 'none'
+    : undefined;
+  const rows: [string, string | number | undefined][] = [
+    ['mode', s.mode ?? undefined],
+    ['url', s.url ?? undefined],
+    ['started', s.started_at && s.healthy ? localTime(s.started_at, zone) : undefined],
+    ['version', s.version ?? undefined],
+    ['bridge', bridge],
+    ['tasks', tasks],
+    ['outbox', s.outbox_backlog !== null ? `${s.outbox_backlog} callback${s.outbox_backlog === 1 ? '' : 's'} not yet delivered` : undefined],
+    ['last error', s.healthy && !s.details_hidden ? (s.last_error ?? 'none') : undefined],
+    ['details', s.details_hidden ? 'hidden: the daemon requires AICS_API_TOKEN, and this one is missing or wrong' : undefined],
+    ['log file', s.log_file ?? undefined],
+    ['pid file', s.pid_file],
+    ['started as', !s.running && s.start ? `aics serve ${s.start.argv.join(' ')} (in ${s.start.cwd}); "aics restart" starts it so` : undefined],
+  ];
+  return `${head}\n${keyValues(rows, '  ')}`;
+}
+
+function accounts(list: unknown): string {
+  if (!list || typeof list !== 'object') return '';
+  const items = Object.values(list as Record<string, { acc_id?: string; status?: string }>).map((a) => `${a.acc_id} ${a.status}`);
+  return items.length ? ` (accounts: ${items.join(', ')})` : '';
+}
