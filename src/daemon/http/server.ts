@@ -3,8 +3,10 @@
  * envelope with the HTTP status equal to `code`: 400 bad input (naming the field), 401 token, 404 unknown task or
  * route, 405 wrong method, 409 state conflict, 413 body over 256 KiB, 415 a POST body that is not JSON, 500, 503.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { MESSAGES, envelope, type Envelope, type HealthData } from '../../api/index.js';
+import { MESSAGES, badRequest, envelope, type Envelope, type HealthData } from '../../api/index.js';
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
@@ -53,6 +55,9 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     frameworkErrors: (error, _req, reply) => {
       send(reply, errorEnvelope(error));
     },
+    // Requests node's HTTP parser refuses before fastify sees them (headers over 16 KiB, a malformed request line or
+    // header, a lower-case method) get the envelope too, not fastify's own error body.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   });
   app.decorateRequest('authorized', false);
   app.decorateRequest('failure', null);
@@ -129,4 +134,25 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     });
   }
   return app;
+}
+
+/** Writes the envelope for a request the HTTP parser refused, then closes the connection (as node does). */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  // A connection reset: nobody is left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? envelope(431, `${MESSAGES.headersTooLarge}: the request line and headers are larger than 16 KiB`, null)
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? envelope(408, `${MESSAGES.requestTimeout}: the request did not arrive in time`, null)
+        : badRequest(`request: is not valid HTTP/1.1 (${error.code ?? 'parse error'})`, 'request');
+  logger.debug({ code: error.code, status: body.code }, `HTTP request refused by the parser → ${body.code} (${error.code ?? error.message})`);
+  if (socket.writable) {
+    const text = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.code} ${STATUS_CODES[body.code]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy(error);
 }
