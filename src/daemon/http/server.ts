@@ -51,7 +51,9 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     // Our own 503 below keeps the envelope; fastify's would not.
     return503OnClosing: false,
     requestTimeout: 30_000,
-    routerOptions: { ignoreTrailingSlash: true },
+    // A task_id may be 128 characters, percent-encoded up to 12 bytes each; fastify's default (100) answered 414 to
+    // GET /api/task/status/<an id of 101 characters> that receive had accepted.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     frameworkErrors: (error, _req, reply) => {
       send(reply, errorEnvelope(error));
     },
