@@ -8,11 +8,12 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { MESSAGES, badRequest, envelope, type Envelope, type HealthData } from '../../api/index.js';
 import type { Settings } from '../../config.js';
+import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { tokenChecker } from './auth.js';
 import { registerCallbackRoutes } from './callback.js';
-import { BODY_LIMIT_BYTES, errorEnvelope } from './errors.js';
+import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, errorEnvelope, nestedDeeperThan } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerTaskRoutes } from './tasks.js';
 
@@ -79,6 +80,14 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
       reply.header('www-authenticate', 'Bearer');
       req.failure = 'missing or wrong bearer token';
       return send(reply, envelope(401, `${MESSAGES.unauthorized}: send Authorization: Bearer <AICS_API_TOKEN>`, null));
+    }
+  });
+
+  // A body nested thousands of levels deep parses, but then overflows the stack wherever it is walked recursively
+  // (JSON.stringify when the callback sink stores it answered 500): refuse it before any route sees it.
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== null && typeof req.body === 'object' && nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+      throw new ValidationError(`body: is nested deeper than ${MAX_BODY_DEPTH} levels`, 'body');
     }
   });
 
