@@ -185,6 +185,9 @@ export class Daemon {
         clock: this.clock,
         urls: { callback: callbackUrl, dispatch: settings.dispatchUrl },
         secret: settings.callbackSecret,
+        // The default callback URL is this daemon's own sink, which requires the token like every route. Only
+        // there: the token never goes to a callback URL someone configured.
+        headers: settings.callbackUrl === null && settings.apiToken ? { callback: { authorization: `Bearer ${settings.apiToken}` } } : undefined,
         backoff: this.options.deliveryBackoff,
       });
       this.scheduler.start();
