@@ -75,8 +75,9 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
       return send(reply, envelope(503, MESSAGES.stopping, null));
     }
     req.authorized = checkToken === null || checkToken(req.headers.authorization);
-    // /api/health answers without the token too, in its minimal form (see auth.ts).
-    if (!req.authorized && req.routeOptions.url !== '/api/health') {
+    // GET (and HEAD) /api/health answer without the token too, in the minimal form (see auth.ts); nothing else does.
+    const openHealth = req.routeOptions.url === '/api/health' && (req.method === 'GET' || req.method === 'HEAD');
+    if (!req.authorized && !openHealth) {
       reply.header('www-authenticate', 'Bearer');
       req.failure = 'missing or wrong bearer token';
       return send(reply, envelope(401, `${MESSAGES.unauthorized}: send Authorization: Bearer <AICS_API_TOKEN>`, null));
