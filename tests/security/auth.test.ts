@@ -77,10 +77,10 @@ describe('callbacks when a token is set', () => {
     try {
       expect((await call(d.url, 'POST', '/api/task/receive', task('SEC_CB_1'), AUTH)).status).toBe(200);
       expect((await call(d.url, 'POST', '/api/task/cancel', { task_id: 'SEC_CB_1', reason: 'test' }, AUTH)).status).toBe(200);
-      const [received] = await until(async () => {
+      const [received] = (await until(async () => {
         const list = await store.callbacks.list({ taskId: 'SEC_CB_1' });
         return list.length ? list : null;
-      }, 5000, 'the callback in the sink');
+      }, 5000, 'the callback in the sink'))!;
       expect(received!.body).toMatchObject({ task_id: 'SEC_CB_1', status: 'cancelled' });
       expect((await call(d.url, 'GET', '/api/health', undefined, AUTH)).body.data.outbox_backlog).toBe(0);
     } finally {

@@ -121,10 +121,10 @@ describe('when the file is sent', () => {
       for (const c of cases) await until(async () => (await store.tasks.get(c.id))?.status === 'waiting', 5000, `${c.id} armed`);
       for (const c of cases) sim.pushMessage({ from_id: `cust_${c.id}`, content: '好的' });
       for (const c of cases) {
-        const done = await until(async () => {
+        const done = (await until(async () => {
           const t = await store.tasks.get(c.id);
           return t && ['completed', 'failed'].includes(t.status) ? t : null;
-        }, 5000, `${c.id} finished`);
+        }, 5000, `${c.id} finished`))!;
         const sent = sim.commands.filter((cmd) => cmd.data.to_id === `cust_${c.id}`);
         if (c.ok) {
           expect(done.status, c.id).toBe('completed');

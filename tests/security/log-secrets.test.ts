@@ -28,7 +28,7 @@ describe('aics serve --api-only with AICS_API_TOKEN and AICS_LLM_API_KEY', () =>
     });
     try {
       const good = { authorization: `Bearer ${TOKEN}` };
-      const wrong = [
+      const wrong: Record<string, string>[] = [
         {},
         { authorization: `Bearer ${TOKEN}x` },
         { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
