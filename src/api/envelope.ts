@@ -24,6 +24,8 @@ export const MESSAGES = {
   methodNotAllowed: '请求方法不允许',
   conflict: '任务状态冲突',
   payloadTooLarge: '请求体过大',
+  headersTooLarge: '请求头过大',
+  requestTimeout: '请求超时',
   unsupportedMediaType: '不支持的 Content-Type',
   internal: '服务器内部错误',
   unavailable: '服务不可用',

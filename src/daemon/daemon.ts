@@ -225,6 +225,9 @@ export class Daemon {
         // Handoff notices (转接人工) go to AICS_HANDOFF_URL, else to the callback URL (an event field tells them apart).
         urls: { callback: callbackUrl, dispatch: settings.dispatchUrl, handoff: settings.agent.handoffUrl ?? callbackUrl },
         secret: settings.callbackSecret,
+        // The default callback URL is this daemon's own sink, which requires the token like every route. Only
+        // there: the token never goes to a callback URL someone configured.
+        headers: settings.callbackUrl === null && settings.apiToken ? { callback: { authorization: `Bearer ${settings.apiToken}` } } : undefined,
         backoff: this.options.deliveryBackoff,
       });
       this.scheduler.start();

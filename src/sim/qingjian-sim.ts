@@ -416,13 +416,17 @@ export class QingjianSimulator {
     return pushed;
   }
 
-  /** Writes a frame as it is (a string is sent verbatim: malformed frames, aliases) to every client. */
-  sendRaw(frame: string | object): number {
-    const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+  /**
+   * Writes a frame as it is to every client: a string verbatim (malformed frames, aliases), an object as JSON, and
+   * bytes as a binary frame, or as a text frame with `{ binary: false }` (bytes that need not be valid UTF-8).
+   */
+  sendRaw(frame: string | object | Buffer, options: { binary?: boolean } = {}): number {
+    const isBytes = Buffer.isBuffer(frame);
+    const data = isBytes ? frame : typeof frame === 'string' ? frame : JSON.stringify(frame);
     let n = 0;
     for (const ws of this.clients) {
       if (ws.readyState === WebSocket.OPEN) {
-        ws.send(text);
+        ws.send(data, { binary: isBytes ? (options.binary ?? true) : false });
         n++;
       }
     }

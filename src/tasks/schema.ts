@@ -6,7 +6,16 @@ import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../errors.js';
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** A UTF-16 surrogate not part of a pair (the `u` flag makes a pair one code point, so only lone ones match). */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    // SQLite keeps a lone surrogate as bytes that read back as U+FFFD: a task_id would answer under another id.
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (it holds a lone surrogate)');
 const id = text(128).regex(/^[^\s\u0000-\u001f]+$/u, 'must not contain spaces or control characters');
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;

@@ -3,6 +3,8 @@
  * a retry after backoff (a retryable error with retries left), or failed. While the send is under way the task's
  * lease is renewed, so a daemon that dies mid-send is noticed within seconds and its task retried elsewhere.
  */
+import { lstat, realpath } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Store, TaskRecord } from '../../store/index.js';
 import { checkFileUrl, requestId } from '../../tasks/index.js';
 import { errorText, isInDoubt, isRetryable, type Logger, type MessageSender } from '../ports.js';
@@ -89,13 +91,14 @@ export class ActionRunner {
     }
     const file = checkFileUrl(action.file_url, this.o.filesDir);
     if (!file.ok) throw new FinalError(`action.file_url: ${file.error}`);
+    const where = file.kind === 'url' ? { file_url: file.value } : { file_path: await realFileInside(file.value, this.o.filesDir) };
     if (action.message) await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, `${reqId}.text`);
     const r = await sender.sendFile(
       {
         acc_id: accId,
         to_id: to,
         kind: action.type === 'send_image' ? 'image' : 'file',
-        ...(file.kind === 'url' ? { file_url: file.value } : { file_path: file.value }),
+        ...where,
         ...(action.type === 'send_file' && action.file_name ? { file_name: action.file_name } : {}),
       },
       reqId,
@@ -108,4 +111,29 @@ export class ActionRunner {
     const accounts = this.o.sender.accounts?.() ?? [];
     return accounts.length === 1 ? accounts[0]! : null;
   }
+}
+
+/**
+ * checkFileUrl is path arithmetic; this is where the file is about to be read. Resolves symbolic links and refuses
+ * a file whose real path is outside the (real) files folder; the bridge gets the real path, so a link swapped
+ * afterwards does not redirect it. A path with nothing behind it goes on as it is (the bridge says the file is
+ * missing), unless it is a dangling link, which could later be made to point anywhere.
+ */
+async function realFileInside(path: string, filesDir: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    const dangling = await lstat(path).then((s) => s.isSymbolicLink(), () => false);
+    if (dangling) throw new FinalError(`action.file_url: ${path} is a symbolic link to nothing`);
+    return path;
+  }
+  const root = await realpath(filesDir).catch(() => resolve(filesDir));
+  const rel = relative(root, real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new FinalError(`action.file_url: ${path} leads (through a symbolic link) to ${real}, outside the files folder ${root}`);
+  }
+  return real;
 }

@@ -4,6 +4,23 @@ import { AicsError } from '../../errors.js';
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
+/** JSON bodies nested deeper are refused (400): a task is 3 levels deep; JSON.stringify overflows near 5 000. */
+export const MAX_BODY_DEPTH = 64;
+
+/** Whether `value` nests objects or arrays more than `max` levels deep (iterative: no recursion to overflow). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 interface FastifyishError {
   code?: string;
   statusCode?: number;

@@ -3,14 +3,17 @@
  * envelope with the HTTP status equal to `code`: 400 bad input (naming the field), 401 token, 404 unknown task or
  * route, 405 wrong method, 409 state conflict, 413 body over 256 KiB, 415 a POST body that is not JSON, 500, 503.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { MESSAGES, envelope, type Envelope, type HealthData } from '../../api/index.js';
+import { MESSAGES, badRequest, envelope, type Envelope, type HealthData } from '../../api/index.js';
 import type { Settings } from '../../config.js';
+import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { tokenChecker } from './auth.js';
 import { registerCallbackRoutes } from './callback.js';
-import { BODY_LIMIT_BYTES, errorEnvelope } from './errors.js';
+import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, errorEnvelope, nestedDeeperThan } from './errors.js';
 import { registerHealthRoutes } from './health.js';
 import { registerTaskRoutes } from './tasks.js';
 
@@ -49,10 +52,15 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     // Our own 503 below keeps the envelope; fastify's would not.
     return503OnClosing: false,
     requestTimeout: 30_000,
-    routerOptions: { ignoreTrailingSlash: true },
+    // A task_id may be 128 characters, percent-encoded up to 12 bytes each; fastify's default (100) answered 414 to
+    // GET /api/task/status/<an id of 101 characters> that receive had accepted.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     frameworkErrors: (error, _req, reply) => {
       send(reply, errorEnvelope(error));
     },
+    // Requests node's HTTP parser refuses before fastify sees them (headers over 16 KiB, a malformed request line or
+    // header, a lower-case method) get the envelope too, not fastify's own error body.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   });
   app.decorateRequest('authorized', false);
   app.decorateRequest('failure', null);
@@ -67,11 +75,20 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
       return send(reply, envelope(503, MESSAGES.stopping, null));
     }
     req.authorized = checkToken === null || checkToken(req.headers.authorization);
-    // /api/health answers without the token too, in its minimal form (see auth.ts).
-    if (!req.authorized && req.routeOptions.url !== '/api/health') {
+    // GET (and HEAD) /api/health answer without the token too, in the minimal form (see auth.ts); nothing else does.
+    const openHealth = req.routeOptions.url === '/api/health' && (req.method === 'GET' || req.method === 'HEAD');
+    if (!req.authorized && !openHealth) {
       reply.header('www-authenticate', 'Bearer');
       req.failure = 'missing or wrong bearer token';
       return send(reply, envelope(401, `${MESSAGES.unauthorized}: send Authorization: Bearer <AICS_API_TOKEN>`, null));
+    }
+  });
+
+  // A body nested thousands of levels deep parses, but then overflows the stack wherever it is walked recursively
+  // (JSON.stringify when the callback sink stores it answered 500): refuse it before any route sees it.
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== null && typeof req.body === 'object' && nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+      throw new ValidationError(`body: is nested deeper than ${MAX_BODY_DEPTH} levels`, 'body');
     }
   });
 
@@ -129,4 +146,25 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     });
   }
   return app;
+}
+
+/** Writes the envelope for a request the HTTP parser refused, then closes the connection (as node does). */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  // A connection reset: nobody is left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? envelope(431, `${MESSAGES.headersTooLarge}: the request line and headers are larger than 16 KiB`, null)
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? envelope(408, `${MESSAGES.requestTimeout}: the request did not arrive in time`, null)
+        : badRequest(`request: is not valid HTTP/1.1 (${error.code ?? 'parse error'})`, 'request');
+  logger.debug({ code: error.code, status: body.code }, `HTTP request refused by the parser → ${body.code} (${error.code ?? error.message})`);
+  if (socket.writable) {
+    const text = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.code} ${STATUS_CODES[body.code]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy(error);
 }

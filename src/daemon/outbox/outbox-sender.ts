@@ -18,6 +18,8 @@ export interface OutboxSenderOptions {
   urls: Partial<Record<OutboxKind, string | null>>;
   /** When set, each POST carries X-Aics-Signature: sha256=HMAC(body). */
   secret?: string | null;
+  /** Extra headers per kind: the daemon's own bearer token when a kind goes to the daemon's own sink. */
+  headers?: Partial<Record<OutboxKind, Record<string, string>>>;
   timeoutMs?: number;
   pollMs?: number;
   backoff?: BackoffPolicy;
@@ -83,6 +85,7 @@ export class OutboxSender {
       'content-type': 'application/json',
       'x-aics-event-id': item.event_id,
       'x-aics-kind': item.kind,
+      ...this.o.headers?.[item.kind],
     };
     if (this.o.secret) headers['x-aics-signature'] = `sha256=${createHmac('sha256', this.o.secret).update(item.payload).digest('hex')}`;
     const log = { event_id: item.event_id, task_id: item.task_id, kind: item.kind, attempt: item.attempts + 1 };
