@@ -12,6 +12,8 @@ export interface InboundMessageKey {
   from_name?: string | null;
 }
 
+export type InboundRecord = 'new' | 'resumed' | 'duplicate';
+
 export interface Contact {
   acc_id: string;
   from_id: string;
@@ -22,11 +24,12 @@ export interface Contact {
 
 export class SqliteInbound extends SqliteRepository {
   /**
-   * Records a customer's message and its sender; false when this (acc_id, msg_id) was already handled. The bridge
+   * Records a customer's message and its sender: `new`; `duplicate` when this (acc_id, msg_id) was already handled;
+   * `resumed` when it was recorded before but not handled (its daemon died in between). The bridge
    * re-delivers an event until it is acked, and a restart must not fire a task twice — but a message recorded by a
    * daemon that died before it was handled must be handled again, so only handled() makes it a duplicate.
    */
-  record(message: InboundMessageKey): Promise<boolean> {
+  record(message: InboundMessageKey): Promise<InboundRecord> {
     const nowMs = this.clock();
     return this.write(() => {
       const fresh =
@@ -38,12 +41,12 @@ export class SqliteInbound extends SqliteRepository {
         ).changes === 1;
       if (fresh) {
         this.touchContact(message.acc_id, message.from_id, message.from_name ?? null, nowMs);
-        return true;
+        return 'new';
       }
       const row = this.statement('SELECT handled_at FROM inbound_messages WHERE acc_id = ? AND msg_id = ?').get(message.acc_id, message.msg_id) as
         | { handled_at: number | null }
         | undefined;
-      return row?.handled_at === null;
+      return row?.handled_at === null ? 'resumed' : 'duplicate';
     });
   }
 

@@ -3,7 +3,7 @@ export * from './types.js';
 export { SqliteTaskStore, MAX_PAGE_SIZE, type SqliteStoreOptions } from './sqlite-store.js';
 export { DEFAULT_DB_PATH, openDatabase, translateSqliteError } from './connection.js';
 export { SCHEMA_VERSION } from './migrations.js';
-export { SqliteInbound, type Contact, type InboundMessageKey } from './inbound.js';
+export { SqliteInbound, type Contact, type InboundMessageKey, type InboundRecord } from './inbound.js';
 export { SqliteOutbox, type OutboxItem, type OutboxKind } from './outbox.js';
 export { openStore, type Store } from './open-store.js';
 export { SqliteCallbackSink, type CallbackReceipt, type ReceivedCallback } from './callback-sink.js';

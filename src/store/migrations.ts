@@ -208,6 +208,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS agent_orders_from ON agent_orders (from_id, created_at);
     `,
   },
+  {
+    version: 5,
+    description: 'tasks.target_msg_id: which customer message fired a task',
+    sql: `
+      -- A message handled again after a crash must know the tasks it already fired (the agent stays quiet for them).
+      ALTER TABLE tasks ADD COLUMN target_msg_id TEXT;
+      CREATE INDEX IF NOT EXISTS tasks_fired_by ON tasks (target_msg_id, target_acc_id) WHERE target_msg_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

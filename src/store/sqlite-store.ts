@@ -195,6 +195,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
                 target_acc_id: options.target.acc_id,
                 target_from_id: options.target.from_id,
                 target_from_name: options.target.from_name ?? null,
+                target_msg_id: options.target.msg_id ?? null,
               }
             : {
                 target_acc_id: new SqlExpression('COALESCE(target_acc_id, acc_id)'),
@@ -523,6 +524,15 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         .get() as { t: number | null };
       return r.t;
     });
+  }
+
+  /** The tasks a customer message fired (claimed), e.g. before the daemon handling it died. */
+  firedBy(accId: string, msgId: string): Promise<string[]> {
+    return this.read(() =>
+      (this.statement('SELECT task_id FROM tasks WHERE target_msg_id = ? AND target_acc_id = ? ORDER BY rowid').all(msgId, accId) as { task_id: string }[]).map(
+        (r) => r.task_id,
+      ),
+    );
   }
 
   /** Who holds the leases of running tasks: lets a restarted daemon find those of dead processes on its host. */

@@ -105,7 +105,7 @@ export interface ClaimOptions {
   owner: string;
   leaseMs: number;
   /** The customer whose message fired it; clock triggers go to the task's own customer. */
-  target?: { acc_id: string | null; from_id: string; from_name?: string | null };
+  target?: { acc_id: string | null; from_id: string; from_name?: string | null; msg_id?: string | null };
   reason?: string;
 }
 

@@ -18,7 +18,7 @@ import {
   type StartRecord,
 } from '../../src/daemon/control/pid-file.js';
 import { ExitCode } from '../../src/errors.js';
-import { tempDir } from '../support/tmp.js';
+import { fileTempDir as tempDir } from '../support/fixtures.js';
 
 const dir = tempDir('aics-pidfile-');
 

@@ -72,7 +72,17 @@ it(`${KILLS} SIGKILLs during ${N} firing tasks: nothing lost, nothing doubled`, 
 
     // None delivered twice: one accepted send per customer, whatever was repeated with the same req_id.
     const delivered = sim.commands.filter((c) => !c.duplicate && c.result.ok);
-    expect(delivered.length, `seed ${seed}`).toBe(N);
+    let why = `seed ${seed}`;
+    if (delivered.length !== N) {
+      // Say which customers got two messages, with what req_ids and each task's attempts and history.
+      const byTo = new Map<string, string[]>();
+      for (const c of delivered) byTo.set(String(c.data.to_id), [...(byTo.get(String(c.data.to_id)) ?? []), c.req_id]);
+      for (const [to, ids] of [...byTo].filter(([, ids]) => ids.length > 1).slice(0, 3)) {
+        const id = `F${to.slice(1)}`;
+        why += `\n${to} ${ids.join(',')} attempts=${JSON.stringify(await store.tasks.attempts(id))} events=${JSON.stringify(await store.tasks.events(id))}`;
+      }
+    }
+    expect(delivered.length, why).toBe(N);
     expect(new Set(delivered.map((c) => c.data.to_id)).size).toBe(N);
     // Every history is a path of allowed transitions ending in completed, with exactly one callback delivered.
     const outbox = new Map<string, number>();

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QingjianSimulator } from '../../src/sim/qingjian-sim.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { call, startDaemon, task, until, type TestDaemon } from '../support/daemon.js';
+import { FAST_BACKOFF, FAST_BRIDGE } from '../support/desk.js';
 import { NASTY_STRINGS, Rng, deepArrayText, deepObjectText, fuzzRun, randomString, randomValue } from '../support/fuzz.js';
 
 const { seed, n: N, replay } = fuzzRun(2500);
@@ -33,11 +34,8 @@ beforeAll(async () => {
   sim = await QingjianSimulator.start({ port: 0, redeliverMs: 300 });
   d = await startDaemon(
     { qingjianUrl: sim.url },
-    {
-      mode: 'bridge',
-      bridgeOptions: { heartbeatIntervalMs: 1000, reconnect: { initialDelayMs: 50, maxDelayMs: 200, jitter: 0, stableAfterMs: 100 } },
-      actionBackoff: { baseMs: 50, maxMs: 200, jitter: 0 },
-    },
+    // The engine under fuzz, without the agent: every send the simulator receives must be a task's.
+    { mode: 'bridge', agent: false, bridgeOptions: FAST_BRIDGE, actionBackoff: FAST_BACKOFF },
   );
   await sim.waitForClient();
   for (let i = 0; i < M; i++) {

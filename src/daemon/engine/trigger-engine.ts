@@ -67,8 +67,8 @@ export class TriggerEngine {
     const { store, logger } = this.o;
     // Our own account's messages are never customer replies (the agent reads them as a human takeover).
     if (message.is_self) return { handled: { duplicate: false, fired: [] }, claimed: [] };
-    const fresh = await store.inbound.record(message);
-    if (!fresh) {
+    const recorded = await store.inbound.record(message);
+    if (recorded === 'duplicate') {
       logger.debug({ acc_id: message.acc_id, msg_id: message.msg_id }, 'duplicate message ignored');
       return { handled: { duplicate: true, fired: [] }, claimed: [] };
     }
@@ -77,7 +77,7 @@ export class TriggerEngine {
       const won = await store.tasks.claim(task.task_id, {
         owner: this.o.owner,
         leaseMs: this.o.leaseMs,
-        target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null },
+        target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null, msg_id: message.msg_id },
         reason: `任务触发: ${message.from_id} said "${keyword}"`,
       });
       if (!won) continue; // another daemon (or message) was first, or it just expired
@@ -88,7 +88,9 @@ export class TriggerEngine {
       claimed.push(won);
     }
     await store.inbound.handled(message.acc_id, message.msg_id);
-    return { handled: { duplicate: false, fired: claimed.map((t) => t.task_id) }, claimed };
+    // Handled again after a crash: the tasks it fired the first time count as fired (the agent stays quiet).
+    const fired = recorded === 'resumed' ? await store.tasks.firedBy(message.acc_id, message.msg_id) : claimed.map((t) => t.task_id);
+    return { handled: { duplicate: false, fired }, claimed };
   }
 
   private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {
