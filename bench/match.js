@@ -199,6 +199,7 @@ async function main() {
   const sendAt = new Map(); // from_id → first send_text time
   const sendCount = new Map();
   let unexpected = 0;
+  let repeatedReqIds = 0;
   sim.onCommand((c) => {
     const at = performance.now();
     const to = c.data.to_id;
@@ -206,6 +207,12 @@ async function main() {
       unexpected++;
       return;
     }
+    // A req_id repeated after an ack timeout is answered from the bridge's cache: not a second delivery.
+    if (c.duplicate) {
+      repeatedReqIds++;
+      return;
+    }
+    if (!c.result.ok) return;
     sendCount.set(to, (sendCount.get(to) ?? 0) + 1);
     if (!sendAt.has(to)) sendAt.set(to, at);
   });
@@ -242,6 +249,7 @@ async function main() {
   log(`aics: warm-up ${WARMUP} s, then ${RATE}/s for ${DURATION} s …`);
   if (WARM_MESSAGES) await runPhase(WARM_MESSAGES, firingPerPhase, quietBase + MESSAGES, false);
   const countersBefore = sim.counters();
+  const repeatsBefore = repeatedReqIds;
   const phase = await runPhase(MESSAGES, 0, quietBase, true);
   await sleep(500); // a late duplicate would arrive now
   const counters = sim.counters();
@@ -250,7 +258,7 @@ async function main() {
   await sim.stop();
 
   const fired = phase.firingIds.filter((id) => sendAt.has(id)).length;
-  const duplicates = phase.firingIds.reduce((n, id) => n + Math.max(0, (sendCount.get(id) ?? 0) - 1), 0) + (counters.duplicates - countersBefore.duplicates);
+  const duplicates = phase.firingIds.reduce((n, id) => n + Math.max(0, (sendCount.get(id) ?? 0) - 1), 0);
 
   // Afterwards: what the database says about the firing customers' tasks.
   const check = openStore(db, { timeZone: BENCH_ENV.TZ });
@@ -258,6 +266,9 @@ async function main() {
     .prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status = 'completed' AND task_id LIKE 'MATCH\\_%' ESCAPE '\\' AND task_id NOT LIKE 'MATCH\\_ANY%' ESCAPE '\\'`)
     .get().n;
   const anyFired = check.tasks.db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE task_id LIKE 'MATCH\\_ANY%' ESCAPE '\\' AND status != 'waiting'`).get().n;
+  const fired_by_status = Object.fromEntries(
+    check.tasks.db.prepare(`SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'waiting' OR attempt > 0 GROUP BY status`).all().map((r) => [r.status, r.n]),
+  );
   check.close();
 
   const ack = distribution(phase.acks);
@@ -285,10 +296,12 @@ async function main() {
       fired,
       lost: phase.firingIds.length - fired,
       duplicates,
+      repeated_req_ids: repeatedReqIds - repeatsBefore,
       unexpected_commands: unexpected,
       any_customer_tasks_fired: anyFired,
       tasks_completed_in_db: completed,
       tasks_completed_expected: phase.firingIds.length + FIRING(WARM_MESSAGES),
+      fired_tasks_by_status_after_stop: fired_by_status,
       redeliveries: counters.redeliveries - countersBefore.redeliveries,
       bridge: { received: health.qingjian.received, duplicates: health.qingjian.duplicates },
     },

@@ -121,11 +121,14 @@ async function main() {
   const sim = await QingjianSimulator.start({ port: 0, accId: ACC });
   const firstAt = new Map(); // to_id → first send_text (ms since the epoch)
   let commands = 0;
-  let repeats = 0;
+  let duplicates = 0; // a second delivery to the same customer
+  let repeatedReqIds = 0; // a req_id repeated after an ack timeout, answered from the bridge's cache: not a delivery
   sim.onCommand((c) => {
     commands++;
     const to = c.data.to_id;
-    if (firstAt.has(to)) repeats++;
+    if (c.duplicate) repeatedReqIds++;
+    else if (!c.result.ok) return;
+    else if (firstAt.has(to)) duplicates++;
     else firstAt.set(to, c.at);
   });
   const settings = resolveSettings(
@@ -167,7 +170,8 @@ async function main() {
     aics: {
       fired,
       missing: TASKS - fired,
-      duplicates: repeats + counters.duplicates,
+      duplicates,
+      repeated_req_ids: repeatedReqIds,
       all_fired: done && fired === TASKS,
       commands_received: commands,
       lateness_ms: lateness,
