@@ -38,7 +38,7 @@ const customer = (i) => `wm_sched_${String(i).padStart(7, '0')}`;
 /** How long after seeding (and arming) ends T falls: room for the daemon to start and settle. */
 const START_MARGIN_MS = 5_000;
 /** Seeding a large file runs slower than the small calibration sample (and the machine is shared): a wide margin. */
-const ESTIMATE_FACTOR = 2.5;
+const ESTIMATE_FACTOR = 1.8;
 
 const stopWatchdog = watchdog('schedule', TIMEOUT_S * 1000 + 600_000);
 const { dir } = workDir('aics-bench-schedule-');
