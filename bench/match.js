@@ -38,13 +38,13 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick;
-const num = (name, full, small) => {
+const num = (name, full, small, min = Number.MIN_VALUE) => {
   const v = Number(args[name] ?? (quick ? small : full));
-  if (!(v > 0)) throw new Error(`--${name} must be a positive number`);
+  if (!(v >= min)) throw new Error(`--${name} must be a ${min === 0 ? 'number ≥ 0' : 'positive number'}`);
   return v;
 };
 const TASKS = Math.floor(num('tasks', 100_000, 10_000));
-const ANY = Math.floor(num('any', 300, 100));
+const ANY = Math.floor(num('any', 300, 100, 0));
 const RATE = num('rate', 200, 200);
 const DURATION = num('duration', 10, 3);
 const FIRE_EVERY = Math.floor(num('fire-every', 10, 10));
