@@ -13,7 +13,9 @@
  * autocannon, 64 connections on loopback, --duration seconds each (default 8). Needs `npm run build` first.
  * Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/intake.js [--duration 8] [--connections 64]
+ *   node bench/intake.js [--duration 8] [--connections 64] [--quick]
+ *
+ * --quick: 3 s per run unless --duration is given (for `npm run bench -- --quick`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +30,8 @@ import Database from 'better-sqlite3';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '8' },
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
     connections: { type: 'string', default: '64' },
     'bare-server': { type: 'boolean', default: false },
   },
@@ -125,7 +128,7 @@ function summary(result) {
 }
 
 async function main() {
-  const duration = Number(args.duration);
+  const duration = Number(args.duration ?? (args.quick ? 3 : 8));
   const connections = Number(args.connections);
   if (!(duration > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive numbers');
   const work = mkdtempSync(join(tmpdir(), 'aics-bench-'));
@@ -183,6 +186,7 @@ async function main() {
       node: process.version,
       cpus: availableParallelism(),
       cpu_model: cpus()[0]?.model ?? null,
+      quick: args.quick,
       duration_s: duration,
       connections,
       aics: { ...a, tasks_committed: committed, exit_code_after_sigterm: daemonExit },

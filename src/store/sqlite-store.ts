@@ -342,9 +342,14 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
 
   async expire(actor: string): Promise<string[]> {
     const nowMs = this.clock();
-    if (!(await this.exists(`SELECT 1 FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ? LIMIT 1`, nowMs))) return [];
+    // INDEXED BY: see dueTasks.
+    if (!(await this.exists(`SELECT 1 FROM tasks INDEXED BY tasks_expiry WHERE status IN ('pending', 'waiting') AND expires_at <= ? LIMIT 1`, nowMs))) {
+      return [];
+    }
     return this.write(() => {
-      const due = this.statement(`SELECT task_id, status, timeout_hours FROM tasks WHERE status IN ('pending', 'waiting') AND expires_at <= ?`)
+      const due = this.statement(
+          `SELECT task_id, status, timeout_hours FROM tasks INDEXED BY tasks_expiry WHERE status IN ('pending', 'waiting') AND expires_at <= ?`,
+        )
         .all(nowMs) as { task_id: string; status: TaskStatus; timeout_hours: number }[];
       const expired: string[] = [];
       for (const t of due) {
@@ -489,7 +494,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return this.read(() =>
       (
         this.statement(
-            `SELECT * FROM tasks WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
+            `SELECT * FROM tasks INDEXED BY tasks_any_customer WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
              AND trigger_type IN ('customer_reply', 'customer_keyword', 'customer_payment')
              ORDER BY priority_rank DESC, rowid`,
           )
@@ -498,28 +503,37 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     );
   }
 
-  /** Waiting tasks whose time has come: time_reach, cron, and retries after their backoff. */
+  /**
+   * Waiting tasks whose time has come: time_reach, cron, and retries after their backoff.
+   *
+   * The scheduler asks this (and nextWakeAt, expire) every second. Without ANALYZE statistics SQLite prefers
+   * tasks_status_trigger for `status = 'waiting'`, which walks every waiting task (100 ms and more with 100,000
+   * waiting message tasks, the event loop blocked meanwhile), so these queries name their partial index; the
+   * `status IN (…)` term is the index's condition, which a query must repeat for SQLite to use it, and `+due_at`
+   * sorts the due rows with the LIMIT applied instead of walking the index in order and sorting ties in full.
+   */
   dueTasks(limit: number): Promise<TaskRecord[]> {
     const nowMs = this.clock();
     return this.read(() =>
       (
         this.statement(
-            `SELECT * FROM tasks WHERE due_at <= ? AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
-             ORDER BY due_at, priority_rank DESC, rowid LIMIT ?`,
+            `SELECT * FROM tasks INDEXED BY tasks_due
+             WHERE due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
+             ORDER BY +due_at, priority_rank DESC, rowid LIMIT ?`,
           )
           .all(nowMs, nowMs, limit) as TaskRow[]
       ).map(rowToTask),
     );
   }
 
-  /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. */
+  /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */
   nextWakeAt(): Promise<number | null> {
     return this.read(() => {
       const r = this.statement(
           `SELECT MIN(t) AS t FROM (
-             SELECT MIN(due_at) AS t FROM tasks WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
-             UNION ALL SELECT MIN(expires_at) FROM tasks WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
-             UNION ALL SELECT MIN(lease_expires_at) FROM tasks WHERE status = 'running')`,
+             SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
+             UNION ALL SELECT MIN(expires_at) FROM tasks INDEXED BY tasks_expiry WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
+             UNION ALL SELECT MIN(lease_expires_at) FROM tasks INDEXED BY tasks_lease WHERE status = 'running')`,
         )
         .get() as { t: number | null };
       return r.t;
