@@ -136,7 +136,8 @@ async function main() {
     BENCH_ENV,
     dir,
   );
-  const daemon = new Daemon({ settings, mode: 'bridge' });
+  // The engine alone: the agent would answer the quiet messages (bench/conversations.js measures it).
+  const daemon = new Daemon({ settings, mode: 'bridge', agent: false });
   await daemon.start();
   await sim.waitForClient(10_000);
   const leadMs = T - Date.now();

@@ -18,7 +18,7 @@ import {
   type TaskStatus,
 } from '../tasks/index.js';
 import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
-import { SqliteRepository, changeToken } from './repository.js';
+import { SqliteRepository } from './repository.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
 import type {
   ClaimOptions,
@@ -49,7 +49,8 @@ class SqlExpression {
 
 export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   private readonly zone: string;
-  protected override readonly changesTasks = true;
+  /** Tasks armed through this connection; with data_version it tells when the waiting set may have grown. */
+  private armedHere = 0;
 
   constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
     super(db, resolve(file), options.clock ?? Date.now);
@@ -172,6 +173,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
          WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
       ).all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
       for (const { task_id } of rows) this.event(task_id, 'pending', 'waiting', 'armed', actor, nowIso);
+      this.armedHere += rows.length;
       return rows.map((r) => r.task_id);
     });
   }
@@ -466,9 +468,12 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
 
   // ---- what the engine and scheduler ask --------------------------------------------------------------------------
 
-  /** Changes when the database may have changed, from this process or another: lets the engine cache lookups. */
-  changeToken(): string {
-    return changeToken(this.db);
+  /**
+   * Moves when new tasks may have become waiting: this process armed some, or another process committed anything
+   * (PRAGMA data_version). Lets the engine keep the any-customer tasks in memory between those moments.
+   */
+  waitingSetToken(): string {
+    return `${this.db.pragma('data_version', { simple: true }) as number}:${this.armedHere}`;
   }
 
   /**

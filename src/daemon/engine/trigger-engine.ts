@@ -29,7 +29,7 @@ export interface TriggerEngineOptions {
 }
 
 export class TriggerEngine {
-  private anyCustomer: { token: string; tasks: TaskRecord[] } | null = null;
+  private anyCustomer: { token: string; tasks: Promise<TaskRecord[]> } | null = null;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly o: TriggerEngineOptions) {}
@@ -80,6 +80,7 @@ export class TriggerEngine {
         target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null, msg_id: message.msg_id },
         reason: `任务触发: ${message.from_id} said "${keyword}"`,
       });
+      this.forgetClaimed(task.task_id);
       if (!won) continue; // another daemon (or message) was first, or it just expired
       logger.info(
         { task_id: task.task_id, customer_id: message.from_id, acc_id: message.acc_id, msg_id: message.msg_id, keyword },
@@ -107,12 +108,27 @@ export class TriggerEngine {
     );
   }
 
-  private async anyCustomerTasks(): Promise<TaskRecord[]> {
-    const token = this.o.store.tasks.changeToken();
+  /**
+   * The waiting tasks any customer can fire, kept in memory until new tasks may have become waiting. Concurrent
+   * messages share one read; a task claimed here leaves the list at once, and one claimed or ended elsewhere only
+   * costs a claim that loses.
+   */
+  private anyCustomerTasks(): Promise<TaskRecord[]> {
+    const token = this.o.store.tasks.waitingSetToken();
     if (this.anyCustomer?.token !== token) {
-      this.anyCustomer = { token, tasks: await this.o.store.tasks.waitingForAnyCustomer() };
+      const tasks = this.o.store.tasks.waitingForAnyCustomer();
+      this.anyCustomer = { token, tasks };
+      tasks.catch(() => {
+        if (this.anyCustomer?.tasks === tasks) this.anyCustomer = null; // read again next time
+      });
     }
     return this.anyCustomer.tasks;
+  }
+
+  private forgetClaimed(taskId: string): void {
+    const cached = this.anyCustomer;
+    if (!cached) return;
+    cached.tasks = cached.tasks.then((tasks) => (tasks.some((t) => t.task_id === taskId) ? tasks.filter((t) => t.task_id !== taskId) : tasks));
   }
 }
 
