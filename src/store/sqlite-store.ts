@@ -132,6 +132,28 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       .run(iso(nowMs), outcome, error, taskId, attempt);
   }
 
+  /**
+   * Ends a running attempt: running → `to`, guarded by the attempt number (a stale worker cannot end a newer
+   * attempt), the lease released, the attempt's outcome recorded. Null when the guard did not hold.
+   */
+  private endRunning(
+    taskId: string,
+    attempt: number,
+    to: TaskStatus,
+    set: Record<string, unknown>,
+    reason: string,
+    actor: string,
+    nowMs: number,
+    outcome: { name: string; error: string | null },
+  ): TaskRecord | null {
+    const row = this.transition(taskId, 'running', to, { ...set, lease_owner: null, lease_expires_at: null }, reason, actor, nowMs, 'AND attempt = @__x0', [
+      attempt,
+    ]);
+    if (!row) return null;
+    this.endAttempt(taskId, attempt, outcome.name, outcome.error, nowMs);
+    return rowToTask(row);
+  }
+
   // ---- intents -------------------------------------------------------------------------------------------------
 
   receive(payload: TaskPayload, actor: string): Promise<ReceiveResult> {
@@ -229,9 +251,9 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       if (current?.trigger_type === 'cron') {
         const { expression } = JSON.parse(current.trigger_json) as { expression: string };
         const next = nextCronRun(expression, nowMs, this.zone);
-        const row = this.transition(
+        return this.endRunning(
           taskId,
-          'running',
+          attempt,
           'waiting',
           {
             result: resultText,
@@ -239,8 +261,6 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
             due_at: next,
             retry_count: 0,
             error_message: null,
-            lease_owner: null,
-            lease_expires_at: null,
             target_acc_id: null,
             target_from_id: null,
             target_from_name: null,
@@ -249,45 +269,24 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
           `任务完成; next run ${iso(next)}`,
           actor,
           nowMs,
-          'AND attempt = @__x0',
-          [attempt],
+          { name: 'completed', error: null },
         );
-        if (row) this.endAttempt(taskId, attempt, 'completed', null, nowMs);
-        return row ? rowToTask(row) : null;
       }
-      const row = this.transition(
-        taskId,
-        'running',
-        'completed',
-        { result: resultText, completed_at: iso(nowMs), error_message: null, lease_owner: null, lease_expires_at: null },
-        '任务完成',
-        actor,
-        nowMs,
-        'AND attempt = @__x0',
-        [attempt],
-      );
-      if (row) this.endAttempt(taskId, attempt, 'completed', null, nowMs);
-      return row ? rowToTask(row) : null;
+      return this.endRunning(taskId, attempt, 'completed', { result: resultText, completed_at: iso(nowMs), error_message: null }, '任务完成', actor, nowMs, {
+        name: 'completed',
+        error: null,
+      });
     });
   }
 
   fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(() => {
-      const row = this.transition(
-        taskId,
-        'running',
-        'failed',
-        { error_message: error, completed_at: iso(nowMs), lease_owner: null, lease_expires_at: null },
-        `任务失败: ${error}`,
-        actor,
-        nowMs,
-        'AND attempt = @__x0',
-        [attempt],
-      );
-      if (row) this.endAttempt(taskId, attempt, 'failed', error, nowMs);
-      return row ? rowToTask(row) : null;
-    });
+    return this.write(() =>
+      this.endRunning(taskId, attempt, 'failed', { error_message: error, completed_at: iso(nowMs) }, `任务失败: ${error}`, actor, nowMs, {
+        name: 'failed',
+        error,
+      }),
+    );
   }
 
   retry(
@@ -301,26 +300,21 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.write(() => {
       const current = this.row(taskId);
-      const row = this.transition(
+      return this.endRunning(
         taskId,
-        'running',
+        attempt,
         'waiting',
         {
           error_message: error,
           due_at: retryAtMs,
           // An outcome in doubt is repeated with the same req_id: the retry count (and so the req_id) stays.
           retry_count: (current?.retry_count ?? 0) + (options.sameRequest ? 0 : 1),
-          lease_owner: null,
-          lease_expires_at: null,
         },
         `retry at ${iso(retryAtMs)}${options.sameRequest ? ' (outcome in doubt: same req_id)' : ''}: ${error}`,
         actor,
         nowMs,
-        'AND attempt = @__x0',
-        [attempt],
+        { name: 'retry', error },
       );
-      if (row) this.endAttempt(taskId, attempt, 'retry', error, nowMs);
-      return row ? rowToTask(row) : null;
     });
   }
 
@@ -595,19 +589,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       for (const t of stale) {
         const lapsed = t.lease_expires_at !== null && t.lease_expires_at <= nowMs ? 'expired' : 'is held by a dead process';
         const why = `lease of ${t.lease_owner ?? '?'} ${lapsed}: attempt ${t.attempt} in doubt, retrying`;
-        const row = this.transition(
-          t.task_id,
-          'running',
-          'waiting',
-          { due_at: nowMs, lease_owner: null, lease_expires_at: null },
-          why,
-          actor,
-          nowMs,
-          'AND attempt = @__x0',
-          [t.attempt],
-        );
-        if (row) {
-          this.endAttempt(t.task_id, t.attempt, 'lease_expired', why, nowMs);
+        if (this.endRunning(t.task_id, t.attempt, 'waiting', { due_at: nowMs }, why, actor, nowMs, { name: 'lease_expired', error: why })) {
           recovered.push(t.task_id);
         }
       }
