@@ -34,20 +34,27 @@ export class SqliteOutbox extends SqliteRepository {
     );
   }
 
-  /** Undelivered items whose next attempt is due, oldest first. */
-  due(limit: number): Promise<OutboxItem[]> {
+  /** Undelivered items of these kinds whose next attempt is due, oldest first. */
+  due(limit: number, kinds: readonly OutboxKind[]): Promise<OutboxItem[]> {
     const nowMs = this.clock();
     return this.read(
       () =>
-        this.statement('SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?')
-          .all(nowMs, limit) as OutboxItem[],
+        this.statement(
+          `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? AND kind IN (SELECT value FROM json_each(?))
+           ORDER BY next_attempt_at, id LIMIT ?`,
+        ).all(nowMs, JSON.stringify(kinds), limit) as OutboxItem[],
     );
   }
 
-  /** When the next undelivered item is due (ms), or null when nothing waits. */
-  nextAttemptAt(): Promise<number | null> {
+  /** When the next undelivered item of these kinds is due (ms), or null when none waits. */
+  nextAttemptAt(kinds: readonly OutboxKind[]): Promise<number | null> {
     return this.read(
-      () => (this.statement('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL').get() as { t: number | null }).t,
+      () =>
+        (
+          this.statement(
+            'SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?))',
+          ).get(JSON.stringify(kinds)) as { t: number | null }
+        ).t,
     );
   }
 

@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import type { Store, TaskRecord } from '../../store/index.js';
 import type { Logger } from '../ports.js';
+import { TimerLoop } from '../timer-loop.js';
 import type { ActionRunner } from './action-runner.js';
 
 export interface SchedulerOptions {
@@ -28,12 +29,10 @@ export interface SchedulerOptions {
 const BATCH = 500;
 
 export class Scheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private readonly loop = new TimerLoop(() => this.tick());
   /** Leases of dead daemons on this host are taken back once, at start-up, without waiting for them to lapse. */
   private recovered = false;
   private stopped = true;
-  private ticking: Promise<void> | null = null;
   private readonly active = new Set<Promise<unknown>>();
   private readonly pollMs: number;
   private readonly concurrency: number;
@@ -45,36 +44,23 @@ export class Scheduler {
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Stops the timer and waits for the actions under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.ticking;
+    await this.loop.stop();
     await Promise.allSettled([...this.active]);
   }
 
   /** Wakes the scheduler now, e.g. after this process stored a task. */
   poke(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
+    this.loop.poke();
   }
 
-  private schedule(delayMs: number) {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick();
-    }, Math.max(0, delayMs));
-  }
-
-  /** One pass; exposed for tests that drive a fake clock. */
-  async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    let next = this.pollMs;
+  /** One pass; returns when the next one should run. */
+  async tick(): Promise<number> {
     try {
       const { store, logger, owner } = this.o;
       const dead = this.recovered ? [] : deadOwnersOnThisHost(await store.tasks.leaseOwners(), owner);
@@ -94,17 +80,13 @@ export class Scheduler {
       if (this.o.runner) {
         const due = await store.tasks.dueTasks(BATCH);
         await this.fireAll(due);
-        if (due.length === BATCH) next = 0; // more are due: go on at once
+        if (due.length === BATCH) return 0; // more are due: go on at once
       }
-      if (next > 0) {
-        const wake = await store.tasks.nextWakeAt();
-        if (wake !== null) next = Math.min(next, Math.max(0, wake - this.o.clock()));
-      }
+      const wake = await store.tasks.nextWakeAt();
+      return wake === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, wake - this.o.clock()));
     } catch (error) {
       this.o.logger.error({ error: error instanceof Error ? error.message : String(error) }, `scheduler: ${String(error)}`);
-    } finally {
-      this.running = false;
-      this.schedule(next);
+      return this.pollMs;
     }
   }
 

@@ -9,6 +9,9 @@ import { request } from 'undici';
 import type { OutboxItem, OutboxKind, Store } from '../../store/index.js';
 import { errorText, type Logger } from '../ports.js';
 import { DELIVERY_BACKOFF, backoffMs, type BackoffPolicy } from '../engine/backoff.js';
+import { TimerLoop } from '../timer-loop.js';
+
+const BATCH = 50;
 
 export interface OutboxSenderOptions {
   store: Store;
@@ -26,56 +29,39 @@ export interface OutboxSenderOptions {
 }
 
 export class OutboxSender {
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
-  private pass: Promise<void> | null = null;
+  private readonly loop = new TimerLoop(() => this.deliverDue());
   private readonly pollMs: number;
+  /** Kinds with somewhere to go; the others stay queued (and show as backlog) until a URL is configured. */
+  private readonly kinds: OutboxKind[];
 
   constructor(private readonly o: OutboxSenderOptions) {
     this.pollMs = o.pollMs ?? 1000;
+    this.kinds = (Object.keys(o.urls) as OutboxKind[]).filter((k) => o.urls[k]);
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.pass;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   poke(): void {
-    if (!this.stopped && !this.pass) this.schedule(0);
+    this.loop.poke();
   }
 
-  private schedule(delayMs: number) {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.pass = this.deliverDue().finally(() => {
-        this.pass = null;
-      });
-    }, Math.max(0, delayMs));
-  }
-
-  /** One pass over what is due; exposed for tests. */
-  async deliverDue(): Promise<void> {
-    let next = this.pollMs;
+  /** One pass over what is due; returns when the next pass should run. */
+  async deliverDue(): Promise<number> {
     try {
-      const items = (await this.o.store.outbox.due(50)).filter((i) => this.o.urls[i.kind]);
+      const items = await this.o.store.outbox.due(BATCH, this.kinds);
       await Promise.all(items.map((item) => this.deliver(item)));
-      if (items.length === 50) next = 0;
-      else {
-        const at = await this.o.store.outbox.nextAttemptAt();
-        if (at !== null) next = Math.min(next, Math.max(0, at - this.o.clock()));
-      }
+      if (items.length === BATCH) return 0;
+      const at = await this.o.store.outbox.nextAttemptAt(this.kinds);
+      return at === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, at - this.o.clock()));
     } catch (error) {
       this.o.logger.error({ error: errorText(error) }, `outbox: ${errorText(error)}`);
-    } finally {
-      this.schedule(next);
+      return this.pollMs;
     }
   }
 
