@@ -2,6 +2,7 @@
  * What the daemon's services need from the world, as small interfaces: a test builds a service with real parts
  * on loopback (a simulator bridge, a callback sink) and a clock it controls.
  */
+import type { SendFileRequest, SendTextRequest } from './qingjian/protocol.js';
 
 /** pino-compatible: `logger.info({ task_id }, '任务触发 …')`. */
 export interface Logger {
@@ -17,20 +18,9 @@ export interface SendResult {
   msg_id?: string | null;
 }
 
-export interface TextCommand {
-  acc_id: string;
-  to_id: string;
-  content: string;
-}
-
-export interface FileCommand {
-  acc_id: string;
-  to_id: string;
-  kind: 'file' | 'image';
-  file_url?: string;
-  file_path?: string;
-  file_name?: string;
-}
+/** What a send carries: the 轻简 protocol's requests (the bridge is the only sender there is). */
+export type TextCommand = SendTextRequest;
+export type FileCommand = SendFileRequest;
 
 /**
  * Sends to customers: the 轻简 bridge in production. A rejection whose error has `retryable: false` is final;
