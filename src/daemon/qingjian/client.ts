@@ -64,14 +64,11 @@ import {
   type SendFileRequest,
   type SendTextRequest,
 } from './protocol.js';
+import type { Logger } from '../ports.js';
 
 /** pino-compatible: `logger.info({ url }, 'connected')`. */
-export interface BridgeLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** pino-compatible, as every daemon service's (ports.ts). */
+export type BridgeLogger = Logger;
 
 const SILENT: BridgeLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
