@@ -88,6 +88,34 @@ describe.skipIf(!canMount)('the disk fills up under a running daemon', () => {
   });
 });
 
+describe.skipIf(!canMount)('the disk folder is read-only', () => {
+  it('commands and the daemon say so in one line (exit 7) and change nothing; once writable again all is there', async () => {
+    const mnt = join(dir, 'rofs');
+    mkdirSync(mnt, { recursive: true });
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]).status).toBe(0);
+    try {
+      const file = join(mnt, 'tasks.db');
+      const store = SqliteTaskStore.open(file);
+      await store.receive(task('ROFS_1'), 'test');
+      store.close();
+      expect(spawnSync('mount', ['-o', 'remount,ro', mnt]).status).toBe(0);
+      const before = readFileSync(file);
+      const list = await aics(['task', 'list', '--db', file], { cwd: dir });
+      expect(list.code).toBe(7);
+      expect(list.stderr).toMatch(/^error: database .* is on a read-only file system/);
+      const serve = await runToEnd(['serve', '--api-only', '--port', '0', '--db', file, '--log-file', join(dir, 'rofs.log')], { cwd: dir });
+      expect(serve.code).toBe(7);
+      expect(serve.stderr.trim().split('\n')).toHaveLength(1);
+      expect(serve.stderr).toMatch(/read-only file system/);
+      expect(readFileSync(file).equals(before)).toBe(true);
+      expect(spawnSync('mount', ['-o', 'remount,rw', mnt]).status).toBe(0);
+      expect((await aics(['task', 'status', 'ROFS_1', '--db', file], { cwd: dir })).code).toBe(0);
+    } finally {
+      spawnSync('umount', ['-l', mnt]);
+    }
+  });
+});
+
 describe('a damaged database file', () => {
   it('the daemon refuses it in one line (exit 7) without deleting it; db check says DAMAGED; the backup restores it', async () => {
     const work = join(dir, 'damaged');
