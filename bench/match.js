@@ -24,7 +24,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BENCH_ENV, dist, distribution, log, machine, ratio, round3, seedTasks, sleep, until, watchdog, workDir } from './lib/common.js';
+import { BENCH_ENV, dist, distribution, log, machine, ratio, round3, seedTasks, sleep, startEngineDaemon, until, watchdog, workDir } from './lib/common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -161,8 +161,6 @@ async function bareWs() {
 async function main() {
   const { openStore } = await dist('store/index.js');
   const { parseTaskPayload } = await dist('tasks/index.js');
-  const { resolveSettings } = await dist('config.js');
-  const { Daemon } = await dist('daemon/daemon.js');
   const { QingjianSimulator } = await dist('sim/qingjian-sim.js');
   const loadBefore = machine().loadavg;
 
@@ -181,15 +179,7 @@ async function main() {
 
   // ---- aics ----
   const sim = await QingjianSimulator.start({ port: 0, accId: ACC });
-  const settings = resolveSettings(
-    { db, port: 0, qingjianUrl: sim.url, logFile: join(dir, 'logs/aics.log'), host: '127.0.0.1' },
-    BENCH_ENV,
-    dir,
-  );
-  // The engine alone: the agent would answer the quiet messages (bench/conversations.js measures it).
-  const daemon = new Daemon({ settings, mode: 'bridge', agent: false });
-  await daemon.start();
-  await sim.waitForClient(10_000);
+  const daemon = await startEngineDaemon(sim, db, dir);
   await sim.waitForAllAcked(10_000); // login + ready
 
   // Customers: firing message k (k = 0, 1, …) → customer k; quiet message j → customer OFFSET + j (a task that

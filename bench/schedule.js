@@ -17,7 +17,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_ENV, dist, distribution, log, machine, ratio, round3, seedTasks, sleep, until, watchdog, workDir } from './lib/common.js';
+import { BENCH_ENV, dist, distribution, log, machine, ratio, round3, seedTasks, sleep, startEngineDaemon, until, watchdog, workDir } from './lib/common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,8 +90,6 @@ async function bareBridge(QingjianSimulator, QingjianBridge) {
 async function main() {
   const { openStore } = await dist('store/index.js');
   const { parseTaskPayload } = await dist('tasks/index.js');
-  const { resolveSettings } = await dist('config.js');
-  const { Daemon } = await dist('daemon/daemon.js');
   const { QingjianSimulator } = await dist('sim/qingjian-sim.js');
   const { QingjianBridge } = await dist('daemon/qingjian/index.js');
   const loadBefore = machine().loadavg;
@@ -131,15 +129,7 @@ async function main() {
     else if (firstAt.has(to)) duplicates++;
     else firstAt.set(to, c.at);
   });
-  const settings = resolveSettings(
-    { db, port: 0, qingjianUrl: sim.url, logFile: join(dir, 'logs/aics.log'), host: '127.0.0.1' },
-    BENCH_ENV,
-    dir,
-  );
-  // The engine alone: the agent would answer the quiet messages (bench/conversations.js measures it).
-  const daemon = new Daemon({ settings, mode: 'bridge', agent: false });
-  await daemon.start();
-  await sim.waitForClient(10_000);
+  const daemon = await startEngineDaemon(sim, db, dir);
   const leadMs = T - Date.now();
   log(`daemon up ${Math.round(leadMs)} ms before T; waiting for ${TASKS} sends …`);
   const done = await until(() => firstAt.size >= TASKS, Math.max(0, T - Date.now()) + TIMEOUT_S * 1000, 50);

@@ -116,3 +116,17 @@ export async function seedTasks(store, payloads, { batch = 5000, actor = 'bench-
 
 /** Environment for resolveSettings: nothing from the machine's AICS_/AI_CS_/TIANWANG_ variables. */
 export const BENCH_ENV = { TZ: 'Asia/Shanghai' };
+
+/**
+ * A real daemon in-process in the default (bridge) mode, connected to `sim` (a QingjianSimulator), on `db`,
+ * without the agent: the engine alone (bench/conversations.js measures the agent). Resolves once connected.
+ */
+export async function startEngineDaemon(sim, db, dir) {
+  const { resolveSettings } = await dist('config.js');
+  const { Daemon } = await dist('daemon/daemon.js');
+  const settings = resolveSettings({ db, port: 0, qingjianUrl: sim.url, logFile: join(dir, 'logs/aics.log'), host: '127.0.0.1' }, BENCH_ENV, dir);
+  const daemon = new Daemon({ settings, mode: 'bridge', agent: false });
+  await daemon.start();
+  await sim.waitForClient(10_000);
+  return daemon;
+}
