@@ -30,6 +30,8 @@ export interface Settings {
   pidFile: string | null;
   /** Lowest level written: trace, debug, info, warn, error, fatal (AICS_LOG_LEVEL). */
   logLevel: LogLevelName;
+  /** Days delivered callbacks, received callbacks and chat messages are kept (AICS_RETENTION_DAYS, default 90; 0 = forever). */
+  retentionDays: number;
   timeZone: string;
   filesDir: string;
   llmBaseUrl: string | null;
@@ -166,6 +168,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     logFile: abs(flags.logFile ?? first(env, ['AICS_LOG_FILE']) ?? 'logs/aics.log'),
     pidFile: pidFile ? abs(pidFile) : null,
     logLevel: logLevel as LogLevelName,
+    retentionDays: flags.retentionDays ?? integer(env, 'AICS_RETENTION_DAYS', 90, 0, 36_500),
     timeZone,
     filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),
     llmBaseUrl,

@@ -24,6 +24,7 @@ import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
 import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
+import { Retention } from './retention.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 
@@ -89,6 +90,7 @@ export class Daemon {
   private http: FastifyInstance | null = null;
   private scheduler: Scheduler | null = null;
   private outbox: OutboxSender | null = null;
+  private retention: Retention | null = null;
   private bridge: QingjianBridge | null = null;
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
@@ -217,7 +219,8 @@ export class Daemon {
       this.startedAtMs = this.clock();
       const shownHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
       this.boundUrl = `http://${shownHost}:${port}`;
-      const callbackUrl = settings.callbackUrl ?? `http://${isLoopbackHost(settings.host) || settings.host.includes(':') ? '127.0.0.1' : settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}/api/task/callback`;
+      // By default callbacks go to this daemon's own sink, at the address it actually bound.
+      const callbackUrl = settings.callbackUrl ?? `http://${clientHost(settings.host)}:${port}/api/task/callback`;
       this.outbox = new OutboxSender({
         store,
         logger,
@@ -230,8 +233,10 @@ export class Daemon {
         headers: settings.callbackUrl === null && settings.apiToken ? { callback: { authorization: `Bearer ${settings.apiToken}` } } : undefined,
         backoff: this.options.deliveryBackoff,
       });
+      this.retention = new Retention({ store, logger, clock: this.clock, retentionDays: settings.retentionDays });
       this.scheduler.start();
       this.outbox.start();
+      this.retention.start();
       this.bridge?.start();
       this.state = 'running';
       this.writeStartRecord(port);
@@ -377,6 +382,7 @@ export class Daemon {
     await Promise.race([settle, new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 5000).unref())]);
     await this.bridge?.stop();
     await this.outbox?.stop();
+    await this.retention?.stop();
     this.store?.close();
     this.releasePidFile();
     if (this.log) {

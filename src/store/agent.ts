@@ -279,9 +279,15 @@ export class SqliteAgentStore extends SqliteRepository {
     );
   }
 
-  /** Forgets chat messages older than `olderThanMs`; returns how many. */
-  prune(olderThanMs: number): Promise<number> {
-    return this.write(() => this.statement('DELETE FROM chat_messages WHERE at_ms < ?').run(olderThanMs).changes);
+  /** Forgets up to `limit` chat messages older than `olderThanMs`; returns how many. */
+  prune(olderThanMs: number, limit: number): Promise<number> {
+    return this.write(
+      () =>
+        this.statement('DELETE FROM chat_messages WHERE rowid IN (SELECT rowid FROM chat_messages WHERE at_ms < ? ORDER BY at_ms LIMIT ?)').run(
+          olderThanMs,
+          limit,
+        ).changes,
+    );
   }
 }
 

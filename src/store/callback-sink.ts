@@ -63,6 +63,17 @@ export class SqliteCallbackSink extends SqliteRepository {
       return rows.map(rowToCallback);
     });
   }
+
+  /** Forgets up to `limit` callbacks received before `olderThanMs`; returns how many. */
+  prune(olderThanMs: number, limit: number): Promise<number> {
+    return this.write(
+      () =>
+        this.statement('DELETE FROM received_callbacks WHERE id IN (SELECT id FROM received_callbacks WHERE received_at < ? ORDER BY id LIMIT ?)').run(
+          iso(olderThanMs),
+          limit,
+        ).changes,
+    );
+  }
 }
 
 function rowToCallback(row: ReceivedCallbackRow): ReceivedCallback {

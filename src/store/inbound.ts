@@ -82,8 +82,14 @@ export class SqliteInbound extends SqliteRepository {
     );
   }
 
-  /** Forgets de-duplication keys older than the bridge could ever re-deliver; returns how many. */
-  prune(olderThanMs: number): Promise<number> {
-    return this.write(() => this.statement('DELETE FROM inbound_messages WHERE received_at < ?').run(olderThanMs).changes);
+  /** Forgets up to `limit` de-duplication keys older than the bridge could ever re-deliver; returns how many. */
+  prune(olderThanMs: number, limit: number): Promise<number> {
+    return this.write(
+      () =>
+        this.statement(
+          `DELETE FROM inbound_messages WHERE (acc_id, msg_id) IN
+             (SELECT acc_id, msg_id FROM inbound_messages INDEXED BY inbound_messages_age WHERE received_at < ? LIMIT ?)`,
+        ).run(olderThanMs, limit).changes,
+    );
   }
 }

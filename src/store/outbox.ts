@@ -84,6 +84,16 @@ export class SqliteOutbox extends SqliteRepository {
     });
   }
 
+  /** Forgets up to `limit` items delivered before `olderThanMs` (undelivered ones are never pruned); returns how many. */
+  prune(olderThanMs: number, limit: number): Promise<number> {
+    return this.write(
+      () =>
+        this.statement(
+          'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY id LIMIT ?)',
+        ).run(iso(olderThanMs), limit).changes,
+    );
+  }
+
   list(taskId: string): Promise<OutboxItem[]> {
     return this.read(() => this.statement('SELECT * FROM outbox WHERE task_id = ? ORDER BY id').all(taskId) as OutboxItem[]);
   }
