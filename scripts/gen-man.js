@@ -42,6 +42,9 @@ const ENVIRONMENT = [
   ['AICS_AGENT_MAX_FAILURES, AICS_AGENT_MEMORY_TURNS', 'LLM failures in a row before the customer goes to a human (default 3); turns of the chat log the LLM sees (default 10).'],
   ['AICS_SENSITIVE_WORDS_FILE', 'Words replaced with *** in the agent\'s replies, one a line (default: faq/sensitive-words.txt).'],
   ['AICS_HANDOFF_URL', 'Where handoff notices (转接人工) are POSTed (default: the callback URL; the body\'s "event" is "handoff").'],
+  ['AICS_CALLBACK_SECRET', 'When set, callbacks, orders and handoff notices carry X-Aics-Signature: sha256=HMAC(body).'],
+  ['AICS_LOG_LEVEL', 'trace, debug, info (default), warn, error or fatal.'],
+  ['AICS_RETENTION_DAYS', 'Days that delivered callbacks, received callbacks and the chat log are kept (default 90; 0: forever). Tasks are always kept; message de-duplication keys go after 7 days.'],
   ['NO_COLOR', 'Set to print tables without colour.'],
   ['DEBUG', 'Set to print the stack trace of an unexpected error (exit 1).'],
 ];
