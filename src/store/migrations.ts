@@ -217,6 +217,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS tasks_fired_by ON tasks (target_msg_id, target_acc_id) WHERE target_msg_id IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    description: 'tasks_due ordered by due time then priority, so the next due tasks are read without sorting all of them',
+    sql: `
+      DROP INDEX IF EXISTS tasks_due;
+      CREATE INDEX tasks_due ON tasks (due_at, priority_rank DESC) WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -518,7 +518,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
         this.statement(
             `SELECT * FROM tasks INDEXED BY tasks_due
              WHERE due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
-             ORDER BY +due_at, priority_rank DESC, rowid LIMIT ?`,
+             ORDER BY due_at, priority_rank DESC, rowid LIMIT ?`,
           )
           .all(nowMs, nowMs, limit) as TaskRow[]
       ).map(rowToTask),
