@@ -403,21 +403,24 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   stats(): Promise<StoreStats> {
     return this.read(() => {
       const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+      const byTrigger: Record<string, number> = {};
       let total = 0;
-      for (const r of this.statement('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number }[]) {
-        byStatus[r.status as TaskStatus] = r.n;
+      // One pass over the (status, trigger_type) index gives both counts, without touching the table.
+      const counts = this.statement(
+        'SELECT status, trigger_type, COUNT(*) AS n FROM tasks INDEXED BY tasks_status_trigger GROUP BY status, trigger_type',
+      ).all() as { status: string; trigger_type: string; n: number }[];
+      for (const r of counts) {
+        byStatus[r.status as TaskStatus] = (byStatus[r.status as TaskStatus] ?? 0) + r.n;
+        byTrigger[r.trigger_type] = (byTrigger[r.trigger_type] ?? 0) + r.n;
         total += r.n;
       }
-      const byTrigger: Record<string, number> = {};
-      for (const r of this.statement('SELECT trigger_type, COUNT(*) AS n FROM tasks GROUP BY trigger_type').all() as {
-        trigger_type: string;
-        n: number;
-      }[]) {
-        byTrigger[r.trigger_type] = r.n;
-      }
-      const oldest = this.statement(`SELECT task_id, created_at FROM tasks WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`)
-        .get() as { task_id: string; created_at: string } | undefined;
-      const nextDue = this.statement(`SELECT task_id, due_at FROM tasks WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`)
+      // Pending tasks are few (a daemon arms them within a second): find them by status, then take the oldest.
+      const oldest = this.statement(
+        `SELECT task_id, created_at FROM tasks INDEXED BY tasks_status_trigger WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1`,
+      ).get() as { task_id: string; created_at: string } | undefined;
+      const nextDue = this.statement(
+        `SELECT task_id, due_at FROM tasks INDEXED BY tasks_due WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`,
+      )
         .get() as { task_id: string; due_at: number } | undefined;
       const { backlog } = this.statement('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
         backlog: number;
