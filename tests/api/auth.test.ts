@@ -24,7 +24,7 @@ describe('a daemon bound to 0.0.0.0 with AICS_API_TOKEN', () => {
       ['POST', '/api/task/callback', { task_id: 'AUTH_1' }],
     ] as const) {
       for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }]) {
-        const res = await call(d.url, method, path, body, headers);
+        const res = await call(d.url, method, path, body, headers as Record<string, string>);
         expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(res.body).toMatchObject({ code: 401, data: null });
         expect(res.headers['www-authenticate']).toBe('Bearer');

@@ -23,7 +23,8 @@ describe('AicsClient', () => {
   });
 
   it('turns error envelopes into errors with exit codes and the field', async () => {
-    const bad = await client.receive(task('C_BAD', { priority: 'asap' })).catch((e: unknown) => e);
+    // A body the server must refuse: not a valid ReceiveRequest on purpose.
+    const bad = await client.receive(task('C_BAD', { priority: 'asap' }) as Parameters<typeof client.receive>[0]).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ApiError);
     expect(bad).toMatchObject({ status: 400, field: 'priority', exitCode: ExitCode.usage });
     const missing = await client.status('C_NONE').catch((e: unknown) => e);

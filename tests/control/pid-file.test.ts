@@ -51,6 +51,7 @@ function record(pid: number, changes: Partial<StartRecord> = {}): StartRecord {
     mode: 'api-only',
     db: join(dir, 'db/tasks.db'),
     proc_start: processStartTicks(pid),
+    detached: false,
     ...changes,
   };
 }

@@ -79,11 +79,12 @@ export function task(id: string, changes: Record<string, unknown> = {}): Record<
 }
 
 /** Waits until fn() is truthy (polling), or fails after timeoutMs. */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+/** Polls fn until it returns something truthy, and returns that. */
+export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
