@@ -25,6 +25,8 @@ export const LOG_WORDS = {
   completed: '任务完成',
   failed: '任务失败',
   expired: '任务过期',
+  retried: '任务重试',
+  recovered: '任务恢复',
   dispatched: '派单',
   handoff: '转接人工',
 } as const;

@@ -9,6 +9,7 @@ import type { Store, TaskRecord } from '../../store/index.js';
 import { checkFileUrl, requestId } from '../../tasks/index.js';
 import { errorText, isInDoubt, isRetryable, type Logger, type MessageSender } from '../ports.js';
 import { ACTION_BACKOFF, backoffMs, type BackoffPolicy } from './backoff.js';
+import { LOG_WORDS } from '../../log.js';
 
 export interface ActionRunnerOptions {
   store: Store;
@@ -51,10 +52,10 @@ export class ActionRunner {
       const result = await this.send(task, reqId);
       const done = await store.tasks.complete(task.task_id, task.attempt, result, owner);
       if (!done) {
-        logger.warn(log, `任务完成 but the task was no longer ours (lease lost); the result is in the attempts log`);
+        logger.warn(log, `${LOG_WORDS.completed} but the task was no longer ours (lease lost); the result is in the attempts log`);
         return 'lost';
       }
-      logger.info({ ...log, msg_id: result.msg_id }, `任务完成 ${task.task_id} → ${result.to_id}`);
+      logger.info({ ...log, msg_id: result.msg_id }, `${LOG_WORDS.completed} ${task.task_id} → ${result.to_id}`);
       return 'completed';
     } catch (error) {
       const message = errorText(error);
@@ -65,12 +66,12 @@ export class ActionRunner {
         const at = this.o.clock() + backoffMs(this.backoff, sameRequest ? 0 : task.retry_count);
         const retried = await store.tasks.retry(task.task_id, task.attempt, message, at, owner, { sameRequest });
         if (!retried) return 'lost';
-        logger.warn({ ...log, error: message, retry_at: new Date(at).toISOString() }, `任务重试 ${task.task_id}: ${message}`);
+        logger.warn({ ...log, error: message, retry_at: new Date(at).toISOString() }, `${LOG_WORDS.retried} ${task.task_id}: ${message}`);
         return 'retry';
       }
       const failed = await store.tasks.fail(task.task_id, task.attempt, message, owner);
       if (!failed) return 'lost';
-      logger.error({ ...log, error: message }, `任务失败 ${task.task_id}: ${message}`);
+      logger.error({ ...log, error: message }, `${LOG_WORDS.failed} ${task.task_id}: ${message}`);
       return 'failed';
     } finally {
       clearInterval(renew);

@@ -12,6 +12,7 @@ import type { Store, TaskRecord } from '../../store/index.js';
 import type { Logger } from '../ports.js';
 import { TimerLoop } from '../timer-loop.js';
 import type { ActionRunner } from './action-runner.js';
+import { LOG_WORDS } from '../../log.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -66,7 +67,7 @@ export class Scheduler {
       const dead = this.recovered ? [] : deadOwnersOnThisHost(await store.tasks.leaseOwners(), owner);
       this.recovered = true;
       for (const id of await store.tasks.recoverLeases(owner, dead)) {
-        logger.warn({ task_id: id }, `任务恢复 ${id}: the daemon that ran it died or lost its lease; retrying with the same req_id`);
+        logger.warn({ task_id: id }, `${LOG_WORDS.recovered} ${id}: the daemon that ran it died or lost its lease; retrying with the same req_id`);
       }
       const armed = await store.tasks.arm(owner);
       if (armed.length) logger.debug({ count: armed.length }, `armed ${armed.length} task(s)`);
@@ -74,7 +75,7 @@ export class Scheduler {
         const task = await store.tasks.get(id);
         logger.info(
           { task_id: id, customer_id: task?.customer_id ?? undefined, timeout_hours: task?.timeout_hours },
-          `任务过期 ${id}: not triggered within timeout_hours (${task?.timeout_hours ?? '?'})`,
+          `${LOG_WORDS.expired} ${id}: not triggered within timeout_hours (${task?.timeout_hours ?? '?'})`,
         );
       }
       if (this.o.runner) {
@@ -112,7 +113,7 @@ export class Scheduler {
     const lateMs = task.due_at ? this.o.clock() - Date.parse(task.due_at) : 0;
     logger.info(
       { task_id: task.task_id, customer_id: claimed.target?.from_id ?? task.customer_id, late_ms: lateMs },
-      `任务触发 ${task.task_id} (${task.trigger.type}${lateMs > 1000 ? `, ${Math.round(lateMs / 1000)} s late` : ''})`,
+      `${LOG_WORDS.triggered} ${task.task_id} (${task.trigger.type}${lateMs > 1000 ? `, ${Math.round(lateMs / 1000)} s late` : ''})`,
     );
     const run = this.o.runner!.run(claimed);
     this.active.add(run);

@@ -10,6 +10,7 @@ import type { Store, TaskRecord } from '../../store/index.js';
 import { PRIORITY_RANK, matchesTrigger, type CustomerMessage } from '../../tasks/index.js';
 import type { Logger } from '../ports.js';
 import type { ActionRunner } from './action-runner.js';
+import { LOG_WORDS } from '../../log.js';
 
 export interface InboundMessage extends CustomerMessage {
   msg_id: string;
@@ -84,7 +85,7 @@ export class TriggerEngine {
       if (!won) continue; // another daemon (or message) was first, or it just expired
       logger.info(
         { task_id: task.task_id, customer_id: message.from_id, acc_id: message.acc_id, msg_id: message.msg_id, keyword },
-        `任务触发 ${task.task_id}: ${message.from_name ?? message.from_id} said "${keyword}"`,
+        `${LOG_WORDS.triggered} ${task.task_id}: ${message.from_name ?? message.from_id} said "${keyword}"`,
       );
       claimed.push(won);
     }
