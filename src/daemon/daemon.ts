@@ -24,6 +24,7 @@ import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
 import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
+import type { MessageSender } from './ports.js';
 import { Retention } from './retention.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
@@ -180,9 +181,15 @@ export class Daemon {
       let runner: ActionRunner | null = null;
       if (this.mode !== 'api-only') {
         const bridge = new QingjianBridge({ url: settings.qingjianUrl, logger, ...this.options.bridgeOptions });
+        // Tasks and the agent send through the bridge alike.
+        const sender: MessageSender = {
+          sendText: (c, r) => bridge.sendText(c, r),
+          sendFile: (c, r) => bridge.sendFile(c, r),
+          accounts: () => onlineAccounts(bridge),
+        };
         runner = new ActionRunner({
           store,
-          sender: { sendText: (c, r) => bridge.sendText(c, r), sendFile: (c, r) => bridge.sendFile(c, r), accounts: () => onlineAccounts(bridge) },
+          sender,
           logger,
           clock: this.clock,
           owner,
@@ -192,7 +199,6 @@ export class Daemon {
         });
         const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs });
         if (this.agentEnabled) {
-          const sender = { sendText: (c: Parameters<QingjianBridge['sendText']>[0], r: string) => bridge.sendText(c, r), sendFile: (c: Parameters<QingjianBridge['sendFile']>[0], r: string) => bridge.sendFile(c, r) };
           const agent = buildAgent({ settings, store, sender, logger, clock: this.clock });
           this.agent = agent.conversations;
           logger.info({ provider: agent.provider, faq: agent.faq.file }, `agent: on (${agent.provider})`);
