@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDesk, type Desk } from '../support/desk.js';
-import { startFakeLlm, type FakeLlm, type Scripted } from '../support/fake-llm.js';
-import { startHttpSink, type HttpSink } from '../support/http-sink.js';
+import { startFakeLlm, type Scripted } from '../support/fake-llm.js';
+import { startHttpSink } from '../support/http-sink.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

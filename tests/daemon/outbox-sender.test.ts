@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxSender } from '../../src/daemon/outbox/outbox-sender.js';
 import { silentLogger } from '../../src/daemon/ports.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { startHttpSink, type HttpSink } from '../support/http-sink.js';
+import { startHttpSink } from '../support/http-sink.js';
 import { fileTempDir as tempDir } from '../support/fixtures.js';
 
 const dir = tempDir();

@@ -20,13 +20,11 @@
  * Expectations: reply_contains (string or list), reply_not_contains, silent, handoff, dispatched (true, or the
  * order's fields, e.g. { product: 名片, quantity: 500 }), tool (a tool that was called).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Settings } from '../../config.js';
-import { ValidationError } from '../../errors.js';
 import { openStore, type Store } from '../../store/index.js';
 import { silentLogger, type Logger } from '../ports.js';
+import { readDataFile } from './data-file.js';
 import { buildAgent, type Agent, type TurnOutcome } from './index.js';
 
 export const DEFAULT_TEST_ACCOUNT = 'local';
@@ -114,24 +112,7 @@ export type DialogueFile = z.infer<typeof dialogueFileSchema>;
 export type DialogueStep = z.infer<typeof stepSchema>;
 
 export function loadDialogues(file: string): DialogueFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ValidationError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'FILE');
-  }
-  let raw: unknown;
-  try {
-    raw = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new ValidationError(`${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`, 'FILE');
-  }
-  const parsed = dialogueFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ValidationError(`${file}: ${issue.path.join('.') || '(top)'}: ${issue.message}`, 'FILE');
-  }
-  return parsed.data;
+  return readDataFile(file, dialogueFileSchema, 'FILE');
 }
 
 export interface StepResult {

@@ -3,12 +3,11 @@
  * of keywords / patterns → answers, handoff, payment, order and status words, and the fixed replies. YAML or JSON,
  * validated with zod so a typo names the field. Matching normalises both sides like the trigger engine does.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
 import { normalizeText } from '../../tasks/index.js';
+import { readDataFile, readTextFile } from './data-file.js';
 
 /** The sample shipped with aics: resolved from this module, in src/ (tests) and dist/ alike. */
 export const BUILTIN_FAQ_FILE = fileURLToPath(new URL('../../../faq/sample-print-shop.yaml', import.meta.url));
@@ -76,24 +75,7 @@ export class Faq {
   /** Reads and validates a FAQ file (YAML or JSON); the built-in sample when `file` is null. */
   static load(file: string | null): Faq {
     const path = file ?? BUILTIN_FAQ_FILE;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new ValidationError(`AICS_FAQ_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'AICS_FAQ_FILE');
-    }
-    let raw: unknown;
-    try {
-      raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
-    } catch (error) {
-      throw new ValidationError(`${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`, 'AICS_FAQ_FILE');
-    }
-    const parsed = faqSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ValidationError(`${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`, 'AICS_FAQ_FILE');
-    }
-    return new Faq(parsed.data, path);
+    return new Faq(readDataFile(path, faqSchema, 'AICS_FAQ_FILE'), path);
   }
 
   /** Entries answering `question`, best first (most hits; the file's order breaks ties). */
@@ -121,14 +103,7 @@ export class Faq {
 
 /** The sensitive-word list (one a line, # comments); the built-in list when `file` is null. */
 export function loadSensitiveWords(file: string | null): string[] {
-  const path = file ?? BUILTIN_SENSITIVE_WORDS_FILE;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ValidationError(`AICS_SENSITIVE_WORDS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'AICS_SENSITIVE_WORDS_FILE');
-  }
-  return text
+  return readTextFile(file ?? BUILTIN_SENSITIVE_WORDS_FILE, 'AICS_SENSITIVE_WORDS_FILE')
     .split(/\r?\n/)
     .map((l) => l.replace(/#.*$/, '').trim())
     .filter(Boolean);
@@ -136,10 +111,5 @@ export function loadSensitiveWords(file: string | null): string[] {
 
 /** The LLM's system prompt; `{{shop}}` is replaced with the FAQ's shop name. */
 export function loadSystemPrompt(file: string | null, shop: string): string {
-  const path = file ?? BUILTIN_SYSTEM_PROMPT_FILE;
-  try {
-    return readFileSync(path, 'utf8').replaceAll('{{shop}}', shop).trim();
-  } catch (error) {
-    throw new ValidationError(`AICS_LLM_SYSTEM_PROMPT_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'AICS_LLM_SYSTEM_PROMPT_FILE');
-  }
+  return readTextFile(file ?? BUILTIN_SYSTEM_PROMPT_FILE, 'AICS_LLM_SYSTEM_PROMPT_FILE').replaceAll('{{shop}}', shop).trim();
 }
