@@ -5,6 +5,7 @@
 import { request } from 'undici';
 import { AicsError, DaemonUnreachableError, ExitCode, type ExitCodeValue } from '../errors.js';
 import { isEnvelope, type Envelope, type ErrorData } from './envelope.js';
+import { API_PATHS } from './types.js';
 import type {
   CancelData,
   HealthData,
@@ -56,26 +57,26 @@ export class AicsClient {
   }
 
   health(): Promise<HealthData | HealthMinimalData> {
-    return this.call('GET', '/api/health');
+    return this.call('GET', API_PATHS.health);
   }
 
   receive(payload: ReceiveRequest): Promise<ReceiveData> {
-    return this.call('POST', '/api/task/receive', payload);
+    return this.call('POST', API_PATHS.receive, payload);
   }
 
   status(taskId: string): Promise<StatusData> {
-    return this.call('GET', `/api/task/status/${encodeURIComponent(taskId)}`);
+    return this.call('GET', API_PATHS.status.replace(':task_id', encodeURIComponent(taskId)));
   }
 
   cancel(taskId: string, reason = ''): Promise<CancelData> {
-    return this.call('POST', '/api/task/cancel', { task_id: taskId, reason });
+    return this.call('POST', API_PATHS.cancel, { task_id: taskId, reason });
   }
 
   list(params: ListParams = {}): Promise<ListData> {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') query.set(key, String(value));
     const qs = query.toString();
-    return this.call('GET', `/api/task/list${qs ? `?${qs}` : ''}`);
+    return this.call('GET', `${API_PATHS.list}${qs ? `?${qs}` : ''}`);
   }
 
   /** One request; the envelope's data on 2xx, an ApiError otherwise, DaemonUnreachableError when nobody answers. */

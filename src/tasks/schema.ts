@@ -96,14 +96,6 @@ export const TRIGGER_TYPES: readonly TriggerType[] = [
   'time_reach',
   'cron',
 ];
-/** Triggers fired by a customer's message; the others are fired by the clock. */
-export const MESSAGE_TRIGGER_TYPES: readonly TriggerType[] = [
-  'specified_customer_reply',
-  'customer_reply',
-  'customer_keyword',
-  'customer_payment',
-];
-export const TIME_TRIGGER_TYPES: readonly TriggerType[] = ['time_reach', 'cron'];
 
 const fileUrl = text(2048);
 

@@ -20,10 +20,6 @@ const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   expired: [],
 };
 
-export function isTaskStatus(value: string): value is TaskStatus {
-  return (TASK_STATUSES as readonly string[]).includes(value);
-}
-
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }

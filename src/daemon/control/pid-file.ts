@@ -200,10 +200,6 @@ export function daemonLiveness(pid: number, record: StartRecord | null = null): 
   return { alive: true };
 }
 
-export function isDaemonAlive(pid: number, record: StartRecord | null = null): boolean {
-  return daemonLiveness(pid, record).alive;
-}
-
 export type PidFileState =
   | { state: 'running'; pid: number; record: StartRecord | null }
   | { state: 'stale'; pid: number | null; why: string; record: StartRecord | null }

@@ -3,12 +3,12 @@
  * points at the daemon itself), so a trial without a real Tianwang can see what would have been sent.
  */
 import type { FastifyInstance } from 'fastify';
-import { MESSAGES, SIGNATURE_HEADER, ok, type CallbackData } from '../../api/index.js';
+import { API_PATHS, MESSAGES, SIGNATURE_HEADER, ok, type CallbackData } from '../../api/index.js';
 import { ValidationError } from '../../errors.js';
 import type { HttpContext } from './server.js';
 
 export function registerCallbackRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  app.post('/api/task/callback', async (req) => {
+  app.post(API_PATHS.callback, async (req) => {
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body: must be a JSON object', 'body');
     const signature = req.headers[SIGNATURE_HEADER];

@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { MESSAGES, badRequest, envelope, type Envelope, type HealthData } from '../../api/index.js';
+import { API_PATHS, MESSAGES, badRequest, envelope, type Envelope, type HealthData } from '../../api/index.js';
 import type { Settings } from '../../config.js';
 import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -76,7 +76,7 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     }
     req.authorized = checkToken === null || checkToken(req.headers.authorization);
     // GET (and HEAD) /api/health answer without the token too, in the minimal form (see auth.ts); nothing else does.
-    const openHealth = req.routeOptions.url === '/api/health' && (req.method === 'GET' || req.method === 'HEAD');
+    const openHealth = req.routeOptions.url === API_PATHS.health && (req.method === 'GET' || req.method === 'HEAD');
     if (!req.authorized && !openHealth) {
       reply.header('www-authenticate', 'Bearer');
       req.failure = 'missing or wrong bearer token';

@@ -1,7 +1,7 @@
 /** The task routes of the seed: receive, status, cancel, list. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MESSAGES, ok, type CancelData, type ListData, type ReceiveData, type StatusData } from '../../api/index.js';
+import { API_PATHS, MESSAGES, ok, type CancelData, type ListData, type ReceiveData, type StatusData } from '../../api/index.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { LOG_WORDS } from '../../log.js';
 import { MAX_PAGE_SIZE, type ListQuery } from '../../store/index.js';
@@ -25,7 +25,7 @@ const cancelSchema = z.object({
 export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { store, logger } = ctx;
 
-  app.post('/api/task/receive', async (req) => {
+  app.post(API_PATHS.receive, async (req) => {
     const payload = validateTask(req.body, ctx.settings.filesDir);
     const { task, created } = await store.tasks.receive(payload, actorOf(req));
     if (created) ctx.onTaskReceived?.(task.task_id);
@@ -43,7 +43,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     return ok<ReceiveData>({ task_id: task.task_id, status: task.status }, MESSAGES.received);
   });
 
-  app.get<{ Params: { task_id: string } }>('/api/task/status/:task_id', async (req) => {
+  app.get<{ Params: { task_id: string } }>(API_PATHS.status, async (req) => {
     const task = await store.tasks.get(req.params.task_id);
     if (!task) throw new NotFoundError(`task ${req.params.task_id} not found`);
     const events = await store.tasks.events(task.task_id);
@@ -51,7 +51,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     return ok<StatusData>({ ...task, events, attempts });
   });
 
-  app.post('/api/task/cancel', async (req) => {
+  app.post(API_PATHS.cancel, async (req) => {
     const parsed = cancelSchema.safeParse(req.body);
     if (!parsed.success) {
       const { message, field } = describeIssues(parsed.error);
@@ -63,7 +63,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     return ok<CancelData>({ task_id, status: task.status, reason: task.error_message ?? reason }, MESSAGES.cancelled);
   });
 
-  app.get('/api/task/list', async (req) => ok<ListData>(await store.tasks.list(parseListQuery(req.query as Record<string, unknown>))));
+  app.get(API_PATHS.list, async (req) => ok<ListData>(await store.tasks.list(parseListQuery(req.query as Record<string, unknown>))));
 }
 
 /** The list's query parameters; each bad one is a 400 naming it. Empty values count as absent. */
