@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteTaskStore } from '../../src/store/index.js';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, errorLine, hasSqlite3, json, seedExamples, snapshot, tempDir } from '../support/cli.js';
+import { SEED_ROW } from '../support/fixtures.js';
 
 const seed = seedExamples();
 const SEED_ID = 'TASK_20260227_001';
@@ -108,19 +109,7 @@ describe('the seed’s sqlite3 recipes work on the database', () => {
       const pending = conn.prepare(QUERIES.pending).all() as Record<string, unknown>[];
       expect(pending.map((r) => r.task_id).sort()).toEqual([SEED_ID, 'TASK_STDIN_1']);
       // the seed's columns, with the seed's meanings
-      expect(pending.find((r) => r.task_id === SEED_ID)).toMatchObject({
-        specified_customer_id: 'customer_123',
-        specified_customer_name: '小明',
-        trigger_type: 'specified_customer_reply',
-        trigger_keyword: '好的',
-        action_type: 'send_message',
-        action_message: '这是您要的文件',
-        priority: 'normal',
-        timeout_hours: 24,
-        retry_count: 0,
-        max_retry: 3,
-        created_by: '设计师 lz',
-      });
+      expect(pending.find((r) => r.task_id === SEED_ID)).toMatchObject(SEED_ROW);
       expect(conn.prepare(QUERIES.failed).all()).toEqual([{ task_id: 'TASK_FAILED_1', error_message: '轻简 bridge offline' }]);
       expect(conn.prepare(QUERIES.counts).all()).toEqual(
         expect.arrayContaining([

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseError, InvalidStateError, NotFoundError, SchemaTooNewError } from '../../src/errors.js';
 import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
 import { parseTaskPayload, type TaskPayloadInput } from '../../src/tasks/index.js';
-import { SEED as seed, fileTempDir as tempDir } from '../support/fixtures.js';
+import { SEED as seed, SEED_ROW, fileTempDir as tempDir } from '../support/fixtures.js';
 
 const run = promisify(execFile);
 const dir = tempDir();
@@ -77,23 +77,7 @@ describe('receive', () => {
     expect(task.status).toBe('pending');
     const db = new Database(file, { readonly: true });
     const row = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get('TASK_20260227_001') as Record<string, unknown>;
-    expect(row).toMatchObject({
-      type: 'send_file_after_reply',
-      customer_id: 'customer_123',
-      customer_name: '小明',
-      specified_customer_id: 'customer_123',
-      specified_customer_name: '小明',
-      trigger_type: 'specified_customer_reply',
-      trigger_keyword: '好的',
-      action_type: 'send_message',
-      action_message: '这是您要的文件',
-      priority: 'normal',
-      timeout_hours: 24,
-      status: 'pending',
-      retry_count: 0,
-      max_retry: 3,
-      created_by: '设计师 lz',
-    });
+    expect(row).toMatchObject(SEED_ROW);
     expect(db.prepare("SELECT status, COUNT(*) as count FROM tasks GROUP BY status").all()).toEqual([{ status: 'pending', count: 1 }]);
     db.close();
     expect(await store.events(task.task_id)).toMatchObject([{ from_status: null, to_status: 'pending', actor: '天网' }]);

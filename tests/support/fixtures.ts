@@ -11,6 +11,25 @@ import { afterAll } from 'vitest';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const SEED: any = JSON.parse(readFileSync(new URL('../fixtures/seed-examples.json', import.meta.url), 'utf8'));
 
+/** The seed's example task as a row of the seed's tasks table, column by column, with the seed's meanings. */
+export const SEED_ROW = {
+  type: 'send_file_after_reply',
+  customer_id: 'customer_123',
+  customer_name: '小明',
+  specified_customer_id: 'customer_123',
+  specified_customer_name: '小明',
+  trigger_type: 'specified_customer_reply',
+  trigger_keyword: '好的',
+  action_type: 'send_message',
+  action_message: '这是您要的文件',
+  priority: 'normal',
+  timeout_hours: 24,
+  status: 'pending',
+  retry_count: 0,
+  max_retry: 3,
+  created_by: '设计师 lz',
+} as const;
+
 export function tempDir(prefix = 'aics-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
