@@ -137,6 +137,18 @@ export interface TaskStore {
   stats(): Promise<StoreStats>;
   backup(destination: string): Promise<{ file: string; bytes: number }>;
   check(options?: { quick?: boolean }): Promise<IntegrityReport>;
-  /** Records one callback received by the sink; event_id, task_id and status are read from the body when present. */
+  attempts(taskId: string): Promise<TaskAttempt[]>;
+
+  // What the engine and the scheduler ask (see SqliteTaskStore for the details of each).
+  /** Moves when new tasks may have become waiting: lets the engine cache the any-customer tasks. */
+  waitingSetToken(): string;
+  waitingForCustomer(fromId: string): Promise<TaskRecord[]>;
+  waitingForAnyCustomer(): Promise<TaskRecord[]>;
+  dueTasks(limit: number): Promise<TaskRecord[]>;
+  nextWakeAt(): Promise<number | null>;
+  firedBy(accId: string, msgId: string): Promise<string[]>;
+  leaseOwners(): Promise<string[]>;
+  renewLease(taskId: string, attempt: number, owner: string, leaseMs: number): Promise<boolean>;
+  recoverLeases(actor: string, deadOwners?: readonly string[]): Promise<string[]>;
   close(): void;
 }
