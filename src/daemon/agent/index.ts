@@ -19,7 +19,7 @@ import { RulesProvider } from './rules-provider.js';
 export { ConversationManager, type AgentInbound, type EngineOutcome, type TurnOutcome } from './conversations.js';
 export { Faq, BUILTIN_FAQ_FILE } from './faq.js';
 export { maskSensitive, splitReply } from './reply-text.js';
-export { parseOrder } from './rules-provider.js';
+export { parseOrder, readOrderFields } from './order-fields.js';
 
 export interface BuildAgentOptions {
   settings: Settings;
@@ -51,6 +51,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
       model: settings.llmModel,
       timeoutMs: a.llmTimeoutMs,
       systemPrompt: loadSystemPrompt(a.systemPromptFile, faq.data.shop),
+      faq,
     });
   }
   const responder = new Responder({

@@ -7,6 +7,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatMessage } from '../../store/index.js';
+import type { Faq } from './faq.js';
+import { confirmationStep } from './order-draft.js';
 import type { Provider, TurnInput } from './provider.js';
 import { InvalidToolCall, toolDefinitions } from './tools.js';
 
@@ -16,6 +18,8 @@ export interface OpenAiProviderOptions {
   model: string | null;
   timeoutMs: number;
   systemPrompt: string;
+  /** For the confirmation step (a yes to the last read-back dispatches without asking the model). */
+  faq: Faq;
   /** Tool rounds per turn before giving up (default 4). */
   maxRounds?: number;
 }
@@ -35,7 +39,10 @@ export class OpenAiProvider implements Provider {
     return this.o.model ?? DEFAULT_MODEL;
   }
 
-  async respond({ conv, text, history, tools }: TurnInput): Promise<string | null> {
+  async respond(input: TurnInput): Promise<string | null> {
+    const confirmed = await confirmationStep(input, this.o.faq);
+    if (confirmed) return confirmed;
+    const { conv, text, history, tools } = input;
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: `${this.o.systemPrompt}\n\n客户：${conv.from_name ?? ''}（${conv.from_id}）` },
       ...history.map(toMessage).filter((m): m is ChatCompletionMessageParam => m !== null),
@@ -57,7 +64,7 @@ export class OpenAiProvider implements Provider {
           if (tools.confirmation) return tools.confirmation;
           throw new Error('the LLM answered an empty message');
         }
-        return tools.handedOff ? tools.confirmation : content;
+        return tools.final ? tools.confirmation : content;
       }
       messages.push({ role: 'assistant', content: message.content ?? null, tool_calls: calls });
       for (const call of calls) {
