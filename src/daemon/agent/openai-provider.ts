@@ -3,6 +3,8 @@
  * OpenAI …) through the `openai` package with `baseURL`. The system prompt comes from a file, the memory window
  * from the chat log, and the model may call the agent's tools (a few rounds at most). Every request is bounded by
  * the timeout and never retried here: a failure throws, and the caller answers with the rules instead.
+ * The model cannot dispatch: it proposes (propose_order), and the customer's yes to the read-back dispatches, in the
+ * confirmation step that runs before the model is asked (order-draft.ts).
  */
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -79,8 +81,9 @@ export class OpenAiProvider implements Provider {
         const result = await tools.run(call.function.name, args);
         messages.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify(result) });
       }
-      // After 转接人工 the holding reply is the answer; nothing the model adds would be seen by a human in time.
-      if (tools.handedOff) return tools.confirmation;
+      // After 转接人工 the holding reply is the answer, after propose_order the read-back: the customer answers
+      // those exact words, so nothing the model adds goes out.
+      if (tools.final) return tools.confirmation;
     }
     if (tools.confirmation) return tools.confirmation;
     throw new Error(`the LLM still called tools after ${rounds} rounds`);
