@@ -137,6 +137,13 @@ export class SqliteAgentStore extends SqliteRepository {
     });
   }
 
+  /** Every message since `sinceMs`, oldest first (the replay groups them by conversation). */
+  since(sinceMs: number, limit = 100_000): Promise<ChatMessage[]> {
+    return this.read(() =>
+      (this.statement('SELECT * FROM chat_messages WHERE at_ms >= ? ORDER BY id LIMIT ?').all(sinceMs, limit) as ChatRow[]).map(rowToChat),
+    );
+  }
+
   /** Files and images the customer sent in this conversation, oldest first (they ride on a 派单). */
   attachments(accId: string, fromId: string, limit = 20): Promise<(ChatFile & { msg_type: string; msg_id: string | null; at: string })[]> {
     return this.read(() =>
