@@ -46,6 +46,7 @@ export const faqSchema = z.object({
   order_confirm: z.string().min(1).default('请核对订单：{summary}。回复「确认」即为您下单，要修改请直接告诉我。'),
   order_cancelled: z.string().min(1).default('好的，这个订单先不下了，有需要随时找我。'),
   off_hours_reply: z.string().min(1).default('您好，现在是非营业时间，消息已收到，{opens} 上班后第一时间回复您。'),
+  handoff_reply_off_hours: z.string().min(1).default('好的，已为您登记转接人工，{opens} 上班后人工客服会第一时间联系您。'),
   /** Below this score (FaqIndex) an entry is a guess: the rules ask a clarifying question instead. */
   min_score: z.number().positive().default(1.5),
   /** A word → words that mean the same, folded into it before scoring (价格: [价钱, 多少钱, 报价]). */

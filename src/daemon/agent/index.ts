@@ -8,6 +8,7 @@
 import type { Settings } from '../../config.js';
 import type { Store } from '../../store/index.js';
 import type { Logger, MessageSender } from '../ports.js';
+import { BusinessHours } from './business-hours.js';
 import { ConversationManager, type ConversationManagerOptions } from './conversations.js';
 import { Faq, loadSensitiveWords, loadSystemPrompt } from './faq.js';
 import { OpenAiProvider } from './openai-provider.js';
@@ -42,6 +43,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
   const a = settings.agent;
   const clock = o.clock ?? Date.now;
   const faq = Faq.load(settings.faqFile);
+  const hours = BusinessHours.parse(a.hours, a.holidays, settings.timeZone);
   const rules = new RulesProvider(faq);
   let provider: Provider = rules;
   if (a.provider === 'openai') {
@@ -63,6 +65,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
     rules,
     maxFailures: a.maxFailures,
     handoffMinutes: a.handoffMinutes,
+    hours,
   });
   const conversations = new ConversationManager({
     store: o.store,

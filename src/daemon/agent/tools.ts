@@ -15,6 +15,7 @@ import type { ChatToolCall, OrderRecord, Store } from '../../store/index.js';
 import { canonicalJson } from '../../tasks/index.js';
 import { LOG_WORDS } from '../../log.js';
 import type { Logger } from '../ports.js';
+import type { BusinessHours } from './business-hours.js';
 import type { Faq } from './faq.js';
 
 export class InvalidToolCall extends Error {
@@ -81,8 +82,8 @@ export interface ToolContext {
   clock: () => number;
   /** 0: a handoff lasts until released. */
   handoffMinutes: number;
-  /** When the handoff notice is sent: now, or the next opening when the shop is closed (business hours). */
-  notifyAt?: (nowMs: number) => number;
+  /** Business hours: outside them a handoff notice waits for the next opening (null: always open). */
+  hours?: BusinessHours | null;
 }
 
 /** A read-back the customer has not answered yet, kept in the chat log with the turn that proposed it. */
@@ -233,7 +234,7 @@ export class AgentTools {
     const { store, logger, clock, handoffMinutes } = this.ctx;
     const { acc_id, from_id, from_name } = this.conv;
     const now = clock();
-    const notifyAt = this.ctx.notifyAt?.(now) ?? now;
+    const notifyAt = this.ctx.hours?.nextOpening(now) ?? now;
     // Closed: the silence lasts until the notice goes out plus the usual handoff time, so nobody is left unanswered.
     const until = handoffMinutes > 0 ? notifyAt + handoffMinutes * 60_000 : null;
     const recent = await store.agent.history(acc_id, from_id, 6);
@@ -252,8 +253,9 @@ export class AgentTools {
     );
     this.handedOff = true;
     this.final = true;
-    this.confirmation = this.ctx.faq.data.handoff_reply;
-    return { transferred: true, holding_reply: this.ctx.faq.data.handoff_reply, notify_at: new Date(notifyAt).toISOString() };
+    const d = this.ctx.faq.data;
+    this.confirmation = notifyAt > now ? d.handoff_reply_off_hours.replaceAll('{opens}', this.ctx.hours!.format(notifyAt)) : d.handoff_reply;
+    return { transferred: true, holding_reply: this.confirmation, notify_at: new Date(notifyAt).toISOString() };
   }
 }
 
