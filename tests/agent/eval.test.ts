@@ -1,19 +1,21 @@
 /**
  * `aics agent eval` through the real binary: the shipped labelled set passes its thresholds with the rules provider
- * (no false 派单, false 转接人工 ≤ 2 %, FAQ accuracy ≥ 90 %, every turn answered); a set the agent gets wrong exits 1
+ * (no false 派单, false 转接人工 ≤ 2 %, FAQ accuracy ≥ 90 %, every turn answered), and the held-out set its safety
+ * thresholds; a set the agent gets wrong exits 1
  * and names the miss; an invalid label is a usage error naming the field.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { aics, errorLine, json, repoRoot, tempDir } from '../support/cli.js';
 
 const ws = tempDir('aics-agent-eval-');
 afterAll(() => ws.cleanup());
 const SET = join(repoRoot, 'examples', 'eval', 'print-shop.yaml');
 
-describe.concurrent('aics agent eval', () => {
-  it('the shipped print-shop set (>= 300 messages) passes its thresholds with the rules provider', async ({ expect }) => {
+// One at a time, with room: each run starts the CLI and plays hundreds of turns, on a machine others share.
+describe('aics agent eval', { timeout: 180_000 }, () => {
+  it('the shipped print-shop set (>= 300 messages) passes its thresholds with the rules provider', async () => {
     const r = await aics(['agent', 'eval', SET, '--json'], { cwd: ws.dir });
     expect(r.code, r.stdout.slice(0, 3000) + r.stderr).toBe(0);
     const body = json(r);
@@ -35,7 +37,16 @@ describe.concurrent('aics agent eval', () => {
     }
   });
 
-  it('prints the confusion table and the measures; a set the agent gets wrong exits 1 and lists the miss', async ({ expect }) => {
+  it('the held-out set (never tuned on): still no false 派单 and no needless 转接人工, every turn answered', async () => {
+    const r = await aics(['agent', 'eval', join(repoRoot, 'examples', 'eval', 'print-shop-holdout.yaml'), '--json'], { cwd: ws.dir });
+    expect(r.code, r.stdout.slice(0, 3000) + r.stderr).toBe(0);
+    const body = json(r);
+    expect(body.dispatch.false).toBe(0);
+    expect(body.handoff.false).toBe(0);
+    expect(body.answered.value).toBe(1);
+  });
+
+  it('prints the confusion table and the measures; a set the agent gets wrong exits 1 and lists the miss', async () => {
     const file = join(ws.dir, 'strict.yaml');
     writeFileSync(
       file,
@@ -60,7 +71,7 @@ describe.concurrent('aics agent eval', () => {
     expect(r.stdout).toMatch(/FAILED: 3\/4 cases as labelled, 1 missed/);
   });
 
-  it('an invalid label is a usage error naming the case (exit 2)', async ({ expect }) => {
+  it('an invalid label is a usage error naming the case (exit 2)', async () => {
     const file = join(ws.dir, 'bad.yaml');
     writeFileSync(file, 'cases:\n  - ["名片多少钱", price]\n');
     const r = await aics(['agent', 'eval', file], { cwd: ws.dir });
