@@ -35,7 +35,8 @@ const entrySchema = z
 
 export const faqSchema = z.object({
   shop: z.string().default('本店'),
-  fallback: z.string().min(1),
+  /** Older files' catch-all reply; the clarifying question (clarify_reply) took its place. */
+  fallback: z.string().min(1).optional(),
   handoff_reply: z.string().min(1),
   payment_reply: z.string().min(1).default('收到您的付款信息，我们核对后马上为您安排。'),
   file_reply: z.string().min(1).default('收到您发来的文件，设计师会尽快查看。'),

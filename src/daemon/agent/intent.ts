@@ -3,16 +3,19 @@
  * person, a complaint, a question, a yes or a no to a read-back. Pure text work over the FAQ's word lists.
  *
  * 客服 and 人工 alone do not make a request: 「客服你好，名片多少钱」 is a price question and 「设计要另外收人工费吗」
- * is about a fee. A request names a person with a verb (转人工, 找客服, 叫老板来), or is nothing but the person
- * (「人工」, 「人工客服！」), or refuses the bot (「别用机器人回我」).
+ * is about a fee. A request names a person with a verb (转人工, 找客服, 叫老板来, 跟真人说), or is nothing but the
+ * person (「人工」, 「人工！人工！」), or refuses the bot (「别用机器人回我」, 「机器人别回了，叫人来」).
  */
 import type { Faq } from './faq.js';
 import { normalizeForMatch, tokenize } from './segmenter.js';
 
 const PERSON = '(?:人工客服|人工服务|人工|真人|活人|客服|老板|店长|负责人|经理|前台|工作人员)';
 const ASK_FOR_PERSON = new RegExp(`(?:转|转接|找|要|叫|接|换|联系|呼叫|请|让|来|给我)(?:一个|一下|个|下|位|你们的?|你们)*${PERSON}(?!费|成本|费用|做|印|的价|电话|微信|号码|联系方式)`);
-const ONLY_PERSON = /^(?:人工|人工客服|人工服务|真人|转人工|真人客服)$/;
-const REFUSES_BOT = /(?:不要|别|不想|不用|不跟|不和).{0,4}(?:机器人|自动回复|ai|智能客服)|(?:机器人|自动回复).{0,4}(?:听不懂|没用|答非所问)/;
+const ONLY_PERSON = /^(?:人工|人工客服|人工服务|真人|转人工|真人客服)+$/;
+/** 「我要跟真人说话」: talking to a person. */
+const TALK_TO_PERSON = new RegExp(`(?:跟|和|同|与)(?:你们的?)?${PERSON}(?:说|聊|沟通|对话|谈|讲|联系)`);
+const REFUSES_BOT =
+  /(?:不要|别|不想|不用|不跟|不和).{0,4}(?:机器人|自动回复|ai|智能客服)|(?:机器人|自动回复).{0,4}(?:听不懂|没用|答非所问|别回|不要回|闭嘴)|叫(?:个|一个)?人(?:来|过来)/;
 /** Politeness and filler around a request: 「你好，麻烦转人工谢谢」 is still only a request. */
 const FILLER = /你好|您好|麻烦|请|帮我|给我|谢谢|快点|一下|吧|呢|啊|呀|吗|哦|喂|我要|我想|需要|马上|赶紧/g;
 const PUNCT = /[\s\p{P}\p{S}\p{Extended_Pictographic}]/gu;
@@ -33,7 +36,7 @@ export function strip(text: string): string {
 export function asksForPerson(text: string, faq: Faq): boolean {
   const t = strip(text);
   if (!t) return false;
-  if (ASK_FOR_PERSON.test(t) || REFUSES_BOT.test(t) || ONLY_PERSON.test(t.replace(FILLER, ''))) return true;
+  if (ASK_FOR_PERSON.test(t) || TALK_TO_PERSON.test(t) || REFUSES_BOT.test(t) || ONLY_PERSON.test(t.replace(FILLER, ''))) return true;
   // The FAQ's own phrases count when the message is not a question about something else (「人工客服几点上班」).
   return faq.data.handoff_words.some((w) => t.includes(strip(w))) && !QUESTION.test(t);
 }
