@@ -11,7 +11,8 @@ const ws = tempDir('aics-agent-cli-');
 afterAll(() => ws.cleanup());
 const SAMPLE = join(repoRoot, 'examples', 'dialogues', 'print-shop.yaml');
 
-describe.concurrent('aics agent test', () => {
+// Each step starts the CLI (and the agent loads its dictionary): the limits only bound a hang on a busy machine.
+describe.concurrent('aics agent test', { timeout: 120_000 }, () => {
   it('the shipped print-shop dialogues pass with the rules provider (exit 0)', async ({ expect }) => {
     const r = await aics(['agent', 'test', SAMPLE], { cwd: ws.dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -46,7 +47,7 @@ describe.concurrent('aics agent test', () => {
   });
 });
 
-describe('aics agent chat and aics agent log', () => {
+describe('aics agent chat and aics agent log', { timeout: 120_000 }, () => {
   it('piped lines are customer messages; tool calls are shown; with --db the conversation is kept and aics agent log shows it', async () => {
     const db = join(ws.dir, 'chat.db');
     const r = await aics(['agent', 'chat', '--db', db, '--customer', 'c_cli', '--name', '阿强'], { cwd: ws.dir, input: '工期多久\n下单 名片 200张\n确认\n转人工\n还在吗\n' });
