@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aics, errorLine, json, repoRoot, tempDir } from '../support/cli.js';
+import { startFakeLlm } from '../support/fake-llm.js';
 
 const ws = tempDir('aics-agent-eval-');
 afterAll(() => ws.cleanup());
@@ -69,6 +70,37 @@ describe('aics agent eval', { timeout: 180_000 }, () => {
     expect(r.stdout).toMatch(/ok {3}false_dispatch_max 0 \(measured 0\)/);
     expect(r.stdout).toMatch(/│ 2 +│ 名片多少钱 +│ faq:invoice +│ faq:price/);
     expect(r.stdout).toMatch(/FAILED: 3\/4 cases as labelled, 1 missed/);
+  });
+
+  it('measures an OpenAI-compatible LLM the same way (decisions from its tool calls; its order still needs the yes)', async () => {
+    const llm = await startFakeLlm([
+      { tools: [{ name: 'faq_lookup', args: { question: '名片多少钱' } }] },
+      { text: '名片 500张 45元起。' },
+      { tools: [{ name: 'propose_order', args: { product: '名片', quantity: 500 } }] },
+      { tools: [{ name: 'transfer_to_human', args: { reason: '客户要求人工' } }] },
+    ]);
+    try {
+      const file = join(ws.dir, 'llm.yaml');
+      writeFileSync(
+        file,
+        [
+          'thresholds: { false_dispatch_max: 0, faq_accuracy_min: 1 }',
+          'cases:',
+          '  - ["名片多少钱", faq:price]',
+          '  - { say: ["下单 名片 500张", "确认"], expect: dispatch, fields: { product: 名片, quantity: 500 } }',
+          '  - ["转人工", handoff]',
+          '',
+        ].join('\n'),
+      );
+      const r = await aics(['agent', 'eval', file, '--json'], { cwd: ws.dir, env: { AICS_LLM_BASE_URL: llm.baseUrl, AICS_LLM_MODEL: 'fake-model' } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const body = json(r);
+      expect(body).toMatchObject({ provider: 'openai', ok: true, correct: 3, dispatch: { false: 0 } });
+      // the 确认 was the confirmation step's: four requests for three cases and four turns
+      expect(llm.requests).toHaveLength(4);
+    } finally {
+      await llm.close();
+    }
   });
 
   it('an invalid label is a usage error naming the case (exit 2)', async () => {
