@@ -40,6 +40,7 @@ const ENVIRONMENT = [
   ['AICS_AGENT_ANSWER_TRIGGERS', 'Set to 1 to let the agent answer messages that fired a task too (default: the task\'s action is the answer).'],
   ['AICS_AGENT_SEND_GAP_MS, AICS_AGENT_MAX_REPLY_CHARS', 'Minimum gap between two agent sends on one account (default 300) and the length above which replies are split at sentence ends (default 500).'],
   ['AICS_AGENT_MAX_FAILURES, AICS_AGENT_MEMORY_TURNS', 'LLM failures in a row before the customer goes to a human (default 3); turns of the chat log the LLM sees (default 10).'],
+  ['AICS_AGENT_HOURS, AICS_AGENT_HOLIDAYS', 'Business hours in AICS_TZ, e.g. "mon-fri 09:00-18:00, sat 10:00-16:00", and days closed, e.g. "2026-10-01..2026-10-07, 2027-01-01". Outside them the agent says the off-hours message once per conversation and queues 转接人工 for the next opening. Unset: always open.'],
   ['AICS_SENSITIVE_WORDS_FILE', 'Words replaced with *** in the agent\'s replies, one a line (default: faq/sensitive-words.txt).'],
   ['AICS_HANDOFF_URL', 'Where handoff notices (转接人工) are POSTed (default: the callback URL; the body\'s "event" is "handoff").'],
   ['AICS_CALLBACK_SECRET', 'When set, callbacks, orders and handoff notices carry X-Aics-Signature: sha256=HMAC(body).'],

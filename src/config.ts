@@ -74,6 +74,10 @@ export interface AgentSettings {
   llmTimeoutMs: number;
   /** AICS_LLM_SYSTEM_PROMPT_FILE; default the built-in prompts/agent-system.md. */
   systemPromptFile: string | null;
+  /** Opening hours, e.g. "mon-fri 09:00-18:00, sat 10:00-16:00" (AICS_AGENT_HOURS); null: always open. */
+  hours: string | null;
+  /** Days closed, e.g. "2026-10-01..2026-10-07, 2027-01-01" (AICS_AGENT_HOLIDAYS). */
+  holidays: string | null;
 }
 
 export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -222,5 +226,7 @@ function agentSettings(env: Env, flags: Partial<AgentSettings>, llmBaseUrl: stri
     handoffUrl: flags.handoffUrl ?? first(env, ['AICS_HANDOFF_URL']) ?? null,
     llmTimeoutMs: flags.llmTimeoutMs ?? integer(env, 'AICS_LLM_TIMEOUT_MS', 15_000, 100, 600_000),
     systemPromptFile: optionalPath(flags.systemPromptFile ?? first(env, ['AICS_LLM_SYSTEM_PROMPT_FILE']), abs),
+    hours: flags.hours ?? first(env, ['AICS_AGENT_HOURS']) ?? null,
+    holidays: flags.holidays ?? first(env, ['AICS_AGENT_HOLIDAYS']) ?? null,
   };
 }

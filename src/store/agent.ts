@@ -137,6 +137,13 @@ export class SqliteAgentStore extends SqliteRepository {
     });
   }
 
+  /** Every message since `sinceMs`, oldest first (the replay groups them by conversation). */
+  since(sinceMs: number, limit = 100_000): Promise<ChatMessage[]> {
+    return this.read(() =>
+      (this.statement('SELECT * FROM chat_messages WHERE at_ms >= ? ORDER BY id LIMIT ?').all(sinceMs, limit) as ChatRow[]).map(rowToChat),
+    );
+  }
+
   /** Files and images the customer sent in this conversation, oldest first (they ride on a 派单). */
   attachments(accId: string, fromId: string, limit = 20): Promise<(ChatFile & { msg_type: string; msg_id: string | null; at: string })[]> {
     return this.read(() =>
@@ -181,9 +188,11 @@ export class SqliteAgentStore extends SqliteRepository {
    * 转接人工: the conversation goes to a human until released (or `untilMs`), and the notice is queued for
    * Tianwang / the operators in the same transaction. False when it was already with a human (no second notice).
    */
-  handoff(accId: string, fromId: string, reason: string, untilMs: number | null, notice: Record<string, unknown>): Promise<boolean> {
+  /** `notifyAtMs`: when the notice is first due (the next opening when the shop is closed); default now. */
+  handoff(accId: string, fromId: string, reason: string, untilMs: number | null, notice: Record<string, unknown>, notifyAtMs?: number): Promise<boolean> {
     const conv = conversationKey(accId, fromId);
     const nowMs = this.clock();
+    const dueMs = Math.max(nowMs, notifyAtMs ?? nowMs);
     return this.write(() => {
       const row = this.statement('SELECT state, until_ms FROM conversations WHERE conv = ?').get(conv) as
         | { state: string; until_ms: number | null }
@@ -198,7 +207,7 @@ export class SqliteAgentStore extends SqliteRepository {
       this.statement(
         `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, 'handoff', NULL, ?, ?, ?)
          ON CONFLICT (event_id) DO NOTHING`,
-      ).run(eventId, JSON.stringify(body), iso(nowMs), nowMs);
+      ).run(eventId, JSON.stringify(body), iso(nowMs), dueMs);
       return true;
     });
   }

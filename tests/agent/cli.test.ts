@@ -11,7 +11,8 @@ const ws = tempDir('aics-agent-cli-');
 afterAll(() => ws.cleanup());
 const SAMPLE = join(repoRoot, 'examples', 'dialogues', 'print-shop.yaml');
 
-describe.concurrent('aics agent test', () => {
+// Each step starts the CLI (and the agent loads its dictionary): the limits only bound a hang on a busy machine.
+describe.concurrent('aics agent test', { timeout: 120_000 }, () => {
   it('the shipped print-shop dialogues pass with the rules provider (exit 0)', async ({ expect }) => {
     const r = await aics(['agent', 'test', SAMPLE], { cwd: ws.dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -46,12 +47,14 @@ describe.concurrent('aics agent test', () => {
   });
 });
 
-describe('aics agent chat and aics agent log', () => {
+describe('aics agent chat and aics agent log', { timeout: 120_000 }, () => {
   it('piped lines are customer messages; tool calls are shown; with --db the conversation is kept and aics agent log shows it', async () => {
     const db = join(ws.dir, 'chat.db');
-    const r = await aics(['agent', 'chat', '--db', db, '--customer', 'c_cli', '--name', '阿强'], { cwd: ws.dir, input: '工期多久\n下单 名片 200张\n转人工\n还在吗\n' });
+    const r = await aics(['agent', 'chat', '--db', db, '--customer', 'c_cli', '--name', '阿强'], { cwd: ws.dir, input: '工期多久\n下单 名片 200张\n确认\n转人工\n还在吗\n' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('客服> 常规印刷 2-3 个工作日');
+    expect(r.stdout).toMatch(/⚙ propose_order \{"product":"名片","quantity":200,"customer":"阿强"\}/);
+    expect(r.stdout).toContain('客服> 请核对订单：名片，数量 200');
     expect(r.stdout).toMatch(/⚙ dispatch_order \{"product":"名片","quantity":200,"customer":"阿强"\}/);
     expect(r.stdout).toContain('⚙ transfer_to_human');
     expect(r.stdout).toContain('(silent: human)');
@@ -59,8 +62,9 @@ describe('aics agent chat and aics agent log', () => {
     const log = await aics(['agent', 'log', 'c_cli', '--db', db, '--json'], { cwd: ws.dir });
     expect(log.code, log.stderr).toBe(0);
     const body = json(log);
-    expect(body.messages.map((m: { role: string }) => m.role)).toEqual(['customer', 'agent', 'customer', 'agent', 'customer', 'agent', 'customer']);
-    expect(body.messages[3].tool_calls[0]).toMatchObject({ name: 'dispatch_order', args: { product: '名片', quantity: 200 } });
+    expect(body.messages.map((m: { role: string }) => m.role)).toEqual(['customer', 'agent', 'customer', 'agent', 'customer', 'agent', 'customer', 'agent', 'customer']);
+    expect(body.messages[3].tool_calls[0]).toMatchObject({ name: 'propose_order', args: { product: '名片', quantity: 200 } });
+    expect(body.messages[5].tool_calls[0]).toMatchObject({ name: 'dispatch_order', args: { product: '名片', quantity: 200 } });
     expect(body.states[0]).toMatchObject({ state: 'human' });
 
     const table = await aics(['agent', 'log', 'c_cli', '--db', db, '--limit', '2'], { cwd: ws.dir });

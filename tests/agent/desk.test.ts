@@ -114,6 +114,10 @@ describe('the agent answers customers through the bridge (rules provider)', () =
     const [ack] = await d.sim.nextCommands(1);
     expect(String(ack!.data.content)).toContain('收到您发来的文件');
     d.sim.pushMessage({ from_id: 'c_img', from_name: '张总', content: '下单：名片 500张 90x54mm 300g铜版纸 周五前' });
+    const [readBack] = await d.sim.nextCommands(1);
+    expect(String(readBack!.data.content)).toContain('请核对订单：名片，数量 500，90x54mm，300g铜版纸，交期 周五前，文件 1 个');
+    expect(dispatchSink.received).toHaveLength(0);
+    d.sim.pushMessage({ from_id: 'c_img', from_name: '张总', content: '确认' });
     const [confirm] = await d.sim.nextCommands(1);
     expect(String(confirm!.data.content)).toMatch(/已为您下单（单号 ORD_[0-9A-F]{16}）/);
     const [order] = await dispatchSink.waitFor(1);

@@ -1,6 +1,7 @@
 /**
  * The openai provider against a fake OpenAI-compatible server on loopback (a real HTTP server with scripted
- * answers, tool calls included), through the whole desk: 派单 by tool call, idempotent on a repeat; a slow or
+ * answers, tool calls included), through the whole desk: 派单 after the customer confirms the model's proposal,
+ * idempotent on a repeat; a slow or
  * failing LLM falls back to the rules; three failures in a row hand the customer to a human.
  */
 import { readFileSync } from 'node:fs';
@@ -37,40 +38,55 @@ async function say(d: Desk, from_id: string, content: string) {
 }
 
 describe('the openai provider (a fake OpenAI-compatible server on loopback)', () => {
-  it('calls dispatch_order: the order reaches the dispatch sink once (a repeat is not sent again), the customer gets a confirmation', async () => {
+  it('propose_order reads the order back; the customer\'s 确认 dispatches it without asking the model; a repeat is not sent again', async () => {
     const { d, llm, dispatch } = await llmDesk([
-      { tools: [{ name: 'dispatch_order', args: ORDER }] },
-      { text: '已为您下单：宣传单 1000 份，3月1日前交付。' },
-      { tools: [{ name: 'dispatch_order', args: ORDER }] },
-      { text: '这个订单已经下过了，无需重复。' },
+      { tools: [{ name: 'propose_order', args: ORDER }] },
+      { tools: [{ name: 'propose_order', args: ORDER }] },
     ]);
-    expect(await say(d, 'c_llm', '帮我印 1000 张 A4 宣传单，157g 铜版纸，3月1日前要')).toBe('已为您下单：宣传单 1000 份，3月1日前交付。');
+    const readBack = await say(d, 'c_llm', '帮我印 1000 张 A4 宣传单，157g 铜版纸，3月1日前要');
+    expect(readBack).toContain('请核对订单：宣传单，数量 1000，A4，157g铜版纸，交期 3月1日前');
+    // one message is never an order
+    await quiet(300);
+    expect(dispatch.received).toHaveLength(0);
+    expect(await d.store.agent.orders('c_llm')).toHaveLength(0);
+
+    expect(await say(d, 'c_llm', '确认')).toMatch(/已为您下单（单号 ORD_[0-9A-F]{16}）/);
     const [order] = await dispatch.waitFor(1);
     expect(order!.body).toMatchObject({ event: 'dispatch', customer_id: 'c_llm', customer_name: '陈经理', ...ORDER });
-    expect((order!.body as { order_id: string }).order_id).toMatch(/^ORD_/);
-
-    // the request carried the model, the system prompt, the tools; the second round had the tool's result
+    // the yes was the confirmation step's, not the model's: one request so far
+    expect(llm.requests).toHaveLength(1);
     expect(llm.requests[0]).toMatchObject({ model: 'fake-model' });
     expect(llm.requests[0]!.messages[0]!.content).toContain('示例图文快印店');
     expect((llm.requests[0]!.tools as { function: { name: string } }[]).map((t) => t.function.name)).toEqual([
       'faq_lookup',
       'customer_tasks',
-      'dispatch_order',
+      'propose_order',
       'transfer_to_human',
     ]);
-    expect(llm.requests[1]!.messages.at(-1)).toMatchObject({ role: 'tool' });
 
-    // the same order again: confirmed, not dispatched twice; the memory window holds the first turn
-    expect(await say(d, 'c_llm', '再确认一下刚才的单子')).toBe('这个订单已经下过了，无需重复。');
-    expect(llm.requests[2]!.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    await quiet(1500);
+    // the same order proposed and confirmed again: the same order id, not dispatched twice
+    expect(await say(d, 'c_llm', '再来一单一样的')).toContain('请核对订单');
+    expect(llm.requests[1]!.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
+    expect(await say(d, 'c_llm', '好的')).toMatch(/已为您下单/);
+    await quiet(1000);
     expect(dispatch.received).toHaveLength(1);
     expect(await d.store.agent.orders('c_llm')).toHaveLength(1);
     expect(readFileSync(d.daemon.settings.logFile, 'utf8')).toMatch(/"msg":"派单 ORD_[0-9A-F]+: 陈经理 宣传单，数量 1000，A4，157g铜版纸，交期 3月1日前"/);
     const log = await d.store.agent.log('c_llm');
-    expect(log).toHaveLength(4);
+    expect(log).toHaveLength(8);
     expect(log[1]).toMatchObject({ role: 'agent', provider: 'openai' });
-    expect(log[1]!.tool_calls![0]).toMatchObject({ name: 'dispatch_order', args: ORDER });
+    expect(log[1]!.tool_calls![0]).toMatchObject({ name: 'propose_order', args: ORDER, result: { awaiting_confirmation: true } });
+    expect(log[3]!.tool_calls![0]).toMatchObject({ name: 'dispatch_order', args: { ...ORDER, customer: '陈经理' } });
+  });
+
+  it('an LLM cannot dispatch by itself: dispatch_order is not its tool', async () => {
+    const { d, dispatch } = await llmDesk([{ tools: [{ name: 'dispatch_order', args: ORDER }] }]);
+    const reply = await say(d, 'c_sneaky', '帮我印 1000 张 A4 宣传单');
+    expect(reply).toContain('请核对订单');
+    await quiet(500);
+    expect(dispatch.received).toHaveLength(0);
+    const log = await d.store.agent.log('c_sneaky');
+    expect(log[1]!.tool_calls![0]).toMatchObject({ name: 'dispatch_order', error: 'unknown tool' });
   });
 
   it('a slow LLM (beyond AICS_LLM_TIMEOUT_MS) falls back to the rules: the customer still gets an answer', async () => {
@@ -82,12 +98,12 @@ describe('the openai provider (a fake OpenAI-compatible server on loopback)', ()
   });
 
   it('a failing LLM (HTTP 500) or an invalid tool call falls back to the rules', async () => {
-    const { d } = await llmDesk([{ status: 500 }, { tools: [{ name: 'dispatch_order', args: { product: '名片' } }] }]);
+    const { d } = await llmDesk([{ status: 500 }, { tools: [{ name: 'propose_order', args: { product: '名片', quantity: -5 } }] }]);
     expect(await say(d, 'c_500', '能开发票吗')).toContain('增值税普通发票');
     expect(await say(d, 'c_500', '在哪里自提')).toContain('门店地址');
     await expect.poll(async () => (await d.store.agent.log('c_500')).length).toBe(4);
     const log = await d.store.agent.log('c_500');
-    expect(log[3]!.tool_calls![0]).toMatchObject({ name: 'dispatch_order', error: expect.stringContaining('quantity') });
+    expect(log[3]!.tool_calls![0]).toMatchObject({ name: 'propose_order', error: expect.stringContaining('quantity') });
     expect((await d.store.agent.state('1688000001', 'c_500')).failures).toBe(2);
   });
 

@@ -12,7 +12,7 @@ export default class AgentChat extends BaseCommand<typeof AgentChat> {
   static override summary = 'Chat with the agent as a customer, in the terminal, showing its tool calls.';
   static override description = `Runs the agent in this process — no daemon, no bridge — with the configured provider (the rules and
 AICS_FAQ_FILE by default; AICS_LLM_BASE_URL for an OpenAI-compatible endpoint). Each line you type is one customer
-message; the agent's replies are printed, with the tools it called (faq_lookup, customer_tasks, dispatch_order = 派单,
+message; the agent's replies are printed, with the tools it called (faq_lookup, customer_tasks, propose_order = the read-back, dispatch_order = 派单,
 transfer_to_human = 转接人工) and the provider and latency.
 
 The conversation uses a temporary database, deleted at the end, unless --db is given: then it is stored there like

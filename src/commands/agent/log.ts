@@ -7,7 +7,8 @@ export default class AgentLog extends BaseCommand<typeof AgentLog> {
   static override summary = "Show a customer's conversation: every message in and out, with the agent's tool calls.";
   static override description = `Reads the chat log in the database (it works whether or not the daemon runs): the customer's messages,
 the agent's replies (with the provider that wrote them, its latency and the tools it called: faq_lookup,
-customer_tasks, dispatch_order = 派单, transfer_to_human = 转接人工), and what a human typed on our account. Files and
+customer_tasks, propose_order = an order read back, dispatch_order = 派单 after the customer confirmed it,
+transfer_to_human = 转接人工), and what a human typed on our account. Files and
 images the customer sent are listed with their name or URL. The last --limit messages, oldest first, and who answers
 the conversation now (ai, human after 转接人工, takeover after a human reply).
 

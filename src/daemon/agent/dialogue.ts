@@ -33,12 +33,13 @@ export class LocalAgent {
   readonly store: Store;
   readonly agent: Agent;
 
-  constructor(settings: Settings, dbFile: string, logger: Logger = silentLogger) {
-    this.store = openStore(dbFile, { timeZone: settings.timeZone });
+  /** `clock`: the replay runs each turn at the time it was first said. */
+  constructor(settings: Settings, dbFile: string, logger: Logger = silentLogger, clock: () => number = Date.now) {
+    this.store = openStore(dbFile, { timeZone: settings.timeZone, clock });
     try {
       // Replies go back to the caller through the turn's outcome; pacing is for real accounts only.
       const local = { ...settings, agent: { ...settings.agent, sendGapMs: 0 } };
-      this.agent = buildAgent({ settings: local, store: this.store, logger, sender: { sendText: async () => ({}), sendFile: async () => ({}) } });
+      this.agent = buildAgent({ settings: local, store: this.store, logger, clock, sender: { sendText: async () => ({}), sendFile: async () => ({}) } });
     } catch (error) {
       this.store.close();
       throw error;

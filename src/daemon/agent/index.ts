@@ -8,6 +8,7 @@
 import type { Settings } from '../../config.js';
 import type { Store } from '../../store/index.js';
 import type { Logger, MessageSender } from '../ports.js';
+import { BusinessHours } from './business-hours.js';
 import { ConversationManager, type ConversationManagerOptions } from './conversations.js';
 import { Faq, loadSensitiveWords, loadSystemPrompt } from './faq.js';
 import { OpenAiProvider } from './openai-provider.js';
@@ -19,7 +20,7 @@ import { RulesProvider } from './rules-provider.js';
 export { ConversationManager, type AgentInbound, type EngineOutcome, type TurnOutcome } from './conversations.js';
 export { Faq, BUILTIN_FAQ_FILE } from './faq.js';
 export { maskSensitive, splitReply } from './reply-text.js';
-export { parseOrder } from './rules-provider.js';
+export { parseOrder, readOrderFields } from './order-fields.js';
 
 export interface BuildAgentOptions {
   settings: Settings;
@@ -42,6 +43,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
   const a = settings.agent;
   const clock = o.clock ?? Date.now;
   const faq = Faq.load(settings.faqFile);
+  const hours = BusinessHours.parse(a.hours, a.holidays, settings.timeZone);
   const rules = new RulesProvider(faq);
   let provider: Provider = rules;
   if (a.provider === 'openai') {
@@ -51,6 +53,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
       model: settings.llmModel,
       timeoutMs: a.llmTimeoutMs,
       systemPrompt: loadSystemPrompt(a.systemPromptFile, faq.data.shop),
+      faq,
     });
   }
   const responder = new Responder({
@@ -62,6 +65,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
     rules,
     maxFailures: a.maxFailures,
     handoffMinutes: a.handoffMinutes,
+    hours,
   });
   const conversations = new ConversationManager({
     store: o.store,

@@ -3,10 +3,14 @@
  * OpenAI …) through the `openai` package with `baseURL`. The system prompt comes from a file, the memory window
  * from the chat log, and the model may call the agent's tools (a few rounds at most). Every request is bounded by
  * the timeout and never retried here: a failure throws, and the caller answers with the rules instead.
+ * The model cannot dispatch: it proposes (propose_order), and the customer's yes to the read-back dispatches, in the
+ * confirmation step that runs before the model is asked (order-draft.ts).
  */
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatMessage } from '../../store/index.js';
+import type { Faq } from './faq.js';
+import { confirmationStep } from './order-draft.js';
 import type { Provider, TurnInput } from './provider.js';
 import { InvalidToolCall, toolDefinitions } from './tools.js';
 
@@ -16,6 +20,8 @@ export interface OpenAiProviderOptions {
   model: string | null;
   timeoutMs: number;
   systemPrompt: string;
+  /** For the confirmation step (a yes to the last read-back dispatches without asking the model). */
+  faq: Faq;
   /** Tool rounds per turn before giving up (default 4). */
   maxRounds?: number;
 }
@@ -35,7 +41,10 @@ export class OpenAiProvider implements Provider {
     return this.o.model ?? DEFAULT_MODEL;
   }
 
-  async respond({ conv, text, history, tools }: TurnInput): Promise<string | null> {
+  async respond(input: TurnInput): Promise<string | null> {
+    const confirmed = await confirmationStep(input, this.o.faq);
+    if (confirmed) return confirmed;
+    const { conv, text, history, tools } = input;
     const messages: ChatCompletionMessageParam[] = [
       { role: 'system', content: `${this.o.systemPrompt}\n\n客户：${conv.from_name ?? ''}（${conv.from_id}）` },
       ...history.map(toMessage).filter((m): m is ChatCompletionMessageParam => m !== null),
@@ -57,7 +66,7 @@ export class OpenAiProvider implements Provider {
           if (tools.confirmation) return tools.confirmation;
           throw new Error('the LLM answered an empty message');
         }
-        return tools.handedOff ? tools.confirmation : content;
+        return tools.final ? tools.confirmation : content;
       }
       messages.push({ role: 'assistant', content: message.content ?? null, tool_calls: calls });
       for (const call of calls) {
@@ -72,8 +81,9 @@ export class OpenAiProvider implements Provider {
         const result = await tools.run(call.function.name, args);
         messages.push({ role: 'tool', tool_call_id: call.id, content: JSON.stringify(result) });
       }
-      // After 转接人工 the holding reply is the answer; nothing the model adds would be seen by a human in time.
-      if (tools.handedOff) return tools.confirmation;
+      // After 转接人工 the holding reply is the answer, after propose_order the read-back: the customer answers
+      // those exact words, so nothing the model adds goes out.
+      if (tools.final) return tools.confirmation;
     }
     if (tools.confirmation) return tools.confirmation;
     throw new Error(`the LLM still called tools after ${rounds} rounds`);

@@ -5,7 +5,9 @@
  */
 import type { ChatMessage, ChatToolCall, OrderRecord, Store } from '../../store/index.js';
 import { errorText, type Logger } from '../ports.js';
+import type { BusinessHours } from './business-hours.js';
 import type { Faq } from './faq.js';
+import { withOffHoursNotice } from './off-hours.js';
 import type { Provider } from './provider.js';
 import type { RulesProvider } from './rules-provider.js';
 import { AgentTools, type Conversation } from './tools.js';
@@ -38,6 +40,8 @@ export interface ResponderOptions {
   rules: RulesProvider;
   maxFailures: number;
   handoffMinutes: number;
+  /** Business hours (null: always open): outside them the first reply carries the off-hours message. */
+  hours?: BusinessHours | null;
 }
 
 export class Responder {
@@ -48,6 +52,12 @@ export class Responder {
   }
 
   async respond(req: TurnRequest): Promise<TurnResult> {
+    const result = await this.answer(req);
+    const { hours, store, faq, clock } = this.o;
+    return hours ? withOffHoursNotice(result, { hours, store, faq, conv: req.conv, now: clock() }) : result;
+  }
+
+  private async answer(req: TurnRequest): Promise<TurnResult> {
     const { store, logger } = this.o;
     const started = performance.now();
     const tools = this.tools(req.conv);
@@ -87,8 +97,8 @@ export class Responder {
   }
 
   private tools(conv: Conversation): AgentTools {
-    const { store, faq, logger, clock, handoffMinutes } = this.o;
-    return new AgentTools({ store, faq, logger, clock, handoffMinutes }, conv);
+    const { store, faq, logger, clock, handoffMinutes, hours } = this.o;
+    return new AgentTools({ store, faq, logger, clock, handoffMinutes, hours }, conv);
   }
 }
 

@@ -1,12 +1,28 @@
 /**
- * The `rules` provider: no network, the FAQ file decides. In order: handoff words → transfer_to_human; order words
- * with a product and a quantity → dispatch_order (派单), without them → ask for them; payment words → the payment
- * reply; status words → customer_tasks; a FAQ entry; files only → the file reply; else the fallback reply.
+ * The `rules` provider: no network, the FAQ file decides, from the whole message (intent.ts, FaqIndex), in order:
+ *   the confirmation step (a yes / no to the last read-back, order-draft.ts, shared with every provider);
+ *   files only → the file reply (or the read-back again, with the file counted, while an order is being collected);
+ *   more fields for the order being collected → propose_order (read back again);
+ *   a request for a person or a complaint → transfer_to_human (转接人工);
+ *   status words → customer_tasks; an order (order words, or product + quantity, and not a question) →
+ *   propose_order, which asks for what is missing or reads the order back; payment said → the payment reply;
+ *   a FAQ entry scoring at least min_score → its answer (two when a message asks two things);
+ *   else a short clarifying question — and after MAX_CLARIFY of those in a row, 转接人工: the bot has failed.
  * It is also what the openai provider falls back to, so a customer is never left without an answer.
  */
+import type { ChatMessage } from '../../store/index.js';
 import { Faq } from './faq.js';
+import { asksForPerson, asksPrice, complains, isQuestion } from './intent.js';
+import { confirmationStep } from './order-draft.js';
+import { readOrderFields } from './order-fields.js';
 import type { Provider, TurnInput } from './provider.js';
-import type { OrderFields } from './tools.js';
+
+export { parseOrder } from './order-fields.js';
+
+/** Clarifying questions in a row before the conversation goes to a person. */
+export const MAX_CLARIFY = 2;
+/** A second FAQ answer joins the first when it scores at least this share of it (「多少钱，几天能好」). */
+const SECOND_ANSWER_SHARE = 0.8;
 
 const STATUS_WORDS: Record<string, string> = {
   pending: '待处理',
@@ -23,62 +39,72 @@ export class RulesProvider implements Provider {
 
   constructor(private readonly faq: Faq) {}
 
-  async respond({ text, onlyFiles, tools, conv }: TurnInput): Promise<string | null> {
+  async respond(input: TurnInput): Promise<string | null> {
+    const { text, onlyFiles, tools, history } = input;
     const d = this.faq.data;
-    const handoffWord = Faq.said(text, d.handoff_words);
-    if (handoffWord) {
-      await tools.run('transfer_to_human', { reason: `客户说「${handoffWord}」` });
+    const confirmed = await confirmationStep(input, this.faq);
+    if (confirmed) return confirmed;
+    const draft = await tools.pendingDraft();
+    if (onlyFiles) {
+      if (draft) return this.propose(input, {});
+      tools.calls.push({ name: 'file_reply', args: {} });
+      return d.file_reply;
+    }
+    const fields = readOrderFields(text, this.faq);
+    const question = isQuestion(text);
+    if (draft && Object.keys(fields).length && !question) return this.propose(input, fields);
+    if (asksForPerson(text, this.faq) || complains(text, this.faq)) {
+      await tools.run('transfer_to_human', { reason: `客户说「${text.slice(0, 100)}」` });
       return tools.confirmation;
     }
-    if (Faq.said(text, d.order_words)) {
-      const fields = parseOrder(text, this.faq);
-      if (!fields) return d.order_missing;
-      await tools.run('dispatch_order', { ...fields, ...(conv.from_name ? { customer: conv.from_name } : {}) });
-      return tools.confirmation;
+    if (Faq.said(text, d.status_words)) return this.status(input);
+    const orderWord = Faq.said(text, d.order_words);
+    if (!question && !asksPrice(text) && (orderWord || (fields.product && fields.quantity))) return this.propose(input, fields);
+    if (Faq.said(text, d.payment_words) && !question) {
+      tools.calls.push({ name: 'payment_reply', args: {} });
+      return d.payment_reply;
     }
-    if (Faq.said(text, d.payment_words)) return d.payment_reply;
-    if (Faq.said(text, d.status_words)) {
-      const r = (await tools.run('customer_tasks', {})) as {
-        tasks: { task_id: string; status: string }[];
-        orders: { order_id: string; product?: string }[];
-      };
-      const lines = [
-        ...r.orders.slice(0, 3).map((o) => `订单 ${o.order_id}（${o.product ?? ''}）已派单，设计师处理中`),
-        ...r.tasks.slice(0, 3).map((t) => `任务 ${t.task_id}：${STATUS_WORDS[t.status] ?? t.status}`),
-      ];
-      return lines.length ? `为您查到：\n${lines.join('\n')}` : d.status_reply_none;
-    }
-    const answers = this.faq.lookup(text);
-    if (answers.length) {
-      tools.calls.push({ name: 'faq_lookup', args: { question: text }, result: { ids: answers.map((a) => a.id) } });
+    const [best, second] = this.faq.lookup(text);
+    if (best) {
+      const answers = [best, ...(second && !best.smalltalk && !second.smalltalk && second.score >= best.score * SECOND_ANSWER_SHARE ? [second] : [])];
+      tools.calls.push({ name: 'faq_lookup', args: { question: text }, result: { ids: answers.map((a) => a.id), scores: answers.map((a) => a.score) } });
       return answers.map((a) => a.answer).join('\n');
     }
-    if (onlyFiles) return d.file_reply;
-    return d.fallback;
+    if (clarificationsInARow(history) >= MAX_CLARIFY) {
+      await tools.run('transfer_to_human', { reason: `没能理解客户的问题（连续 ${MAX_CLARIFY + 1} 次）` });
+      return tools.confirmation;
+    }
+    const top = this.faq.rank(text)[0];
+    tools.calls.push({ name: 'clarify', args: { question: text }, result: top ? { best: top.id, score: top.score } : {} });
+    return d.clarify_reply;
+  }
+
+  private async propose({ tools, conv }: TurnInput, fields: Record<string, unknown>): Promise<string | null> {
+    await tools.run('propose_order', { ...fields, ...(conv.from_name ? { customer: conv.from_name } : {}) });
+    return tools.confirmation;
+  }
+
+  private async status({ tools }: TurnInput): Promise<string> {
+    const r = (await tools.run('customer_tasks', {})) as {
+      tasks: { task_id: string; status: string }[];
+      orders: { order_id: string; product?: string }[];
+    };
+    const lines = [
+      ...r.orders.slice(0, 3).map((o) => `订单 ${o.order_id}（${o.product ?? ''}）已派单，设计师处理中`),
+      ...r.tasks.slice(0, 3).map((t) => `任务 ${t.task_id}：${STATUS_WORDS[t.status] ?? t.status}`),
+    ];
+    return lines.length ? `为您查到：\n${lines.join('\n')}` : this.faq.data.status_reply_none;
   }
 }
 
-const QUANTITY = /(?:数量\s*[:：]?\s*(\d+))|(\d+)\s*(?:张|个|份|本|件|套|只|条|块|盒|册|幅|pcs)/i;
-const SIZE = /(\d+(?:\.\d+)?\s*[x×*]\s*\d+(?:\.\d+)?\s*(?:mm|cm|m|毫米|厘米|米)?|(?<![a-z])a[0-6](?![0-9a-z]))/i;
-const DEADLINE =
-  /((?:今天|明天|后天|大后天|本周[一二三四五六日天]?|下周[一二三四五六日天]?|周[一二三四五六日天]|星期[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]|\d+天)(?:之前|以前|前|内)?)/;
-
-/** Product and quantity (both required), size, material, deadline from a customer's order message; null without both. */
-export function parseOrder(text: string, faq: Faq): OrderFields | null {
-  const t = text.normalize('NFKC');
-  const product = [...faq.data.products].sort((a, b) => b.length - a.length).find((p) => t.toLowerCase().includes(p.toLowerCase()));
-  const q = QUANTITY.exec(t);
-  const quantity = q ? Number(q[1] ?? q[2]) : NaN;
-  if (!product || !Number.isInteger(quantity) || quantity <= 0) return null;
-  const fields: OrderFields = { product, quantity };
-  const size = SIZE.exec(t);
-  if (size) fields.size = size[1]!.replace(/\s+/g, '').replace(/^a/, 'A');
-  const material = [...faq.data.materials].sort((a, b) => b.length - a.length).find((m) => t.toLowerCase().includes(m.toLowerCase()));
-  if (material) {
-    const gram = new RegExp(`(\\d+\\s*g)\\s*${material.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i').exec(t);
-    fields.material = gram ? `${gram[1]!.replace(/\s+/g, '')}${material}` : material;
+/** How many of our last turns in a row were clarifying questions (a human's message ends the run). */
+function clarificationsInARow(history: ChatMessage[]): number {
+  let n = 0;
+  for (const m of [...history].reverse()) {
+    if (m.role === 'human') break;
+    if (m.role !== 'agent' || m.latency_ms === null) continue;
+    if (!(m.tool_calls ?? []).some((c) => c.name === 'clarify')) break;
+    n++;
   }
-  const deadline = DEADLINE.exec(t);
-  if (deadline) fields.deadline = deadline[1]!;
-  return fields;
+  return n;
 }

@@ -1,0 +1,27 @@
+/**
+ * Chinese word segmentation for the rules provider: jieba (@node-rs/jieba, its dictionary built in), loaded once per
+ * process on first use (~0.3 s) so commands that never answer a customer do not pay for it. Text is normalised
+ * first (full/half width, case), so 「ＡＢＣ」 and 「abc」 are the same token.
+ */
+import { Jieba } from '@node-rs/jieba';
+import { dict } from '@node-rs/jieba/dict.js';
+
+let jieba: Jieba | null = null;
+
+/** Separators and emoji are not words. */
+const NOT_A_WORD = /^[\s\p{P}\p{S}\p{Extended_Pictographic}]+$/u;
+
+export function normalizeForMatch(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
+}
+
+/**
+ * The words of `text`, punctuation dropped. `search` (for what customers say) adds the parts of long words
+ * (宣传单 → 宣传, 传单, 宣传单); precise mode (for the FAQ's own keywords) keeps 人工费 whole, so a question about
+ * 人工印刷 does not match an entry about the fee.
+ */
+export function tokenize(text: string, mode: 'search' | 'precise' = 'search'): string[] {
+  jieba ??= Jieba.withDict(dict);
+  const t = normalizeForMatch(text);
+  return (mode === 'search' ? jieba.cutForSearch(t, true) : jieba.cut(t, true)).filter((w) => !NOT_A_WORD.test(w));
+}
