@@ -212,7 +212,21 @@ export class Daemon {
         this.bridge = bridge;
         this.engine = engine;
       }
-      this.scheduler = new Scheduler({ store, logger, clock: this.clock, owner, leaseMs, runner, pollMs: this.options.pollMs });
+      const bridge = this.bridge;
+      this.scheduler = new Scheduler({
+        store,
+        logger,
+        clock: this.clock,
+        owner,
+        leaseMs,
+        runner,
+        pollMs: this.options.pollMs,
+        // A 轻简 outage fails nothing: due tasks wait for the bridge and fire as soon as it is back.
+        canSend: bridge ? () => bridge.isConnected : undefined,
+      });
+      bridge?.onStateChange((state) => {
+        if (state === 'connected') this.scheduler?.poke();
+      });
       this.http = buildHttpServer({
         store,
         logger,

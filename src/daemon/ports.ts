@@ -42,6 +42,11 @@ export function isInDoubt(error: unknown): boolean {
   return Boolean(error && typeof error === 'object' && (error as { inDoubt?: unknown }).inDoubt === true);
 }
 
+/** The send never left (the bridge was away): not an attempt, the task waits for the bridge. */
+export function isNotSent(error: unknown): boolean {
+  return Boolean(error && typeof error === 'object' && (error as { notSent?: unknown }).notSent === true);
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

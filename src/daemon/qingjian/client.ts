@@ -353,6 +353,11 @@ export class QingjianBridge {
     return () => this.stateHandlers.delete(handler);
   }
 
+  /** Connected now: sends go out at once. */
+  get isConnected(): boolean {
+    return this.status === 'connected';
+  }
+
   state(): BridgeState {
     const accounts: Record<string, AccountState> = {};
     for (const [id, a] of this.accounts) accounts[id] = { ...a };
