@@ -27,11 +27,14 @@ export interface ActionRunnerOptions {
 export type ActionOutcome = 'completed' | 'retry' | 'failed' | 'lost' | 'waiting';
 
 /**
- * How many times one req_id may go out while its outcome is in doubt: the first send and one repeat. A bridge that
- * caches results by req_id answers the repeat from its cache; one without a cache delivers at most this many copies.
- * After that the task ends `failed` (saying the message may have arrived) rather than sending again.
+ * How many times one req_id may go out while its outcome is in doubt (no ack in time, the connection dropped after
+ * the frame was written, or the daemon died mid-send): the first send and up to 9 repeats, all under the same
+ * req_id, never under a new one. A bridge that caches results by req_id answers the repeats from its cache, so the
+ * customer gets one message; a bridge without a cache could deliver up to this many copies. After that the task
+ * ends `failed`, saying the message may have arrived. A link that drops under load puts many sends in doubt at
+ * once, so the bound is not smaller.
  */
-export const MAX_SENDS_PER_REQUEST = 2;
+export const MAX_SENDS_PER_REQUEST = 10;
 
 /** An error the retry policy should not retry (bad task data rather than a passing fault). */
 class FinalError extends Error {
