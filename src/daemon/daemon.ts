@@ -186,6 +186,8 @@ export class Daemon {
           sendText: (c, r) => bridge.sendText(c, r),
           sendFile: (c, r) => bridge.sendFile(c, r),
           accounts: () => onlineAccounts(bridge),
+          isConnected: () => bridge.isConnected,
+          onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
         };
         runner = new ActionRunner({
           store,
@@ -258,6 +260,8 @@ export class Daemon {
       this.outbox.start();
       this.retention.start();
       this.bridge?.start();
+      // Answers a previous daemon could not send go out once the bridge is up.
+      this.agent?.resume();
       this.state = 'running';
       this.writeStartRecord(port);
       this.log.logger.info(
@@ -399,17 +403,28 @@ export class Daemon {
     // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
     // Bursts still waiting are answered now; turns under way finish (bounded like the rest).
     const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain(), this.agent?.stop()]);
-    await Promise.race([settle, new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 5000).unref())]);
+    await Promise.race([settle, delay(this.options.drainTimeoutMs ?? 5000)]);
+    // Answers still waiting (for their pacing slot, for the bridge) stop waiting: they stay stored and go out at the
+    // next start, and no timer of theirs keeps the process alive after "stopped".
+    if (this.agent) {
+      this.agent.halt();
+      await Promise.race([this.agent.drain(), delay(1000)]);
+    }
     await this.bridge?.stop();
     await this.outbox?.stop();
     await this.retention?.stop();
     this.store?.close();
-    this.releasePidFile();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();
     }
+    // Last: while the pid file is there, `aics stop` and `aics status` see the daemon still finishing.
+    this.releasePidFile();
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function onlineAccounts(bridge: QingjianBridge): string[] {

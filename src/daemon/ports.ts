@@ -31,6 +31,10 @@ export interface MessageSender {
   sendFile(command: FileCommand, reqId: string): Promise<SendResult>;
   /** Accounts the bridge has reported as logged in; used when a customer's account is not yet known. */
   accounts?(): string[];
+  /** Whether a send can leave now (the bridge is connected); absent: always. */
+  isConnected?(): boolean;
+  /** Calls `listener` each time the bridge (re)connects; returns an unsubscribe function. */
+  onConnected?(listener: () => void): () => void;
 }
 
 export function isRetryable(error: unknown): boolean {
