@@ -233,7 +233,7 @@ export class Daemon {
         store,
         logger,
         settings,
-        health: () => this.health(),
+        health: (paging) => this.health(paging),
         isStopping: () => this.state === 'stopping' || this.state === 'stopped',
         onTaskReceived: () => this.scheduler?.poke(),
       });
@@ -341,7 +341,7 @@ export class Daemon {
     this.log?.flushSync();
   }
 
-  async health(): Promise<HealthData> {
+  async health(paging?: { accountsPage?: number; accountsPageSize?: number }): Promise<HealthData> {
     const stats = await this.store!.tasks.stats();
     const backlog = await this.store!.outbox.backlog();
     return {
@@ -353,7 +353,7 @@ export class Daemon {
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),
-      qingjian: this.bridge ? { ...this.bridge.state() } : { connected: false, state: 'disabled' },
+      qingjian: this.bridge ? { ...this.bridge.state(paging) } : { connected: false, state: 'disabled' },
       db: {
         file: stats.file,
         schema_version: stats.schema_version,
@@ -428,7 +428,5 @@ function delay(ms: number): Promise<void> {
 }
 
 function onlineAccounts(bridge: QingjianBridge): string[] {
-  return Object.values(bridge.state().accounts)
-    .filter((a) => a.status === 'online')
-    .map((a) => a.acc_id);
+  return bridge.onlineAccounts();
 }
