@@ -649,9 +649,10 @@ export class QingjianBridge {
 
   private malformed(ws: WebSocket, reason: string, eventId: string | null, text: string): void {
     this.counts.malformed++;
+    // One window per kind of fault (numbers aside), so different faults each show and a flood of one is counted.
     this.throttle.log(
       'warn',
-      'malformed',
+      `malformed:${reason.replace(/\d+/g, '#').slice(0, 100)}`,
       { component: 'qingjian', reason, event_id: eventId, preview: text.slice(0, 200) },
       `轻简 frame skipped: ${reason}${eventId ? ' (acked, so it is not delivered again)' : ''}`,
     );
