@@ -9,7 +9,7 @@ import { QingjianSimulator } from '../../src/sim/qingjian-sim.js';
 import { openStore } from '../../src/store/index.js';
 import { FAST_BRIDGE, startDesk, type Desk } from '../support/desk.js';
 import { tempDir, until } from '../support/daemon.js';
-import { startServe } from '../support/spawn.js';
+import { runToEnd, startServe } from '../support/spawn.js';
 
 const desks: Desk[] = [];
 const sims: QingjianSimulator[] = [];
@@ -58,12 +58,13 @@ it('SIGTERM with 300 customers waiting for an answer: exits within the drain tim
     for (let i = 0; i < N; i++) sim.pushMessage({ from_id: `w${i}`, content: '你们几点上班' });
     await sim.waitForAllAcked(30_000);
     await until(() => sim.commands.length >= 3, 30_000, 'the first answers'); // the rest wait for their pacing slots
-    const t0 = Date.now();
-    serve.child.kill('SIGTERM');
-    const { code } = await serve.exit;
-    const lived = Date.now() - t0;
-    expect(code).toBe(0);
-    expect(lived).toBeLessThan(5_000 + 1_000 + 3_000); // drain timeout + the agent's last second + a busy machine
+    // `aics stop` (SIGTERM, then waits for the process to be gone) reports it stopped, within the drain timeout.
+    const stop = await runToEnd(['stop', '--pid-file', 'data/aics.pid', '--json'], { cwd: dir, timeoutMs: 60_000 });
+    expect(stop.code).toBe(0);
+    const stopped = JSON.parse(stop.stdout) as { outcome: string; waited_ms: number };
+    expect(stopped.outcome).toBe('stopped');
+    expect(stopped.waited_ms).toBeLessThan(5_000 + 1_000 + 3_000); // drain timeout + the agent's last second + a busy machine
+    expect((await serve.exit).code).toBe(0);
     expect(existsSync(pidFile)).toBe(false);
     const sentBefore = new Set(sim.commands.filter((c) => c.result.ok).map((c) => String(c.data.to_id)));
     expect(sentBefore.size).toBeLessThan(N);
