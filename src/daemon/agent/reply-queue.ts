@@ -117,7 +117,12 @@ export class ReplyQueue {
 
   /** The parts a previous daemon left (an outage, a stop), oldest first, sent one after another. */
   async resume(): Promise<number> {
-    const left = await this.o.store.replies.list();
+    if (!(await this.o.store.replies.count())) return 0;
+    if (!(await this.sendable())) return 0;
+    // Several daemons on one database each serve their own accounts: each sends the answers of the accounts its
+    // bridge reports (all of them when it reports none).
+    const ours = new Set(this.o.sender.accounts?.() ?? []);
+    const left = (await this.o.store.replies.list()).filter((r) => !ours.size || ours.has(r.acc_id));
     if (!left.length) return 0;
     this.o.logger.info({ count: left.length }, `agent: sending ${left.length} answer part(s) left from before`);
     let sent = 0;
