@@ -5,7 +5,9 @@
  *   - expires tasks past their timeout;
  *   - recovers running tasks whose lease ran out (their daemon died mid-action);
  *   - fires due tasks: time_reach, cron and retries after their backoff (only when `fire` is on: an --api-only
- *     daemon has no bridge and leaves firing to a daemon that has one).
+ *     daemon has no bridge and leaves firing to a daemon that has one), and only while the bridge is connected
+ *     (`canSend`): during an outage they keep waiting, due as they are, and fire in due-time then priority order
+ *     once it is back.
  */
 import { hostname } from 'node:os';
 import type { Store, TaskRecord } from '../../store/index.js';

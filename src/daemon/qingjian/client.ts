@@ -41,7 +41,9 @@
  *   `reconnect.maxDelayMs`, minus up to `jitter` of it at random); the backoff starts over once a connection has
  *   stayed up `reconnect.stableAfterMs`.
  * - Every state change is logged through the injected logger (pino-compatible `(obj, msg)`), with `component:
- *   'qingjian'`.
+ *   'qingjian'`. Lines a misbehaving bridge can repeat at will (malformed frames, acks for no send, failed sends,
+ *   account events) go through a LogThrottle: one a window per kind, then a count. At most `maxAccounts` accounts
+ *   are kept (accounts.ts); state() returns them a page at a time.
  * - `stop()` closes the socket cleanly, rejects pending sends (`stopped`) and ends reconnecting; it is final.
  */
 import WebSocket, { type RawData } from 'ws';
