@@ -39,6 +39,7 @@ const ENVIRONMENT = [
   ['AICS_AGENT_HANDOFF_MINUTES', 'After 转接人工 the agent stays silent for the customer until aics agent release or this long (default 240; 0: until released).'],
   ['AICS_AGENT_ANSWER_TRIGGERS', 'Set to 1 to let the agent answer messages that fired a task too (default: the task\'s action is the answer).'],
   ['AICS_AGENT_SEND_GAP_MS, AICS_AGENT_MAX_REPLY_CHARS', 'Minimum gap between two agent sends on one account (default 300) and the length above which replies are split at sentence ends (default 500).'],
+  ['AICS_AGENT_REPLY_QUEUE_MAX', 'Agent answer parts kept while the 轻简 bridge is away or across a restart (default 10000); past it a new answer is dropped and logged.'],
   ['AICS_AGENT_MAX_FAILURES, AICS_AGENT_MEMORY_TURNS', 'LLM failures in a row before the customer goes to a human (default 3); turns of the chat log the LLM sees (default 10).'],
   ['AICS_AGENT_HOURS, AICS_AGENT_HOLIDAYS', 'Business hours in AICS_TZ, e.g. "mon-fri 09:00-18:00, sat 10:00-16:00", and days closed, e.g. "2026-10-01..2026-10-07, 2027-01-01". Outside them the agent says the off-hours message once per conversation and queues 转接人工 for the next opening. Unset: always open.'],
   ['AICS_SENSITIVE_WORDS_FILE', 'Words replaced with *** in the agent\'s replies, one a line (default: faq/sensitive-words.txt).'],

@@ -60,6 +60,8 @@ export interface AgentSettings {
   answerTriggers: boolean;
   /** Minimum gap between two sends on one account (AICS_AGENT_SEND_GAP_MS, default 300). */
   sendGapMs: number;
+  /** Answer parts kept while 轻简 is away or the daemon restarts; past it new answers are dropped, logged (AICS_AGENT_REPLY_QUEUE_MAX, 10000). */
+  replyQueueMax: number;
   /** Replies longer than this are split at sentence boundaries (AICS_AGENT_MAX_REPLY_CHARS, default 500). */
   maxReplyChars: number;
   /** LLM failures in a row before the conversation goes to a human (AICS_AGENT_MAX_FAILURES, default 3). */
@@ -219,6 +221,7 @@ function agentSettings(env: Env, flags: Partial<AgentSettings>, llmBaseUrl: stri
     handoffMinutes: flags.handoffMinutes ?? integer(env, 'AICS_AGENT_HANDOFF_MINUTES', 240, 0, 30 * 24 * 60),
     answerTriggers: flags.answerTriggers ?? flag(env, 'AICS_AGENT_ANSWER_TRIGGERS'),
     sendGapMs: flags.sendGapMs ?? integer(env, 'AICS_AGENT_SEND_GAP_MS', 300, 0, 60_000),
+    replyQueueMax: flags.replyQueueMax ?? integer(env, 'AICS_AGENT_REPLY_QUEUE_MAX', 10_000, 1, 1_000_000),
     maxReplyChars: flags.maxReplyChars ?? integer(env, 'AICS_AGENT_MAX_REPLY_CHARS', 500, 20, 10_000),
     maxFailures: flags.maxFailures ?? integer(env, 'AICS_AGENT_MAX_FAILURES', 3, 1, 100),
     memoryTurns: flags.memoryTurns ?? integer(env, 'AICS_AGENT_MEMORY_TURNS', 10, 0, 200),

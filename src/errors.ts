@@ -108,6 +108,11 @@ export class BridgeSendError extends AicsError {
   readonly reqId: string;
   /** The bridge's own error code, when it answered ok:false. */
   readonly bridgeCode: number | null;
+  /**
+   * The command never left: the bridge was not connected (or the client stopped) before it could be written. Such a
+   * send is not an attempt: the task waits for the bridge instead of spending a retry.
+   */
+  readonly notSent: boolean;
 
   constructor(init: {
     message: string;
@@ -123,5 +128,6 @@ export class BridgeSendError extends AicsError {
     this.inDoubt = init.inDoubt ?? false;
     this.reqId = init.reqId;
     this.bridgeCode = init.bridgeCode ?? null;
+    this.notSent = !this.inDoubt && (init.code === 'not_connected' || init.code === 'stopped');
   }
 }

@@ -108,6 +108,9 @@ ${EXIT_CODES_HELP}`;
     });
     await daemon.start();
     await runUntilSignalled(daemon);
+    // Stopped: the database is closed and the pid file gone. Whatever a peer still holds open (a slow LLM or callback
+    // receiver) must not keep the process alive after that.
+    setTimeout(() => process.exit(0), 1000).unref();
   }
 }
 

@@ -186,6 +186,8 @@ export class Daemon {
           sendText: (c, r) => bridge.sendText(c, r),
           sendFile: (c, r) => bridge.sendFile(c, r),
           accounts: () => onlineAccounts(bridge),
+          isConnected: () => bridge.isConnected,
+          onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
         };
         runner = new ActionRunner({
           store,
@@ -212,12 +214,26 @@ export class Daemon {
         this.bridge = bridge;
         this.engine = engine;
       }
-      this.scheduler = new Scheduler({ store, logger, clock: this.clock, owner, leaseMs, runner, pollMs: this.options.pollMs });
+      const bridge = this.bridge;
+      this.scheduler = new Scheduler({
+        store,
+        logger,
+        clock: this.clock,
+        owner,
+        leaseMs,
+        runner,
+        pollMs: this.options.pollMs,
+        // A 轻简 outage fails nothing: due tasks wait for the bridge and fire as soon as it is back.
+        canSend: bridge ? () => bridge.isConnected : undefined,
+      });
+      bridge?.onStateChange((state) => {
+        if (state === 'connected') this.scheduler?.poke();
+      });
       this.http = buildHttpServer({
         store,
         logger,
         settings,
-        health: () => this.health(),
+        health: (paging) => this.health(paging),
         isStopping: () => this.state === 'stopping' || this.state === 'stopped',
         onTaskReceived: () => this.scheduler?.poke(),
       });
@@ -244,6 +260,8 @@ export class Daemon {
       this.outbox.start();
       this.retention.start();
       this.bridge?.start();
+      // Answers a previous daemon could not send go out once the bridge is up.
+      this.agent?.resume();
       this.state = 'running';
       this.writeStartRecord(port);
       this.log.logger.info(
@@ -323,7 +341,7 @@ export class Daemon {
     this.log?.flushSync();
   }
 
-  async health(): Promise<HealthData> {
+  async health(paging?: { accountsPage?: number; accountsPageSize?: number }): Promise<HealthData> {
     const stats = await this.store!.tasks.stats();
     const backlog = await this.store!.outbox.backlog();
     return {
@@ -335,7 +353,7 @@ export class Daemon {
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),
-      qingjian: this.bridge ? { ...this.bridge.state() } : { connected: false, state: 'disabled' },
+      qingjian: this.bridge ? { ...this.bridge.state(paging) } : { connected: false, state: 'disabled' },
       db: {
         file: stats.file,
         schema_version: stats.schema_version,
@@ -385,21 +403,30 @@ export class Daemon {
     // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
     // Bursts still waiting are answered now; turns under way finish (bounded like the rest).
     const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain(), this.agent?.stop()]);
-    await Promise.race([settle, new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 5000).unref())]);
+    await Promise.race([settle, delay(this.options.drainTimeoutMs ?? 5000)]);
+    // Answers still waiting (for their pacing slot, for the bridge) stop waiting: they stay stored and go out at the
+    // next start, and no timer of theirs keeps the process alive after "stopped".
+    if (this.agent) {
+      this.agent.halt();
+      await Promise.race([this.agent.drain(), delay(1000)]);
+    }
     await this.bridge?.stop();
     await this.outbox?.stop();
     await this.retention?.stop();
     this.store?.close();
-    this.releasePidFile();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();
     }
+    // Last: while the pid file is there, `aics stop` and `aics status` see the daemon still finishing.
+    this.releasePidFile();
   }
 }
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 function onlineAccounts(bridge: QingjianBridge): string[] {
-  return Object.values(bridge.state().accounts)
-    .filter((a) => a.status === 'online')
-    .map((a) => a.acc_id);
+  return bridge.onlineAccounts();
 }

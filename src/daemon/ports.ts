@@ -31,6 +31,10 @@ export interface MessageSender {
   sendFile(command: FileCommand, reqId: string): Promise<SendResult>;
   /** Accounts the bridge has reported as logged in; used when a customer's account is not yet known. */
   accounts?(): string[];
+  /** Whether a send can leave now (the bridge is connected); absent: always. */
+  isConnected?(): boolean;
+  /** Calls `listener` each time the bridge (re)connects; returns an unsubscribe function. */
+  onConnected?(listener: () => void): () => void;
 }
 
 export function isRetryable(error: unknown): boolean {
@@ -40,6 +44,11 @@ export function isRetryable(error: unknown): boolean {
 /** The send may have been delivered (the connection dropped or the ack timed out after it left). */
 export function isInDoubt(error: unknown): boolean {
   return Boolean(error && typeof error === 'object' && (error as { inDoubt?: unknown }).inDoubt === true);
+}
+
+/** The send never left (the bridge was away): not an attempt, the task waits for the bridge. */
+export function isNotSent(error: unknown): boolean {
+  return Boolean(error && typeof error === 'object' && (error as { notSent?: unknown }).notSent === true);
 }
 
 export function errorText(error: unknown): string {

@@ -47,7 +47,7 @@ export interface SimFaults {
   failRate: number;
   /** Every Nth new send is answered ok:false; 0 = never. */
   failEvery: number;
-  /** The code of injected failures; 5xxx is retryable, 4xxx is not (protocol.ts ACK_CODES). Default 5000. */
+  /** The code of injected failures; only 4000–4004 are final, any other code is retried (protocol.ts ACK_CODES). Default 5000. */
   failCode: number;
   failMessage: string;
   /** On every Nth new send, drop the connection after recording it and before its ack; 0 = never. */

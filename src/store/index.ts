@@ -19,3 +19,4 @@ export {
   type ConversationStateName,
   type OrderRecord,
 } from './agent.js';
+export { SqliteReplyQueue, type QueuedReply, type QueuedReplyInput } from './agent-replies.js';

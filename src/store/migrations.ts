@@ -225,6 +225,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_due ON tasks (due_at, priority_rank DESC) WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting');
     `,
   },
+  {
+    version: 7,
+    description: "agent_replies: the agent's answers not yet sent (the 轻简 bridge away, or the daemon stopping)",
+    sql: `
+      -- A reply is written here before it is sent and deleted once the bridge acked it (then it is in chat_messages):
+      -- an outage or a restart leaves it here, and the next daemon sends it. attempt numbers the req_id; sends counts
+      -- the sends of that req_id whose outcome was in doubt.
+      CREATE TABLE IF NOT EXISTS agent_replies (
+        id INTEGER PRIMARY KEY,
+        acc_id TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        req_base TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 1,
+        sends INTEGER NOT NULL DEFAULT 0,
+        handoff INTEGER NOT NULL DEFAULT 0,
+        provider TEXT,
+        latency_ms INTEGER,
+        tool_calls TEXT,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,5 +1,6 @@
 /** One connection, every repository on it: what the daemon's composition root opens. */
 import { SqliteAgentStore } from './agent.js';
+import { SqliteReplyQueue } from './agent-replies.js';
 import { SqliteCallbackSink } from './callback-sink.js';
 import { openDatabase } from './connection.js';
 import { SqliteInbound } from './inbound.js';
@@ -14,6 +15,8 @@ export interface Store {
   readonly callbacks: SqliteCallbackSink;
   /** The agent's chat log, conversation states and orders. */
   readonly agent: SqliteAgentStore;
+  /** The agent's answers not yet sent. */
+  readonly replies: SqliteReplyQueue;
   close(): void;
 }
 
@@ -28,6 +31,7 @@ export function openStore(file: string, options: SqliteStoreOptions = {}): Store
     inbound: new SqliteInbound(db, tasks.file, clock),
     callbacks: new SqliteCallbackSink(db, tasks.file, clock),
     agent: new SqliteAgentStore(db, tasks.file, clock),
+    replies: new SqliteReplyQueue(db, tasks.file, clock),
     close: () => tasks.close(),
   };
 }

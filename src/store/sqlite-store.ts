@@ -318,6 +318,30 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     });
   }
 
+  putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const current = this.row(taskId);
+      if (!current) return null;
+      const triggered = current.triggered_at ? Date.parse(current.triggered_at) : Number.NaN;
+      const dueAt = current.due_at ?? (Number.isFinite(triggered) ? triggered : nowMs);
+      const row = this.transition(
+        taskId,
+        'running',
+        'waiting',
+        { due_at: dueAt, lease_owner: null, lease_expires_at: null, attempt: new SqlExpression('attempt - 1') },
+        `not sent, waits for the bridge: ${why}`,
+        actor,
+        nowMs,
+        'AND attempt = @__x0',
+        [attempt],
+      );
+      if (!row) return null;
+      this.statement('DELETE FROM task_attempts WHERE task_id = ? AND attempt = ?').run(taskId, attempt);
+      return rowToTask(row);
+    });
+  }
+
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {

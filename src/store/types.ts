@@ -128,6 +128,12 @@ export interface TaskStore {
     actor: string,
     options?: { sameRequest?: boolean },
   ): Promise<TaskRecord | null>;
+  /**
+   * running → waiting for an attempt whose send never left (the 轻简 bridge was away): not an attempt, so the attempt
+   * number, retry count and req_id are as before the claim; the due time is kept (a message-triggered task is due
+   * from when it was triggered). Null when the attempt is no longer the caller's.
+   */
+  putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null>;
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
   /** pending/waiting tasks past their expiry → expired; returns their ids. */
   expire(actor: string): Promise<string[]>;

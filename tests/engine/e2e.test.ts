@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { aics, json } from '../support/cli.js';
 import { SEED } from '../support/daemon.js';
-import { startDesk, type Desk } from '../support/desk.js';
+import { FAST_BRIDGE, startDesk, type Desk } from '../support/desk.js';
 
 const desks: Desk[] = [];
 afterEach(async () => {
@@ -196,6 +196,38 @@ describe('failures', () => {
     const t = (await d.store.tasks.get('F1'))!;
     expect(t).toMatchObject({ retry_count: 2, error_message: expect.stringMatching(/account busy/) });
     expect((await d.sink.waitFor(1))[0]!.body).toMatchObject({ task_id: 'F1', status: 'failed', error_message: expect.stringMatching(/account busy/) });
+  });
+
+  it('an ack {ok:false, code:500} (or a 4xxx code not known to be permanent) is retried, and the task completes once the bridge recovers', async () => {
+    for (const code of [500, 4029]) {
+      const d = await desk({ sim: { failEvery: 1, failCode: code, failMessage: 'internal error' } });
+      const id = `F500_${code}`;
+      await d.receive(seedTask({ task_id: id, trigger: SEED.triggers.customer_reply, max_retry: 3 }));
+      await d.until(id, 'waiting');
+      d.sim.pushMessage({ from_id: 'c1', content: '好的' });
+      await d.sim.nextCommands(2);
+      d.sim.configure({ failEvery: 0 });
+      await d.until(id, 'completed', 8000);
+      const reqIds = d.sim.commands.map((c) => c.req_id);
+      expect(reqIds.slice(0, 2)).toEqual([`${id}#1`, `${id}#2`]);
+      expect(d.sim.counters().sends_delivered).toBe(1);
+      expect((await d.sink.waitFor(1))[0]!.body).toMatchObject({ task_id: id, status: 'completed' });
+    }
+  });
+
+  it('a bridge that never acks: the send goes out under one req_id, at most 10 times, then the task fails saying it may have arrived', async () => {
+    const d = await desk({ sim: { dropAcks: true }, daemon: { bridgeOptions: { ...FAST_BRIDGE, textAckTimeoutMs: 200 } } });
+    await d.receive(seedTask({ task_id: 'NOACK', trigger: SEED.triggers.customer_reply, max_retry: 3 }));
+    await d.until('NOACK', 'waiting');
+    d.sim.pushMessage({ from_id: 'c1', content: '好的' });
+    await d.until('NOACK', 'failed', 10_000);
+    expect(d.sim.commands.map((c) => c.req_id)).toEqual(Array(10).fill('NOACK#1'));
+    const t = (await d.store.tasks.get('NOACK'))!;
+    expect(t.error_message).toMatch(/NOACK#1 went out 10 times without an ack/);
+    expect((await d.sink.waitFor(1))[0]!.body).toMatchObject({ task_id: 'NOACK', status: 'failed' });
+    // Nothing more goes out later.
+    await quiet(600);
+    expect(d.sim.commands).toHaveLength(10);
   });
 
   it('a refusal that cannot succeed fails at once', async () => {

@@ -115,8 +115,10 @@ describe('parseInboundFrame', () => {
 
 describe('isRetryableAck', () => {
   const ack = (code: number, retryable: boolean | null = null): Pick<SendAck, 'code' | 'retryable'> => ({ code, retryable });
-  it('retries 5xxx, not 4xxx or unknown codes, unless the ack says otherwise', () => {
-    expect([4000, 4002, 5000, 5003, 5999, 6000, -1].map((c) => isRetryableAck(ack(c)))).toEqual([false, false, true, true, true, false, false]);
+  it('only the known permanent 4xxx codes are final, unless the ack says otherwise', () => {
+    expect([4000, 4001, 4002, 4003, 4004].map((c) => isRetryableAck(ack(c)))).toEqual([false, false, false, false, false]);
+    // Only the known permanent codes are final: 500, unknown 4xxx and odd codes may pass.
+    expect([500, 4005, 4029, 5000, 5003, 5999, 6000, -1].map((c) => isRetryableAck(ack(c)))).toEqual([true, true, true, true, true, true, true, true]);
     expect(isRetryableAck(ack(4002, true))).toBe(true);
     expect(isRetryableAck(ack(5001, false))).toBe(false);
   });

@@ -39,7 +39,11 @@ export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSi
           return false;
         };
         const timer = setTimeout(() => reject(new Error(`sink got ${received.length} of ${count} requests`)), timeoutMs);
-        if (!check()) waiters.push(() => void check());
+        // Waiters are called (and dropped) on every request: one not yet satisfied waits for the next.
+        const again = () => {
+          if (!check()) waiters.push(again);
+        };
+        if (!check()) waiters.push(again);
       });
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),

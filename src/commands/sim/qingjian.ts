@@ -25,7 +25,7 @@ Scripted (--script FILE): a JSON-lines file, one message a line, such as {"from_
 
 Headless (--headless): reads no input and runs until SIGINT or SIGTERM, then prints the summary.
 
-Faults for tests: --fail-every and --fail-rate answer sends with ok:false and --fail-code (5xxx retryable, 4xxx not); --ack-delay; --drop-acks; --drop-every N drops the connection after every Nth send and before its ack (an in-doubt send the daemon must repeat with the same req_id); --no-pong stops answering the heartbeat.
+Faults for tests: --fail-every and --fail-rate answer sends with ok:false and --fail-code (4000–4004 are final for the daemon, any other code, 500 included, is retried); --ack-delay; --drop-acks; --drop-every N drops the connection after every Nth send and before its ack (an in-doubt send the daemon must repeat with the same req_id); --no-pong stops answering the heartbeat.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
@@ -56,7 +56,7 @@ ${EXIT_CODES_HELP}`;
     'drop-acks': Flags.boolean({ summary: 'Never ack sends (they are still recorded): the daemon sees ack timeouts.' }),
     'fail-rate': fraction({ helpValue: 'FRACTION', summary: 'Answer this fraction (0-1) of sends with ok:false.', default: 0 }),
     'fail-every': Flags.integer({ summary: 'Answer every Nth send with ok:false; 0 never.', default: 0, min: 0, helpValue: 'N' }),
-    'fail-code': Flags.integer({ helpValue: 'CODE', summary: 'Code of injected failures: 5xxx retryable, 4xxx not.', default: 5000 }),
+    'fail-code': Flags.integer({ helpValue: 'CODE', summary: 'Code of injected failures: 4000–4004 are final, any other is retried.', default: 5000 }),
     'drop-every': Flags.integer({ summary: 'Drop the connection after every Nth send, before its ack; 0 never.', default: 0, min: 0, helpValue: 'N' }),
     'no-pong': Flags.boolean({ summary: 'Do not answer pings (the daemon should reconnect after two).' }),
   };

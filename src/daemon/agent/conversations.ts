@@ -13,11 +13,10 @@
  *
  * accept() never throws and returns as soon as the message is logged: the bridge acks then, and the turn runs on.
  */
-import { createHash } from 'node:crypto';
 import type { AgentSettings } from '../../config.js';
 import type { ChatFile, Store } from '../../store/index.js';
-import { errorText, isInDoubt, isRetryable, type Logger, type MessageSender } from '../ports.js';
-import type { Pacer } from './pacer.js';
+import { errorText, type Logger } from '../ports.js';
+import type { ReplyQueue } from './reply-queue.js';
 import { maskSensitive, splitReply } from './reply-text.js';
 import type { Responder, TurnResult } from './responder.js';
 import type { Conversation } from './tools.js';
@@ -42,17 +41,17 @@ export interface EngineOutcome {
 export interface TurnOutcome extends TurnResult {
   /** The parts actually sent (after masking and splitting); empty when silent. */
   sent: string[];
-  /** Why nothing was sent, when nothing was. */
-  silent: 'human' | 'takeover' | 'no reply' | 'send failed' | null;
+  /** Why nothing (or not everything) was sent; `held`: the daemon stopped first, the rest goes out at the next start. */
+  silent: 'human' | 'takeover' | 'no reply' | 'send failed' | 'held' | null;
 }
 
 export type AgentConfig = Pick<AgentSettings, 'quietMs' | 'maxWaitMs' | 'takeoverMinutes' | 'answerTriggers' | 'maxReplyChars' | 'memoryTurns'>;
 
 export interface ConversationManagerOptions {
   store: Store;
-  sender: MessageSender;
   responder: Responder;
-  pacer: Pacer;
+  /** Stores and sends the answers (paced, waiting for the bridge, kept across a restart). */
+  replies: ReplyQueue;
   logger: Logger;
   clock: () => number;
   config: AgentConfig;
@@ -79,7 +78,6 @@ interface ConvState {
 export class ConversationManager {
   private readonly convs = new Map<string, ConvState>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private seq = 0;
   private stopped = false;
 
   constructor(private readonly o: ConversationManagerOptions) {}
@@ -137,9 +135,27 @@ export class ConversationManager {
   /** No new turns; waits for those under way. */
   async stop(): Promise<void> {
     await this.drain();
+    this.halt();
+  }
+
+  /**
+   * Shutdown after the drain timeout: no new turns, and every answer still waiting (for the bridge, for its pacing
+   * slot) stops waiting; it stays stored and goes out at the next start (resume).
+   */
+  halt(): void {
     this.stopped = true;
+    this.o.replies.halt();
     for (const c of this.convs.values()) if (c.timer) clearTimeout(c.timer);
     this.convs.clear();
+  }
+
+  /** Sends the answers a previous daemon left unsent (an outage, a stop); runs on in the background. */
+  resume(): void {
+    const run = this.o.replies.resume().catch((error) => {
+      this.o.logger.error({ error: errorText(error) }, `agent: answers left from before: ${errorText(error)}`);
+    });
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
   }
 
   /** Conversations held in memory (bursts waiting or turns running): for the bench and tests. */
@@ -250,27 +266,19 @@ export class ConversationManager {
       const result = await responder.respond({ conv, text, onlyFiles, history });
       if (!result.reply) return this.done(conv, silent('no reply', result));
       const parts = splitReply(maskSensitive(result.reply, this.o.sensitiveWords), config.maxReplyChars);
+      const { replies } = this.o;
+      const queued = await replies.enqueue(conv, parts, { handoff: result.handoff, provider: result.provider, latency_ms: result.latency_ms, tool_calls: result.tool_calls });
+      if (!queued) return this.done(conv, silent('send failed', result));
       const sent: string[] = [];
-      for (const [i, part] of parts.entries()) {
-        await this.o.pacer.slot(conv.acc_id);
-        // Just before sending: a human who took over meanwhile (or handed over, if this turn did not) wins.
-        const now = await store.agent.state(conv.acc_id, conv.from_id);
-        if (now.state === 'takeover' || (now.state === 'human' && !result.handoff)) {
-          logger.info({ customer_id: conv.from_id, state: now.state }, `agent: reply to ${conv.from_id} dropped: a human took over`);
-          return this.done(conv, { ...silent(now.state, result), sent });
+      for (const [i, part] of queued.entries()) {
+        const outcome = await replies.deliver(part);
+        if (outcome === 'sent') {
+          sent.push(part.text);
+          continue;
         }
-        const ok = await this.send(conv, part);
-        if (!ok) return this.done(conv, { ...silent('send failed', result), sent });
-        sent.push(part);
-        await store.agent.logMessage({
-          acc_id: conv.acc_id,
-          from_id: conv.from_id,
-          role: 'agent',
-          text: part,
-          provider: result.provider,
-          latency_ms: i === 0 ? result.latency_ms : null,
-          tool_calls: i === 0 ? result.tool_calls : null,
-        });
+        // Held: the rest stays stored for the next start. Otherwise the rest of a dropped answer goes too.
+        if (outcome !== 'held') for (const rest of queued.slice(i + 1)) await store.replies.remove(rest.id);
+        return this.done(conv, { ...silent(outcome === 'failed' ? 'send failed' : outcome, result), sent });
       }
       logger.info(
         { customer_id: conv.from_id, acc_id: conv.acc_id, provider: result.provider, latency_ms: result.latency_ms, parts: sent.length, tools: result.tool_calls.map((t) => t.name) },
@@ -286,24 +294,6 @@ export class ConversationManager {
   private done(conv: Conversation, outcome: TurnOutcome): TurnOutcome {
     this.o.onTurn?.(conv, outcome);
     return outcome;
-  }
-
-  /** Sends one part: up to 3 attempts; an in-doubt attempt is repeated with the same req_id. */
-  private async send(conv: Conversation, content: string): Promise<boolean> {
-    const base = `AGENT_${createHash('md5').update(`${conv.acc_id}:${conv.from_id}`).digest('hex').slice(0, 10)}_${Date.now().toString(36)}_${++this.seq}`;
-    let attempt = 1;
-    for (let tries = 1; tries <= 3; tries++) {
-      try {
-        await this.o.sender.sendText({ acc_id: conv.acc_id, to_id: conv.from_id, content }, `${base}#${attempt}`);
-        return true;
-      } catch (error) {
-        this.o.logger.warn({ customer_id: conv.from_id, error: errorText(error), attempt: tries }, `agent: send to ${conv.from_id} failed: ${errorText(error)}`);
-        if (!isRetryable(error)) return false;
-        if (!isInDoubt(error)) attempt++;
-        await new Promise((r) => setTimeout(r, 200 * tries));
-      }
-    }
-    return false;
   }
 }
 

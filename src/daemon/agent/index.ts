@@ -14,6 +14,7 @@ import { Faq, loadSensitiveWords, loadSystemPrompt } from './faq.js';
 import { OpenAiProvider } from './openai-provider.js';
 import { Pacer } from './pacer.js';
 import type { Provider } from './provider.js';
+import { ReplyQueue } from './reply-queue.js';
 import { Responder } from './responder.js';
 import { RulesProvider } from './rules-provider.js';
 
@@ -69,9 +70,8 @@ export function buildAgent(o: BuildAgentOptions): Agent {
   });
   const conversations = new ConversationManager({
     store: o.store,
-    sender: o.sender,
     responder,
-    pacer: new Pacer(a.sendGapMs),
+    replies: new ReplyQueue({ store: o.store, sender: o.sender, pacer: new Pacer(a.sendGapMs), logger: o.logger, cap: a.replyQueueMax }),
     logger: o.logger,
     clock,
     config: a,

@@ -10,13 +10,26 @@ export class Pacer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Resolves when this account may send; the slot after it is reserved for the next caller. */
-  async slot(account: string): Promise<void> {
-    if (this.gapMs <= 0) return;
+  /**
+   * Resolves when this account may send; the slot after it is reserved for the next caller. An aborted `signal`
+   * ends the wait at once (shutdown: no timer is left keeping the process alive).
+   */
+  async slot(account: string, signal?: AbortSignal): Promise<void> {
+    if (this.gapMs <= 0 || signal?.aborted) return;
     const now = this.now();
     const at = Math.max(now, this.next.get(account) ?? 0);
     this.next.set(account, at + this.gapMs);
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    if (at > now) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, at - now);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
     // forget idle accounts so the map does not grow
     if (this.next.get(account)! <= this.now()) this.next.delete(account);
   }

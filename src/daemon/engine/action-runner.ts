@@ -7,7 +7,7 @@ import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Store, TaskRecord } from '../../store/index.js';
 import { checkFileUrl, requestId } from '../../tasks/index.js';
-import { errorText, isInDoubt, isRetryable, type Logger, type MessageSender } from '../ports.js';
+import { errorText, isInDoubt, isNotSent, isRetryable, type Logger, type MessageSender } from '../ports.js';
 import { ACTION_BACKOFF, backoffMs, type BackoffPolicy } from './backoff.js';
 import { LOG_WORDS } from '../../log.js';
 
@@ -23,10 +23,18 @@ export interface ActionRunnerOptions {
   backoff?: BackoffPolicy;
 }
 
-export type ActionOutcome = 'completed' | 'retry' | 'failed' | 'lost';
+/** `waiting`: the send never left (the bridge was away); the task waits for the bridge, no attempt spent. */
+export type ActionOutcome = 'completed' | 'retry' | 'failed' | 'lost' | 'waiting';
 
-/** How many times each attempt may be repeated while its outcome is in doubt. */
-const IN_DOUBT_REPEATS = 3;
+/**
+ * How many times one req_id may go out while its outcome is in doubt (no ack in time, the connection dropped after
+ * the frame was written, or the daemon died mid-send): the first send and up to 9 repeats, all under the same
+ * req_id, never under a new one. A bridge that caches results by req_id answers the repeats from its cache, so the
+ * customer gets one message; a bridge without a cache could deliver up to this many copies. After that the task
+ * ends `failed`, saying the message may have arrived. A link that drops under load puts many sends in doubt at
+ * once, so the bound is not smaller.
+ */
+export const MAX_SENDS_PER_REQUEST = 10;
 
 /** An error the retry policy should not retry (bad task data rather than a passing fault). */
 class FinalError extends Error {
@@ -48,7 +56,11 @@ export class ActionRunner {
       void store.tasks.renewLease(task.task_id, task.attempt, owner, this.o.leaseMs).catch(() => undefined);
     }, Math.max(250, Math.floor(this.o.leaseMs / 3)));
     renew.unref?.();
+    // Earlier attempts with this req_id: each may have reached the customer (in doubt, or a daemon died mid-send).
+    let priorSends = 0;
     try {
+      priorSends = (await store.tasks.attempts(task.task_id)).filter((a) => a.req_id === reqId && a.attempt < task.attempt).length;
+      if (priorSends >= MAX_SENDS_PER_REQUEST) throw new FinalError(inDoubtLimit(reqId, priorSends));
       const result = await this.send(task, reqId);
       const done = await store.tasks.complete(task.task_id, task.attempt, result, owner);
       if (!done) {
@@ -58,13 +70,23 @@ export class ActionRunner {
       logger.info({ ...log, msg_id: result.msg_id }, `${LOG_WORDS.completed} ${task.task_id} → ${result.to_id}`);
       return 'completed';
     } catch (error) {
-      const message = errorText(error);
-      // A send whose ack was lost may have reached the customer: repeat it with the same req_id (the bridge then
-      // answers from its cache instead of sending twice), within a bound so a flapping link cannot loop forever.
-      const sameRequest = isInDoubt(error) && task.attempt <= (task.max_retry + 1) * IN_DOUBT_REPEATS;
-      if (isRetryable(error) && (sameRequest || task.retry_count < task.max_retry)) {
-        const at = this.o.clock() + backoffMs(this.backoff, sameRequest ? 0 : task.retry_count);
-        const retried = await store.tasks.retry(task.task_id, task.attempt, message, at, owner, { sameRequest });
+      let message = errorText(error);
+      // Never left (轻简 away): not an attempt. The task waits, due as before, until the bridge is back.
+      if (isNotSent(error)) {
+        const back = await store.tasks.putBack(task.task_id, task.attempt, message, owner);
+        if (!back) return 'lost';
+        logger.info({ ...log, error: message }, `${task.task_id} not sent: 轻简 is not connected; it waits for the bridge (no attempt spent)`);
+        return 'waiting';
+      }
+      // A send whose ack was lost may have reached the customer: repeat it with the same req_id (a bridge that caches
+      // by req_id answers from its cache), at most MAX_SENDS_PER_REQUEST sends in all, never under a new req_id.
+      const inDoubt = isInDoubt(error);
+      const sends = priorSends + 1;
+      if (inDoubt && sends >= MAX_SENDS_PER_REQUEST) message = `${message}; ${inDoubtLimit(reqId, sends)}`;
+      const again = inDoubt ? sends < MAX_SENDS_PER_REQUEST : isRetryable(error) && task.retry_count < task.max_retry;
+      if (again) {
+        const at = this.o.clock() + backoffMs(this.backoff, inDoubt ? 0 : task.retry_count);
+        const retried = await store.tasks.retry(task.task_id, task.attempt, message, at, owner, { sameRequest: inDoubt });
         if (!retried) return 'lost';
         logger.warn({ ...log, error: message, retry_at: new Date(at).toISOString() }, `${LOG_WORDS.retried} ${task.task_id}: ${message}`);
         return 'retry';
@@ -137,4 +159,8 @@ async function realFileInside(path: string, filesDir: string): Promise<string> {
     throw new FinalError(`action.file_url: ${path} leads (through a symbolic link) to ${real}, outside the files folder ${root}`);
   }
   return real;
+}
+
+function inDoubtLimit(reqId: string, sends: number): string {
+  return `req_id ${reqId} went out ${sends} times without an ack: not sent again (the customer may have received it)`;
 }

@@ -5,7 +5,9 @@
  *   - expires tasks past their timeout;
  *   - recovers running tasks whose lease ran out (their daemon died mid-action);
  *   - fires due tasks: time_reach, cron and retries after their backoff (only when `fire` is on: an --api-only
- *     daemon has no bridge and leaves firing to a daemon that has one).
+ *     daemon has no bridge and leaves firing to a daemon that has one), and only while the bridge is connected
+ *     (`canSend`): during an outage they keep waiting, due as they are, and fire in due-time then priority order
+ *     once it is back.
  */
 import { hostname } from 'node:os';
 import type { Store, TaskRecord } from '../../store/index.js';
@@ -25,6 +27,12 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** How many due tasks run at once. */
   concurrency?: number;
+  /**
+   * Whether a send can leave now (the 轻简 bridge is connected). While it cannot, due tasks are not claimed: they
+   * keep waiting with their due time, and fire in due-time and priority order once it can (poke() on reconnect).
+   * Arming and expiry go on meanwhile, so only timeout_hours ends a task during an outage.
+   */
+  canSend?: () => boolean;
 }
 
 const BATCH = 500;
@@ -37,6 +45,8 @@ export class Scheduler {
   private readonly active = new Set<Promise<unknown>>();
   private readonly pollMs: number;
   private readonly concurrency: number;
+  /** Due tasks were held for the bridge (logged once per outage). */
+  private holding = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.pollMs = o.pollMs ?? 1000;
@@ -78,6 +88,18 @@ export class Scheduler {
           `${LOG_WORDS.expired} ${id}: not triggered within timeout_hours (${task?.timeout_hours ?? '?'})`,
         );
       }
+      if (this.o.runner && !this.sendable()) {
+        // Woken by poke() when the bridge is back; until then the clock only needs arming and expiry.
+        if (!this.holding && (await store.tasks.dueTasks(1)).length) {
+          this.holding = true;
+          logger.warn({}, '轻简 not connected: due tasks wait for the bridge and fire in due-time order when it is back');
+        }
+        return this.pollMs;
+      }
+      if (this.holding) {
+        this.holding = false;
+        logger.info({}, '轻简 connected: firing the due tasks that waited for it');
+      }
       if (this.o.runner) {
         const due = await store.tasks.dueTasks(BATCH);
         await this.fireAll(due);
@@ -91,11 +113,16 @@ export class Scheduler {
     }
   }
 
+  private sendable(): boolean {
+    return this.o.canSend?.() ?? true;
+  }
+
   private async fireAll(due: TaskRecord[]) {
     const queue = [...due];
     const worker = async () => {
       for (let task = queue.shift(); task; task = queue.shift()) {
-        if (this.stopped) return;
+        // Stopping, or the bridge went away mid-batch: the rest stay waiting, due as they are.
+        if (this.stopped || !this.sendable()) return;
         await this.fire(task);
       }
     };

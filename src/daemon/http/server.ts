@@ -14,7 +14,7 @@ import type { Store } from '../../store/index.js';
 import { tokenChecker } from './auth.js';
 import { registerCallbackRoutes } from './callback.js';
 import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, errorEnvelope, nestedDeeperThan } from './errors.js';
-import { registerHealthRoutes } from './health.js';
+import { registerHealthRoutes, type HealthPaging } from './health.js';
 import { registerTaskRoutes } from './tasks.js';
 
 /** What the routes need, passed in by the composition root (src/daemon/daemon.ts). */
@@ -25,7 +25,7 @@ export interface HttpContext {
   logger: Logger;
   settings: Pick<Settings, 'filesDir' | 'apiToken'>;
   /** The full health body; the daemon composes it (it knows the mode, the bridge, the uptime). */
-  health(): Promise<HealthData>;
+  health(paging?: HealthPaging): Promise<HealthData>;
   /** True once the daemon is stopping: new requests on kept-alive connections get a 503. */
   isStopping(): boolean;
 }

@@ -41,7 +41,9 @@
  *   `reconnect.maxDelayMs`, minus up to `jitter` of it at random); the backoff starts over once a connection has
  *   stayed up `reconnect.stableAfterMs`.
  * - Every state change is logged through the injected logger (pino-compatible `(obj, msg)`), with `component:
- *   'qingjian'`.
+ *   'qingjian'`. Lines a misbehaving bridge can repeat at will (malformed frames, acks for no send, failed sends,
+ *   account events) go through a LogThrottle: one a window per kind, then a count. At most `maxAccounts` accounts
+ *   are kept (accounts.ts); state() returns them a page at a time.
  * - `stop()` closes the socket cleanly, rejects pending sends (`stopped`) and ends reconnecting; it is final.
  */
 import WebSocket, { type RawData } from 'ws';
@@ -65,6 +67,10 @@ import {
   type SendTextRequest,
 } from './protocol.js';
 import type { Logger } from '../ports.js';
+import { AccountBook, DEFAULT_ACCOUNTS_PAGE_SIZE, DEFAULT_MAX_ACCOUNTS, type AccountState } from './accounts.js';
+import { LogThrottle } from './log-throttle.js';
+
+export type { AccountState } from './accounts.js';
 
 /** pino-compatible: `logger.info({ url }, 'connected')`. */
 /** pino-compatible, as every daemon service's (ports.ts). */
@@ -104,20 +110,15 @@ export interface QingjianBridgeOptions {
   dedupeCapacity?: number;
   /** Default 1 MiB. */
   maxFrameBytes?: number;
+  /** Accounts remembered (login/ready/logout/error); past it the oldest state is forgotten. Default 1 000. */
+  maxAccounts?: number;
+  /** Repeated log lines of one kind (malformed frames, unknown acks, failed sends, account events) are written once per window, then counted. Default 10 000. */
+  logWindowMs?: number;
   /** For tests: the jitter's random source. */
   random?: () => number;
 }
 
 export type BridgeConnectionState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
-
-export interface AccountState {
-  acc_id: string;
-  /** `online` after login or ready, `offline` after logout; the last known value while disconnected. */
-  status: 'online' | 'offline';
-  /** When `status` last changed (ms since the epoch). */
-  since: number;
-  last_error: string | null;
-}
 
 /** For /api/health and the monitor. Times are ms since the epoch. */
 export interface BridgeState {
@@ -131,7 +132,13 @@ export interface BridgeState {
   last_error: string | null;
   /** The bridge has sent `ready` on the current connection. */
   ready: boolean;
+  /** One page of the accounts (by acc_id): see accounts_total and state()'s paging. */
   accounts: Record<string, AccountState>;
+  accounts_total: number;
+  accounts_page: number;
+  accounts_page_size: number;
+  /** Accounts forgotten to stay within maxAccounts. */
+  accounts_forgotten: number;
   /** Command frames written (a retry counts again). */
   sent: number;
   /** Sends acked ok. */
@@ -234,7 +241,8 @@ export class QingjianBridge {
   private ready = false;
   private stopPromise: Promise<void> | null = null;
 
-  private readonly accounts = new Map<string, AccountState>();
+  private readonly accounts: AccountBook;
+  private readonly throttle: LogThrottle;
   private readonly pending = new Map<string, PendingSend>();
   private readonly seen: RecentKeys;
   /** Messages in the handlers right now → event ids to ack when they settle. */
@@ -272,6 +280,8 @@ export class QingjianBridge {
     this.maxFrameBytes = positive(options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes');
     this.seen = new RecentKeys(positive(options.dedupeCapacity, 50_000, 'dedupeCapacity'));
     this.random = options.random ?? Math.random;
+    this.accounts = new AccountBook(positive(options.maxAccounts, DEFAULT_MAX_ACCOUNTS, 'maxAccounts'));
+    this.throttle = new LogThrottle(this.log, positive(options.logWindowMs, 10_000, 'logWindowMs'));
   }
 
   // ───────────── lifecycle ─────────────
@@ -292,6 +302,7 @@ export class QingjianBridge {
   }
 
   private async shutdown(): Promise<void> {
+    this.throttle.flush();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.stopHeartbeat();
@@ -353,9 +364,19 @@ export class QingjianBridge {
     return () => this.stateHandlers.delete(handler);
   }
 
-  state(): BridgeState {
-    const accounts: Record<string, AccountState> = {};
-    for (const [id, a] of this.accounts) accounts[id] = { ...a };
+  /** Connected now: sends go out at once. */
+  get isConnected(): boolean {
+    return this.status === 'connected';
+  }
+
+  /** Online accounts (for a send whose customer's account is not known yet). */
+  onlineAccounts(): string[] {
+    return this.accounts.online();
+  }
+
+  /** The state, with one page of the accounts (default the first 50 by acc_id). */
+  state(paging: { accountsPage?: number; accountsPageSize?: number } = {}): BridgeState {
+    const page = this.accounts.page(paging.accountsPage ?? 1, paging.accountsPageSize ?? DEFAULT_ACCOUNTS_PAGE_SIZE);
     return {
       state: this.status,
       connected: this.status === 'connected',
@@ -364,7 +385,11 @@ export class QingjianBridge {
       reconnects: this.counts.reconnects,
       last_error: this.lastError,
       ready: this.ready,
-      accounts,
+      accounts: page.accounts,
+      accounts_total: page.total,
+      accounts_page: page.page,
+      accounts_page_size: page.page_size,
+      accounts_forgotten: page.forgotten,
       sent: this.counts.sent,
       acked: this.counts.acked,
       send_failed: this.counts.send_failed,
@@ -440,14 +465,19 @@ export class QingjianBridge {
     if (p.timer) clearTimeout(p.timer);
     this.counts.send_failed++;
     const level = code === 'rejected' || code === 'stopped' ? 'info' : 'warn';
-    this.log[level]({ component: 'qingjian', req_id: p.reqId, code, bridge_code: how.bridgeCode, retryable: how.retryable, in_doubt: how.inDoubt }, `轻简 send failed: ${message}`);
+    this.throttle.log(
+      level,
+      `send-failed:${code}:${how.bridgeCode ?? ''}`,
+      { component: 'qingjian', req_id: p.reqId, code, bridge_code: how.bridgeCode, retryable: how.retryable, in_doubt: how.inDoubt },
+      `轻简 send failed: ${message}`,
+    );
     p.reject(new BridgeSendError({ message, code, reqId: p.reqId, ...how }));
   }
 
   private onAck(ack: SendAck): void {
     const p = this.pending.get(ack.req_id);
     if (!p || p.phase !== 'sent') {
-      this.log.info({ component: 'qingjian', req_id: ack.req_id, ok: ack.ok }, '轻简 ack for no pending send (late or unknown req_id): ignored');
+      this.throttle.log('info', 'unknown-ack', { component: 'qingjian', req_id: ack.req_id, ok: ack.ok }, '轻简 ack for no pending send (late or unknown req_id): ignored');
       return;
     }
     if (!ack.ok) {
@@ -621,7 +651,10 @@ export class QingjianBridge {
 
   private malformed(ws: WebSocket, reason: string, eventId: string | null, text: string): void {
     this.counts.malformed++;
-    this.log.warn(
+    // One window per kind of fault (numbers aside), so different faults each show and a flood of one is counted.
+    this.throttle.log(
+      'warn',
+      `malformed:${reason.replace(/\d+/g, '#').slice(0, 100)}`,
       { component: 'qingjian', reason, event_id: eventId, preview: text.slice(0, 200) },
       `轻简 frame skipped: ${reason}${eventId ? ' (acked, so it is not delivered again)' : ''}`,
     );
@@ -681,36 +714,40 @@ export class QingjianBridge {
     return ok;
   }
 
+  private accountsOverflow(): void {
+    this.throttle.log('warn', 'accounts-overflow', { component: 'qingjian', kept: this.accounts.size }, `轻简 reported more accounts than the ${this.accounts.size} kept: the oldest are forgotten`);
+  }
+
   private onAccount(e: AccountEvent): void {
     const now = Date.now();
     const mark = (id: string, status: AccountState['status']) => {
       const a = this.accounts.get(id);
       if (a && a.status === status) return;
-      this.accounts.set(id, { acc_id: id, status, since: now, last_error: a?.last_error ?? null });
+      if (this.accounts.set({ acc_id: id, status, since: now, last_error: a?.last_error ?? null })) this.accountsOverflow();
     };
     const log = { component: 'qingjian', event: e.event, acc_id: e.acc_id ?? undefined };
     switch (e.event) {
       case 'login':
         if (e.acc_id) mark(e.acc_id, 'online');
-        this.log.info(log, `轻简 account ${e.acc_id ?? '?'} logged in`);
+        this.throttle.log('info', 'account:login', log, `轻简 account ${e.acc_id ?? '?'} logged in`);
         break;
       case 'logout':
         if (e.acc_id) mark(e.acc_id, 'offline');
-        this.log.warn(log, `轻简 account ${e.acc_id ?? '?'} logged out`);
+        this.throttle.log('warn', 'account:logout', log, `轻简 account ${e.acc_id ?? '?'} logged out`);
         break;
       case 'ready':
         this.ready = true;
         for (const id of e.acc_id ? [e.acc_id, ...e.acc_ids] : e.acc_ids) mark(id, 'online');
-        this.log.info({ ...log, accounts: e.acc_ids }, '轻简 bridge ready');
+        this.throttle.log('info', 'account:ready', { ...log, accounts: e.acc_ids.slice(0, 20), account_count: e.acc_ids.length }, '轻简 bridge ready');
         break;
       case 'error': {
         const text = `${e.code ?? ''} ${e.message ?? 'error'}`.trim();
         this.lastError = text;
         if (e.acc_id) {
           const a = this.accounts.get(e.acc_id) ?? { acc_id: e.acc_id, status: 'online' as const, since: now, last_error: null };
-          this.accounts.set(e.acc_id, { ...a, last_error: text });
+          if (this.accounts.set({ ...a, last_error: text })) this.accountsOverflow();
         }
-        this.log.warn({ ...log, code: e.code, message: e.message }, `轻简 error: ${text}`);
+        this.throttle.log('warn', `error:${e.code ?? ''}`, { ...log, code: e.code, message: e.message }, `轻简 error: ${text}`);
         break;
       }
     }

@@ -38,8 +38,11 @@ export const MESSAGE_FIELD_ALIASES: Readonly<Record<string, keyof MessageFields>
 
 /**
  * Codes a bridge puts in a failed ack (`ok:false`). No public list exists for 轻简; this is the convention the
- * daemon and `aics sim qingjian` share: 4xxx the request cannot succeed as it is (not retryable), 5xxx a passing
- * condition on the bridge or WeCom side (retryable). An explicit boolean `retryable` in the ack overrides the range.
+ * daemon and `aics sim qingjian` share. Only the codes in PERMANENT_ACK_CODES say that the request can never succeed
+ * as it is (a bad request, an account or customer the bridge does not know, a file it cannot read, a command it does
+ * not have): they end the task `failed`. Every other failure — the 5xxx codes below, `500`, any code not listed —
+ * may pass, so it is retried within `max_retry` with backoff and jitter. An explicit boolean `retryable` in the ack
+ * overrides the code.
  */
 export const ACK_CODES = {
   ok: 0,
@@ -55,10 +58,19 @@ export const ACK_CODES = {
   rateLimited: 5029,
 } as const;
 
-/** Whether a failed ack is worth another attempt (see ACK_CODES). */
+/** The failed-ack codes that are final (see ACK_CODES); docs/deploy.md lists them for operators. */
+export const PERMANENT_ACK_CODES: ReadonlySet<number> = new Set([
+  ACK_CODES.invalidRequest,
+  ACK_CODES.unknownAccount,
+  ACK_CODES.unknownCustomer,
+  ACK_CODES.fileUnavailable,
+  ACK_CODES.unknownCommand,
+]);
+
+/** Whether a failed ack is worth another attempt: anything but a known permanent code (see ACK_CODES). */
 export function isRetryableAck(ack: Pick<SendAck, 'code' | 'retryable'>): boolean {
   if (ack.retryable !== null) return ack.retryable;
-  return ack.code >= 5000 && ack.code <= 5999;
+  return !PERMANENT_ACK_CODES.has(ack.code);
 }
 
 // ───────────────────────────── inbound ─────────────────────────────

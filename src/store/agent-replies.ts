@@ -1,0 +1,80 @@
+/**
+ * The agent's answers not yet sent: written before the send, deleted once the bridge acked it. What an outage or a
+ * restart leaves here is sent by the next daemon, in the order it was written.
+ */
+import { iso } from './rows.js';
+import { SqliteRepository } from './repository.js';
+import type { ChatToolCall } from './agent.js';
+
+export interface QueuedReplyInput {
+  acc_id: string;
+  from_id: string;
+  text: string;
+  /** The req_id without its `#attempt`. */
+  req_base: string;
+  /** This turn handed the customer to a human: its reply goes out even though the conversation is human now. */
+  handoff: boolean;
+  provider: string | null;
+  latency_ms: number | null;
+  tool_calls: ChatToolCall[] | null;
+}
+
+export interface QueuedReply extends QueuedReplyInput {
+  id: number;
+  attempt: number;
+  sends: number;
+  created_at: string;
+}
+
+interface Row extends Omit<QueuedReply, 'handoff' | 'tool_calls'> {
+  handoff: number;
+  tool_calls: string | null;
+}
+
+export class SqliteReplyQueue extends SqliteRepository {
+  /** Stores the parts of one reply, in order; refuses them all (null) when `cap` replies are queued already. */
+  enqueue(parts: readonly QueuedReplyInput[], cap: number): Promise<number[] | null> {
+    const nowIso = iso(this.clock());
+    return this.write(() => {
+      const { n } = this.statement('SELECT COUNT(*) AS n FROM agent_replies').get() as { n: number };
+      if (n + parts.length > cap) return null;
+      return parts.map(
+        (p) =>
+          this.statement(
+            `INSERT INTO agent_replies (acc_id, from_id, text, req_base, handoff, provider, latency_ms, tool_calls, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(p.acc_id, p.from_id, p.text, p.req_base, p.handoff ? 1 : 0, p.provider, p.latency_ms, p.tool_calls?.length ? JSON.stringify(p.tool_calls) : null, nowIso)
+            .lastInsertRowid as number,
+      );
+    });
+  }
+
+  /** Queued replies, oldest first. */
+  list(limit = 10_000): Promise<QueuedReply[]> {
+    return this.read(() =>
+      (this.statement('SELECT * FROM agent_replies ORDER BY id LIMIT ?').all(limit) as Row[]).map((r) => ({
+        ...r,
+        handoff: r.handoff === 1,
+        tool_calls: r.tool_calls ? (JSON.parse(r.tool_calls) as ChatToolCall[]) : null,
+      })),
+    );
+  }
+
+  count(): Promise<number> {
+    return this.read(() => (this.statement('SELECT COUNT(*) AS n FROM agent_replies').get() as { n: number }).n);
+  }
+
+  /** Records where a reply's sending stands (a new req_id after a definite failure, an in-doubt send). */
+  progress(id: number, attempt: number, sends: number): Promise<void> {
+    return this.write(() => {
+      this.statement('UPDATE agent_replies SET attempt = ?, sends = ? WHERE id = ?').run(attempt, sends, id);
+    });
+  }
+
+  /** Sent (the chat log has it now) or given up: it leaves the queue. */
+  remove(id: number): Promise<void> {
+    return this.write(() => {
+      this.statement('DELETE FROM agent_replies WHERE id = ?').run(id);
+    });
+  }
+}
