@@ -68,6 +68,8 @@ export interface HealthData {
   outbox_backlog: number;
   /** Undelivered callbacks: how many, since when, and the last delivery error. */
   outbox?: { count: number; oldest_at: string | null; last_error: string | null };
+  /** Set while the desk is paused (aics pause): since when, by whom, why. */
+  paused?: { since: string; by: string | null; reason: string | null } | null;
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

@@ -28,6 +28,7 @@ import type { MessageSender } from './ports.js';
 import { Retention } from './retention.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
+import { PauseGate } from './ops/pause-gate.js';
 
 export type DaemonMode = DaemonModeName;
 
@@ -95,6 +96,7 @@ export class Daemon {
   private bridge: QingjianBridge | null = null;
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
+  private pause: PauseGate | null = null;
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
@@ -176,17 +178,21 @@ export class Daemon {
           integrity.problems.join('; '),
         );
       }
+      // aics pause: read before anything can fire; sends are held and the scheduler idles while it is on.
+      const pause = new PauseGate({ store, logger, pollMs: this.options.pollMs });
+      await pause.start();
+      this.pause = pause;
       const owner = `daemon:${hostname()}:${process.pid}`;
       const leaseMs = this.options.leaseMs ?? 15_000;
       let runner: ActionRunner | null = null;
       if (this.mode !== 'api-only') {
         const bridge = new QingjianBridge({ url: settings.qingjianUrl, logger, ...this.options.bridgeOptions });
         // Tasks and the agent send through the bridge alike.
-        const sender: MessageSender = {
+        const sender: MessageSender = pause.wrap({
           sendText: (c, r) => bridge.sendText(c, r),
           sendFile: (c, r) => bridge.sendFile(c, r),
           accounts: () => onlineAccounts(bridge),
-        };
+        });
         runner = new ActionRunner({
           store,
           sender,
@@ -212,7 +218,7 @@ export class Daemon {
         this.bridge = bridge;
         this.engine = engine;
       }
-      this.scheduler = new Scheduler({ store, logger, clock: this.clock, owner, leaseMs, runner, pollMs: this.options.pollMs });
+      this.scheduler = new Scheduler({ store, logger, clock: this.clock, owner, leaseMs, runner, pollMs: this.options.pollMs, paused: () => pause.paused !== null });
       this.http = buildHttpServer({
         store,
         logger,
@@ -348,6 +354,7 @@ export class Daemon {
       tasks: stats.by_status,
       outbox_backlog: stats.outbox_backlog,
       outbox: backlog,
+      paused: this.pause?.paused ?? null,
     };
   }
 
@@ -384,6 +391,8 @@ export class Daemon {
     }
     // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
     // Bursts still waiting are answered now; turns under way finish (bounded like the rest).
+    // Sends held by a pause are given back (repeated with the same req_id after the resume) rather than waited for.
+    await this.pause?.stop();
     const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain(), this.agent?.stop()]);
     await Promise.race([settle, new Promise((r) => setTimeout(r, this.options.drainTimeoutMs ?? 5000).unref())]);
     await this.bridge?.stop();

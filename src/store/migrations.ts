@@ -225,6 +225,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_due ON tasks (due_at, priority_rank DESC) WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting');
     `,
   },
+  {
+    version: 7,
+    description: 'control_flags: switches every daemon on the file obeys (aics pause / aics resume)',
+    sql: `
+      -- One row per switch that is on; no row means off. Kept in the database so that a pause set by the CLI
+      -- reaches every daemon on the file, and survives their restarts.
+      CREATE TABLE IF NOT EXISTS control_flags (
+        name TEXT PRIMARY KEY,
+        reason TEXT,
+        set_by TEXT,
+        set_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

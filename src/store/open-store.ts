@@ -2,6 +2,7 @@
 import { SqliteAgentStore } from './agent.js';
 import { SqliteCallbackSink } from './callback-sink.js';
 import { openDatabase } from './connection.js';
+import { SqliteControl } from './control.js';
 import { SqliteInbound } from './inbound.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteTaskStore, type SqliteStoreOptions } from './sqlite-store.js';
@@ -14,6 +15,8 @@ export interface Store {
   readonly callbacks: SqliteCallbackSink;
   /** The agent's chat log, conversation states and orders. */
   readonly agent: SqliteAgentStore;
+  /** Switches every daemon on the file obeys (the pause). */
+  readonly control: SqliteControl;
   close(): void;
 }
 
@@ -28,6 +31,7 @@ export function openStore(file: string, options: SqliteStoreOptions = {}): Store
     inbound: new SqliteInbound(db, tasks.file, clock),
     callbacks: new SqliteCallbackSink(db, tasks.file, clock),
     agent: new SqliteAgentStore(db, tasks.file, clock),
+    control: new SqliteControl(db, tasks.file, clock),
     close: () => tasks.close(),
   };
 }

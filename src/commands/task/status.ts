@@ -24,6 +24,7 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[] }> {
     const store = this.store();
     const task = await store.get(this.args.id);
+    if (task && (task.status === 'waiting' || task.status === 'running' || task.status === 'pending')) await this.pauseInForce();
     if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
     const events = await store.events(task.task_id);
     const zone = this.settings().timeZone;

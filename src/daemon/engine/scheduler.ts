@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** How many due tasks run at once. */
   concurrency?: number;
+  /** True while the desk is paused (aics pause): nothing is fired; arming and expiry go on. */
+  paused?: () => boolean;
 }
 
 const BATCH = 500;
@@ -78,6 +80,7 @@ export class Scheduler {
           `${LOG_WORDS.expired} ${id}: not triggered within timeout_hours (${task?.timeout_hours ?? '?'})`,
         );
       }
+      if (this.o.paused?.()) return this.pollMs; // due tasks wait for the resume; a shorter wait would spin on them
       if (this.o.runner) {
         const due = await store.tasks.dueTasks(BATCH);
         await this.fireAll(due);
