@@ -9,6 +9,8 @@ export const API_PATHS = {
   list: '/api/task/list',
   health: '/api/health',
   callback: '/api/task/callback',
+  /** Prometheus text format; behind the token like the rest. */
+  metrics: '/metrics',
 } as const;
 
 /** The service name that /api/health reports, as the seed's did. */

@@ -29,6 +29,7 @@ import { Retention } from './retention.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 import { PauseGate } from './ops/pause-gate.js';
+import { DaemonMetrics } from './ops/metrics.js';
 
 export type DaemonMode = DaemonModeName;
 
@@ -97,6 +98,7 @@ export class Daemon {
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
   private pause: PauseGate | null = null;
+  private readonly metrics = new DaemonMetrics();
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
@@ -160,6 +162,7 @@ export class Daemon {
         terminalFormat: this.options.terminalFormat,
         timeZone: settings.timeZone,
         colour: this.options.colour,
+        observe: (fields, msg) => this.metrics.observe(fields, msg),
       });
       const logger = this.log.logger;
       if (this.options.pidFile) {
@@ -188,11 +191,13 @@ export class Daemon {
       if (this.mode !== 'api-only') {
         const bridge = new QingjianBridge({ url: settings.qingjianUrl, logger, ...this.options.bridgeOptions });
         // Tasks and the agent send through the bridge alike.
-        const sender: MessageSender = pause.wrap({
-          sendText: (c, r) => bridge.sendText(c, r),
-          sendFile: (c, r) => bridge.sendFile(c, r),
-          accounts: () => onlineAccounts(bridge),
-        });
+        const sender: MessageSender = pause.wrap(
+          this.metrics.timeSends({
+            sendText: (c, r) => bridge.sendText(c, r),
+            sendFile: (c, r) => bridge.sendFile(c, r),
+            accounts: () => onlineAccounts(bridge),
+          }),
+        );
         runner = new ActionRunner({
           store,
           sender,
@@ -226,7 +231,9 @@ export class Daemon {
         health: () => this.health(),
         isStopping: () => this.state === 'stopping' || this.state === 'stopped',
         onTaskReceived: () => this.scheduler?.poke(),
+        metrics: () => this.metrics.render(),
       });
+      this.metrics.attach({ store, bridge: () => this.bridge?.state() ?? null, paused: () => pause.paused !== null, clock: this.clock });
       const port = await this.listen(this.http);
       this.startedAtMs = this.clock();
       const shownHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
