@@ -30,6 +30,7 @@ import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 import { PauseGate } from './ops/pause-gate.js';
 import { DaemonMetrics } from './ops/metrics.js';
+import { SystemdNotifier } from './ops/systemd-notify.js';
 
 export type DaemonMode = DaemonModeName;
 
@@ -99,6 +100,8 @@ export class Daemon {
   private agent: ConversationManager | null = null;
   private pause: PauseGate | null = null;
   private readonly metrics = new DaemonMetrics();
+  /** Under systemd (Type=notify): READY, STOPPING and the watchdog; a no-op elsewhere. */
+  private notifier: SystemdNotifier | null = null;
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
@@ -165,6 +168,7 @@ export class Daemon {
         observe: (fields, msg) => this.metrics.observe(fields, msg),
       });
       const logger = this.log.logger;
+      this.notifier = new SystemdNotifier({ logger });
       if (this.options.pidFile) {
         const { replaced } = acquirePidFile(this.options.pidFile.path);
         this.pidFileHeld = this.options.pidFile.path;
@@ -259,6 +263,7 @@ export class Daemon {
       this.bridge?.start();
       this.state = 'running';
       this.writeStartRecord(port);
+      void this.notifier?.ready(`listening on ${this.boundUrl}`);
       this.log.logger.info(
         {
           mode: this.mode,
@@ -295,6 +300,7 @@ export class Daemon {
     }
     this.state = 'stopping';
     this.log?.logger.info({ reason }, `stopping (${reason}): finishing requests in flight`);
+    void this.notifier?.stopping(`stopping (${reason})`);
     this.stopping = this.release().then(() => {
       this.state = 'stopped';
     });
@@ -407,6 +413,7 @@ export class Daemon {
     await this.retention?.stop();
     this.store?.close();
     this.releasePidFile();
+    await this.notifier?.close();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();
