@@ -64,11 +64,11 @@ describe.skipIf(!hasNotify)('sd_notify', () => {
 
   it('without NOTIFY_SOCKET nothing is attempted (no warning in the log)', async () => {
     const daemon = run(['serve', '--api-only', '--port', '0', '--db', join(dir, 'plain.db'), '--log-file', join(dir, 'plain.log')], { cwd: dir });
-    await until(() => /listening on/.test(daemon.stdout()), 20_000, 'listening');
+    await until(() => /listening on/.test(daemon.stdout()), 60_000, 'listening');
     daemon.child.kill('SIGTERM');
     expect((await daemon.exit).code).toBe(0);
     expect(daemon.stdout()).not.toMatch(/systemd (notify|watchdog)/);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe.skipIf(!hasAnalyze)('deploy/aics.service', () => {
