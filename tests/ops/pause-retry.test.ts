@@ -45,6 +45,8 @@ describe('aics pause / aics resume', () => {
     // Shown where operators look.
     const status = await cli(d, 'task', 'status', 'TIME_1');
     expect(status.stderr).toMatch(/warning: the desk is paused since .* \(PC maintenance\)/);
+    const monitor = await aics(['monitor', '--once', '--url', d.url], { cwd: d.dir });
+    expect(monitor.stdout).toMatch(/PAUSED since .* \(PC maintenance\): nothing fires or is sent until "aics resume"/);
     const list = await cli(d, 'task', 'list', '--json');
     expect(list.stderr).toMatch(/paused/);
     expect(json(list).total).toBe(2); // stdout stays data only
