@@ -4,6 +4,7 @@
  * the 轻简 bridge by opening and closing a connection, and only when no daemon of ours holds them).
  */
 import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { request } from 'undici';
@@ -51,13 +52,32 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   return (await Promise.all(probes)).flat();
 }
 
-export function nodeCheck(version: string): CheckResult {
+/** The installed better-sqlite3's version: whether it survives Node 24 depends on it. */
+function betterSqliteVersion(): string | null {
+  try {
+    return (createRequire(import.meta.url)('better-sqlite3/package.json') as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+export function nodeCheck(version: string, sqliteVersion: string | null = betterSqliteVersion()): CheckResult {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   const detail = `Node ${version}`;
   if (major < 20 || (major === 20 && minor < 19)) {
-    return { check: 'node', verdict: 'fail', detail, fix: 'install Node 24 LTS (or 22, or at least 20.19)' };
+    return { check: 'node', verdict: 'fail', detail, fix: 'install Node 22 (or at least 20.19)' };
   }
-  if (major === 20) return { check: 'node', verdict: 'warn', detail: `${detail}: Node 20 reached its end of life in April 2026`, fix: 'move to Node 24 LTS (or 22)' };
+  // better-sqlite3 up to 12 aborts the process on Node 24 when a statement is garbage-collected; 13 (Node-API) does not.
+  const sqliteMajor = Number(sqliteVersion?.split('.')[0] ?? 0);
+  if (major >= 24 && sqliteMajor > 0 && sqliteMajor <= 12) {
+    return {
+      check: 'node',
+      verdict: 'fail',
+      detail: `${detail} with better-sqlite3 ${sqliteVersion}: that combination aborts ("Assertion failed: (env) != nullptr")`,
+      fix: 'run aics on Node 22 (or 20.19+) until it moves to better-sqlite3 13',
+    };
+  }
+  if (major === 20) return { check: 'node', verdict: 'warn', detail: `${detail}: Node 20 reached its end of life in April 2026`, fix: 'move to Node 22' };
   return { check: 'node', verdict: 'ok', detail };
 }
 

@@ -92,3 +92,14 @@ describe('aics doctor', () => {
     }
   }, 120_000);
 });
+
+describe('the node check', () => {
+  it('passes 22, warns on 20 (end of life), fails before 20.19 and on 24 with better-sqlite3 12', async () => {
+    const { nodeCheck } = await import('../../src/doctor/checks.js');
+    expect(nodeCheck('22.12.0', '12.11.1').verdict).toBe('ok');
+    expect(nodeCheck('20.20.2', '12.11.1')).toMatchObject({ verdict: 'warn', fix: 'move to Node 22' });
+    expect(nodeCheck('20.10.0', '12.11.1').verdict).toBe('fail');
+    expect(nodeCheck('24.21.0', '12.11.1')).toMatchObject({ verdict: 'fail', fix: expect.stringMatching(/Node 22/) });
+    expect(nodeCheck('24.21.0', '13.2.0').verdict).toBe('ok');
+  });
+});
