@@ -47,6 +47,8 @@ const ENVIRONMENT = [
   ['AICS_CALLBACK_SECRET', 'When set, callbacks, orders and handoff notices carry X-Aics-Signature: sha256=HMAC(body).'],
   ['AICS_LOG_LEVEL', 'trace, debug, info (default), warn, error or fatal.'],
   ['AICS_RETENTION_DAYS', 'Days that delivered callbacks, received callbacks and the chat log are kept (default 90; 0: forever). Tasks are always kept; message de-duplication keys go after 7 days.'],
+  ['NOTIFY_SOCKET, WATCHDOG_USEC', 'Set by systemd for Type=notify units: aics serve sends READY=1 once it listens, STOPPING=1 when it drains, and WATCHDOG=1 every third of the watchdog interval (through systemd-notify).'],
+  ['AICS_SYSTEMD_NOTIFY', 'The systemd-notify program to send those messages with (default: systemd-notify on the PATH).'],
   ['NO_COLOR', 'Set to print tables without colour.'],
   ['DEBUG', 'Set to print the stack trace of an unexpected error (exit 1).'],
 ];
@@ -57,7 +59,7 @@ const FILES = [
   ['db/task_db/aics.pid', 'The pid of the daemon of that database, written once it listens and removed when it exits (AICS_PID_FILE, --pid-file). A stale one (a crash, a reused pid) is recognised and replaced.'],
   ['db/task_db/aics.pid.json', 'The start record beside the pid file: the arguments, working folder and aics environment the daemon was started with, the URL it listens on and its log file. aics restart starts the daemon again from it (also from cron); readable by its owner only, as it may hold AICS_API_TOKEN.'],
   ['.env, .env.tianwang', 'KEY=VALUE settings read from the working folder; the real environment wins over them, and flags over both.'],
-  ['logs/aics.log', 'The daemon\'s log (AICS_LOG_FILE); its lines keep the old keywords: 任务接收, 任务触发, 任务完成, 任务失败, 派单, 转接人工.'],
+  ['logs/aics.log', 'The daemon\'s log (AICS_LOG_FILE); its lines keep the old keywords: 任务接收, 任务触发, 任务完成, 任务失败, 派单, 转接人工. Rotated copies beside it (aics.log.1, aics.log.2.gz …; deploy/aics.logrotate) are searched by aics logs grep too.'],
   ['files/', 'Files that tasks may send by path (AICS_FILES_DIR).'],
 ];
 

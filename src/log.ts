@@ -63,6 +63,8 @@ export interface LogOptions {
   /** IANA zone of the times on readable lines. */
   timeZone?: string;
   colour?: boolean;
+  /** Sees every record logged at or above the level, before it is written (the daemon's metrics count events so). */
+  observe?: (fields: Record<string, unknown>, msg: string) => void;
 }
 
 export interface DaemonLog {
@@ -115,6 +117,7 @@ export function openLog(options: LogOptions): DaemonLog {
       level: options.level ?? 'info',
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      ...(options.observe ? { hooks: { logMethod: observing(options.observe) } } : {}),
       formatters: { level: (label) => ({ level: label.toUpperCase() }) },
       // Defence in depth: nothing logs headers or settings whole, but a token must never reach a log line.
       redact: {
@@ -154,6 +157,20 @@ export function openLog(options: LogOptions): DaemonLog {
         else destination.once('ready', finish);
       });
     },
+  };
+}
+
+/** pino's logMethod hook that shows each `(fields, msg)` call to `observe` first; an observer's error is its own. */
+function observing(observe: NonNullable<LogOptions['observe']>) {
+  return function (this: Logger, args: Parameters<Logger['info']>, method: (...a: unknown[]) => void) {
+    const [first, second] = args as unknown[];
+    try {
+      if (typeof first === 'string') observe({}, first);
+      else if (first && typeof first === 'object') observe(first as Record<string, unknown>, typeof second === 'string' ? second : '');
+    } catch {
+      // counting must never stop a line from being written
+    }
+    method.apply(this, args as unknown[]);
   };
 }
 

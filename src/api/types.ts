@@ -9,6 +9,8 @@ export const API_PATHS = {
   list: '/api/task/list',
   health: '/api/health',
   callback: '/api/task/callback',
+  /** Prometheus text format; behind the token like the rest. */
+  metrics: '/metrics',
 } as const;
 
 /** The service name that /api/health reports, as the seed's did. */
@@ -68,6 +70,8 @@ export interface HealthData {
   outbox_backlog: number;
   /** Undelivered callbacks: how many, since when, and the last delivery error. */
   outbox?: { count: number; oldest_at: string | null; last_error: string | null };
+  /** Set while the desk is paused (aics pause): since when, by whom, why. */
+  paused?: { since: string; by: string | null; reason: string | null } | null;
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

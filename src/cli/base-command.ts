@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
 import { AicsError, ExitCode, NotFoundError } from '../errors.js';
-import { SqliteTaskStore, openStore, type Store } from '../store/index.js';
+import { SqliteTaskStore, openStore, type PauseState, type Store } from '../store/index.js';
+import { localTime } from './format.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -89,6 +90,32 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const file = this.settings().db;
     if (!existsSync(file)) throw new NotFoundError(`database ${file} does not exist (check --db or AICS_DB)`);
     return file;
+  }
+
+  /**
+   * The pause in force on the database (aics pause), read without changing anything; null when not paused or when
+   * there is no database (yet). Commands that show the desk's state warn with it, so a pause is never forgotten.
+   */
+  protected async pauseInForce(warn = true): Promise<PauseState | null> {
+    const file = this.settings().db;
+    if (!existsSync(file)) return null;
+    let paused: PauseState | null = null;
+    try {
+      const store = openStore(file, { readonly: true });
+      try {
+        paused = await store.control.paused();
+      } finally {
+        store.close();
+      }
+    } catch {
+      return null; // a database from before the pause existed, or one we cannot read: the command says the rest
+    }
+    if (paused && warn) {
+      this.warnLine(
+        `the desk is paused since ${localTime(paused.since, this.settings().timeZone)} by ${paused.by ?? '?'}${paused.reason ? ` (${paused.reason})` : ''}: nothing fires or is sent until "aics resume"`,
+      );
+    }
+    return paused;
   }
 
   /** Who did it, in task events: "cli:root". */

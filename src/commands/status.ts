@@ -4,6 +4,7 @@ import { formatDuration, keyValues, localTime } from '../cli/format.js';
 import { daemonStatus, type DaemonStatus } from '../daemon/control/daemon-control.js';
 import { pidFileFor } from '../daemon/control/pid-file.js';
 import { ExitCode } from '../errors.js';
+import type { PauseState } from '../store/index.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Is the background daemon running and healthy: pid, uptime, mode, URL, 轻简 bridge, tasks, backlog, last error.';
@@ -23,12 +24,13 @@ ${EXIT_CODES_HELP}`;
   ];
   static override flags = { 'pid-file': pidFileFlag };
 
-  async run(): Promise<DaemonStatus> {
+  async run(): Promise<DaemonStatus & { paused: PauseState | null }> {
     const settings = this.settings({ pidFile: this.flags['pid-file'] });
     const status = await daemonStatus(pidFileFor(settings), { token: settings.apiToken });
     if (!status.healthy) process.exitCode = ExitCode.daemonUnreachable;
     this.say(describe(status, settings.timeZone));
-    return status;
+    const paused = await this.pauseInForce();
+    return { ...status, paused };
   }
 }
 

@@ -28,6 +28,9 @@ import type { MessageSender } from './ports.js';
 import { Retention } from './retention.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
+import { PauseGate } from './ops/pause-gate.js';
+import { DaemonMetrics } from './ops/metrics.js';
+import { SystemdNotifier } from './ops/systemd-notify.js';
 
 export type DaemonMode = DaemonModeName;
 
@@ -95,6 +98,10 @@ export class Daemon {
   private bridge: QingjianBridge | null = null;
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
+  private pause: PauseGate | null = null;
+  private readonly metrics = new DaemonMetrics();
+  /** Under systemd (Type=notify): READY, STOPPING and the watchdog; a no-op elsewhere. */
+  private notifier: SystemdNotifier | null = null;
   private startedAtMs = 0;
   private boundUrl: string | null = null;
   private stopping: Promise<void> | null = null;
@@ -158,8 +165,10 @@ export class Daemon {
         terminalFormat: this.options.terminalFormat,
         timeZone: settings.timeZone,
         colour: this.options.colour,
+        observe: (fields, msg) => this.metrics.observe(fields, msg),
       });
       const logger = this.log.logger;
+      this.notifier = new SystemdNotifier({ logger });
       if (this.options.pidFile) {
         const { replaced } = acquirePidFile(this.options.pidFile.path);
         this.pidFileHeld = this.options.pidFile.path;
@@ -176,19 +185,25 @@ export class Daemon {
           integrity.problems.join('; '),
         );
       }
+      // aics pause: read before anything can fire; sends are held and the scheduler idles while it is on.
+      const pause = new PauseGate({ store, logger, pollMs: this.options.pollMs });
+      await pause.start();
+      this.pause = pause;
       const owner = `daemon:${hostname()}:${process.pid}`;
       const leaseMs = this.options.leaseMs ?? 15_000;
       let runner: ActionRunner | null = null;
       if (this.mode !== 'api-only') {
         const bridge = new QingjianBridge({ url: settings.qingjianUrl, logger, ...this.options.bridgeOptions });
         // Tasks and the agent send through the bridge alike.
-        const sender: MessageSender = {
-          sendText: (c, r) => bridge.sendText(c, r),
-          sendFile: (c, r) => bridge.sendFile(c, r),
-          accounts: () => onlineAccounts(bridge),
-          isConnected: () => bridge.isConnected,
-          onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
-        };
+        const sender: MessageSender = pause.wrap(
+          this.metrics.timeSends({
+            sendText: (c, r) => bridge.sendText(c, r),
+            sendFile: (c, r) => bridge.sendFile(c, r),
+            accounts: () => onlineAccounts(bridge),
+            isConnected: () => bridge.isConnected,
+            onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
+          }),
+        );
         runner = new ActionRunner({
           store,
           sender,
@@ -223,6 +238,7 @@ export class Daemon {
         leaseMs,
         runner,
         pollMs: this.options.pollMs,
+        paused: () => pause.paused !== null,
         // A 轻简 outage fails nothing: due tasks wait for the bridge and fire as soon as it is back.
         canSend: bridge ? () => bridge.isConnected : undefined,
       });
@@ -236,7 +252,9 @@ export class Daemon {
         health: (paging) => this.health(paging),
         isStopping: () => this.state === 'stopping' || this.state === 'stopped',
         onTaskReceived: () => this.scheduler?.poke(),
+        metrics: () => this.metrics.render(),
       });
+      this.metrics.attach({ store, bridge: () => this.bridge?.state() ?? null, paused: () => pause.paused !== null, clock: this.clock });
       const port = await this.listen(this.http);
       this.startedAtMs = this.clock();
       const shownHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
@@ -264,6 +282,7 @@ export class Daemon {
       this.agent?.resume();
       this.state = 'running';
       this.writeStartRecord(port);
+      void this.notifier?.ready(`listening on ${this.boundUrl}`);
       this.log.logger.info(
         {
           mode: this.mode,
@@ -300,6 +319,7 @@ export class Daemon {
     }
     this.state = 'stopping';
     this.log?.logger.info({ reason }, `stopping (${reason}): finishing requests in flight`);
+    void this.notifier?.stopping(`stopping (${reason})`);
     this.stopping = this.release().then(() => {
       this.state = 'stopped';
     });
@@ -366,6 +386,7 @@ export class Daemon {
       tasks: stats.by_status,
       outbox_backlog: stats.outbox_backlog,
       outbox: backlog,
+      paused: this.pause?.paused ?? null,
     };
   }
 
@@ -402,6 +423,8 @@ export class Daemon {
     }
     // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
     // Bursts still waiting are answered now; turns under way finish (bounded like the rest).
+    // Sends held by a pause are given back (repeated with the same req_id after the resume) rather than waited for.
+    await this.pause?.stop();
     const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain(), this.agent?.stop()]);
     await Promise.race([settle, delay(this.options.drainTimeoutMs ?? 5000)]);
     // Answers still waiting (for their pacing slot, for the bridge) stop waiting: they stay stored and go out at the
@@ -414,6 +437,7 @@ export class Daemon {
     await this.outbox?.stop();
     await this.retention?.stop();
     this.store?.close();
+    await this.notifier?.close();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();

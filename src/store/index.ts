@@ -6,6 +6,8 @@ export { SCHEMA_VERSION } from './migrations.js';
 export { SqliteInbound, type Contact, type InboundMessageKey, type InboundRecord } from './inbound.js';
 export { SqliteOutbox, type OutboxItem, type OutboxKind } from './outbox.js';
 export { openStore, type Store } from './open-store.js';
+export { SqliteControl, type PauseState } from './control.js';
+export { SqliteOps, inspectDatabase, type DatabaseInspection, type TaskCount } from './ops.js';
 export { SqliteCallbackSink, type CallbackReceipt, type ReceivedCallback } from './callback-sink.js';
 export {
   SqliteAgentStore,

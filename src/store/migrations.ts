@@ -248,6 +248,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    description: 'control_flags: switches every daemon on the file obeys (aics pause / aics resume)',
+    sql: `
+      -- One row per switch that is on; no row means off. Kept in the database so that a pause set by the CLI
+      -- reaches every daemon on the file, and survives their restarts.
+      CREATE TABLE IF NOT EXISTS control_flags (
+        name TEXT PRIMARY KEY,
+        reason TEXT,
+        set_by TEXT,
+        set_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

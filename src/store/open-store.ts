@@ -3,6 +3,8 @@ import { SqliteAgentStore } from './agent.js';
 import { SqliteReplyQueue } from './agent-replies.js';
 import { SqliteCallbackSink } from './callback-sink.js';
 import { openDatabase } from './connection.js';
+import { SqliteControl } from './control.js';
+import { SqliteOps } from './ops.js';
 import { SqliteInbound } from './inbound.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteTaskStore, type SqliteStoreOptions } from './sqlite-store.js';
@@ -17,6 +19,10 @@ export interface Store {
   readonly agent: SqliteAgentStore;
   /** The agent's answers not yet sent. */
   readonly replies: SqliteReplyQueue;
+  /** Switches every daemon on the file obeys (the pause). */
+  readonly control: SqliteControl;
+  /** Reads for operators (metrics, why a task has not fired). */
+  readonly ops: SqliteOps;
   close(): void;
 }
 
@@ -32,6 +38,8 @@ export function openStore(file: string, options: SqliteStoreOptions = {}): Store
     callbacks: new SqliteCallbackSink(db, tasks.file, clock),
     agent: new SqliteAgentStore(db, tasks.file, clock),
     replies: new SqliteReplyQueue(db, tasks.file, clock),
+    control: new SqliteControl(db, tasks.file, clock),
+    ops: new SqliteOps(db, tasks.file, clock),
     close: () => tasks.close(),
   };
 }

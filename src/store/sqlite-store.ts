@@ -360,6 +360,43 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     });
   }
 
+  /**
+   * `aics task retry`: a failed task goes back to waiting, due now, as a new attempt (a new req_id, so a bridge
+   * that cached the failed send does not answer from its cache), with its retry allowance (max_retry of the
+   * original payload) granted again and its timeout window counted from now. Its events, attempts and target
+   * customer are kept; the next outcome sends a new callback.
+   */
+  redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const current = this.row(taskId);
+      if (!current) throw new NotFoundError(`task ${taskId} not found`);
+      if (current.status !== 'failed') {
+        throw new InvalidStateError(`task ${taskId} is ${current.status}: only a failed task can be retried`);
+      }
+      const allowance = Number((safeParse(current.payload) as { max_retry?: unknown })?.max_retry ?? current.max_retry) || 0;
+      const retryCount = current.retry_count + 1;
+      const row = this.transition(
+        taskId,
+        'failed',
+        'waiting',
+        {
+          retry_count: retryCount,
+          max_retry: retryCount + allowance,
+          due_at: nowMs,
+          expires_at: current.expires_at === null ? null : nowMs + current.timeout_hours * 3_600_000,
+          error_message: null,
+          completed_at: null,
+        },
+        `任务重试 (manual, as attempt ${retryCount + 1})${reason ? `: ${reason}` : ''}`,
+        actor,
+        nowMs,
+      );
+      if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being retried; look again`);
+      return rowToTask(row);
+    });
+  }
+
   async expire(actor: string): Promise<string[]> {
     const nowMs = this.clock();
     // INDEXED BY: see dueTasks.

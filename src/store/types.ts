@@ -135,6 +135,8 @@ export interface TaskStore {
    */
   putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null>;
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
+  /** failed → waiting, due now, as a new attempt with its retry allowance again (`aics task retry`). */
+  redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
   /** pending/waiting tasks past their expiry → expired; returns their ids. */
   expire(actor: string): Promise<string[]>;
   get(taskId: string): Promise<TaskRecord | null>;

@@ -63,6 +63,13 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
           {keys ? ` (retrying every ${Math.round(intervalMs / 1000)} s)` : ''}
         </Text>
       )}
+      {h?.paused && (
+        <Text color="yellow" bold>
+          PAUSED since {formatTime(h.paused.since)}
+          {h.paused.by ? ` by ${h.paused.by}` : ''}
+          {h.paused.reason ? ` (${h.paused.reason})` : ''}: nothing fires or is sent until "aics resume"
+        </Text>
+      )}
       {h && (
         <>
           <Text>

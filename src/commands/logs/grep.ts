@@ -1,7 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../../config.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { compilePattern, matchLine, parseSince, readLogLines, type LogFilter } from '../../log-reader.js';
+import { readRotatedLines, rotatedLogFiles } from '../../log-rotated.js';
 
 export default class LogsGrep extends BaseCommand<typeof LogsGrep> {
   static override summary = "Search the daemon's log file by pattern, level, task, customer and time; --follow like tail -f.";
@@ -13,6 +16,10 @@ the readable line (time, level, message, fields), so the seed's recipes become:
   tail -f … | grep "ERROR"          →  aics logs grep --level error --follow
 --follow keeps reading as lines are appended, and carries on when logrotate moves the file away (SIGUSR2 reopen),
 truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only.
+
+The rotated copies logrotate leaves beside the file (aics.log.1, aics.log.2.gz, … or aics.log-20260228.gz) are
+searched first, oldest first, gunzipped as needed (--no-rotated: the current file only); with --since, copies last
+written before then are skipped unread.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
@@ -32,6 +39,7 @@ ${EXIT_CODES_HELP}`;
     follow: Flags.boolean({ char: 'f', summary: 'Keep reading new lines, across log rotation, until interrupted.' }),
     'ignore-case': Flags.boolean({ char: 'i', summary: 'Match PATTERN regardless of case.' }),
     'log-file': Flags.string({ summary: 'Log file to read (env AICS_LOG_FILE; default logs/aics.log).', helpValue: 'FILE' }),
+    rotated: Flags.boolean({ summary: 'Search the rotated copies beside the file too (aics.log.1, aics.log.2.gz …).', default: true, allowNo: true }),
   };
 
   async run(): Promise<void> {
@@ -51,6 +59,17 @@ ${EXIT_CODES_HELP}`;
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      const rotated = flags.rotated ? rotatedLogFiles(resolve(settings.logFile)) : [];
+      for (const file of rotated) {
+        if (filter.sinceMs !== undefined && file.mtimeMs < filter.sinceMs) continue;
+        for await (const line of readRotatedLines(file.path)) {
+          if (stop.signal.aborted) return;
+          const match = matchLine(line, filter, zone);
+          if (match) process.stdout.write(`${json ? match.raw.trim() : match.text}\n`);
+        }
+      }
+      // Between two rotations the current file may not exist yet: the copies were the whole story.
+      if (rotated.length && !flags.follow && !existsSync(settings.logFile)) return;
       for await (const line of readLogLines(settings.logFile, { follow: flags.follow, signal: stop.signal })) {
         const match = matchLine(line, filter, zone);
         if (match) process.stdout.write(`${json ? match.raw.trim() : match.text}\n`);

@@ -1,8 +1,9 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
 import { NotFoundError } from '../../errors.js';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
+import { awaitedCustomer, explainNotFired, formatInZone, keywordMatches, type WhyReport } from '../../tasks/index.js';
 
 export default class TaskStatus extends BaseCommand<typeof TaskStatus> {
   static override summary = 'Show one task and the history of its status changes.';
@@ -12,18 +13,29 @@ completed, failed, cancelled, expired) with its time, reason and who made it, an
 (the bridge req_id, when it started and ended, how it ended). Times are shown in the configured
 zone (AICS_TZ).
 
+--why explains a task that has not fired: what it is waiting for, and the customer's recent messages, each with
+why it did not fire the task (another customer, the keyword absent after normalisation, not an exact match,
+arrived before the task, the task expired or cancelled by then, the task not armed because no daemon with a
+bridge for that account ran). Message texts come from the chat log, which the daemon keeps when the agent runs;
+otherwise only their arrival is known.
+
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'Why has this task not fired yet?', command: '<%= config.bin %> task status TASK_20260227_001' },
     { description: 'The task and its events as JSON', command: '<%= config.bin %> task status TASK_20260227_001 --json' },
+    { description: 'Why has it not fired? The customer\'s messages, each with its reason', command: '<%= config.bin %> task status TASK_20260227_001 --why' },
   ];
   static override args = {
     id: Args.string({ required: true, description: 'The task id, e.g. TASK_20260227_001.' }),
   };
+  static override flags = {
+    why: Flags.boolean({ summary: "Why it has not fired: what it waits for, and each recent message with why it did not match." }),
+  };
 
-  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[] }> {
+  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; why?: WhyReport }> {
     const store = this.store();
     const task = await store.get(this.args.id);
+    const paused = task && (task.status === 'waiting' || task.status === 'running' || task.status === 'pending') ? await this.pauseInForce() : null;
     if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
     const events = await store.events(task.task_id);
     const zone = this.settings().timeZone;
@@ -35,6 +47,34 @@ ${EXIT_CODES_HELP}`;
       this.say('');
       this.say(table(ATTEMPT_HEAD, attemptRows(attempts, zone)));
     }
-    return { task, events, attempts };
+    if (!this.flags.why) return { task, events, attempts };
+    const why = explainNotFired(task, events, await this.messagesFor(task), { nowMs: Date.now(), paused: paused !== null, formatTime: (ms) => formatInZone(ms, zone) });
+    this.say('');
+    this.say(why.summary.map((line) => `why: ${line}`).join('\n'));
+    if (why.messages.length) {
+      this.say('');
+      this.say(table(WHY_HEAD, why.messages.map((m) => [formatInZone(m.at_ms, zone), m.from_name ? `${m.from_id} (${m.from_name})` : m.from_id, m.text ?? '(not recorded)', m.reason])));
+    } else if (why.summary.length && task.trigger.type !== 'time_reach' && task.trigger.type !== 'cron') {
+      this.say('no messages from the customer recorded yet');
+    }
+    return { task, events, attempts, why };
+  }
+
+  /**
+   * The messages worth explaining: the awaited customer's latest, plus other customers' that say the keyword (the
+   * usual surprise: someone else said it); for an any-customer trigger, the latest from anyone.
+   */
+  private async messagesFor(task: TaskRecord) {
+    const ops = this.repositories().ops;
+    const awaited = awaitedCustomer(task.trigger);
+    if (!awaited) return ops.recentMessages({ limit: 20 });
+    const own = await ops.recentMessages({ fromId: awaited, limit: 20 });
+    const keyword = task.trigger.type === 'specified_customer_reply' ? task.trigger.keyword : null;
+    const others = keyword
+      ? (await ops.recentMessages({ limit: 200 })).filter((m) => m.from_id !== awaited && m.text !== null && keywordMatches(m.text, keyword, false)).slice(-5)
+      : [];
+    return [...own, ...others].sort((a, b) => a.at_ms - b.at_ms);
   }
 }
+
+const WHY_HEAD = ['received', 'customer', 'message', 'why it did not fire the task'];

@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** How many due tasks run at once. */
   concurrency?: number;
+  /** True while the desk is paused (aics pause): nothing is fired; arming and expiry go on. */
+  paused?: () => boolean;
   /**
    * Whether a send can leave now (the 轻简 bridge is connected). While it cannot, due tasks are not claimed: they
    * keep waiting with their due time, and fire in due-time and priority order once it can (poke() on reconnect).
@@ -88,6 +90,7 @@ export class Scheduler {
           `${LOG_WORDS.expired} ${id}: not triggered within timeout_hours (${task?.timeout_hours ?? '?'})`,
         );
       }
+      if (this.o.paused?.()) return this.pollMs; // due tasks wait for the resume; a shorter wait would spin on them
       if (this.o.runner && !this.sendable()) {
         // Woken by poke() when the bridge is back; until then the clock only needs arming and expiry.
         if (!this.holding && (await store.tasks.dueTasks(1)).length) {

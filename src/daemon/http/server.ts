@@ -28,6 +28,8 @@ export interface HttpContext {
   health(paging?: HealthPaging): Promise<HealthData>;
   /** True once the daemon is stopping: new requests on kept-alive connections get a 503. */
   isStopping(): boolean;
+  /** GET /metrics: the Prometheus text and its content type. */
+  metrics?(): Promise<{ contentType: string; text: string }>;
 }
 
 declare module 'fastify' {
@@ -130,6 +132,13 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
 
   registerTaskRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
+  const metrics = ctx.metrics;
+  if (metrics) {
+    app.get(API_PATHS.metrics, async (_req, reply) => {
+      const { contentType, text } = await metrics();
+      return reply.type(contentType).send(text);
+    });
+  }
   registerCallbackRoutes(app, ctx);
 
   // A known path with another method: 405 naming the allowed ones, not a misleading 404.

@@ -1,0 +1,61 @@
+/**
+ * What a user installs: `npm pack` of this checkout (with its built dist/), installed into a fresh prefix from the
+ * tarball, dependencies from the npm registry (better-sqlite3 compiled against this Node's headers), then the
+ * installed `aics` answers --version and --help, opens a database, and `man aics` shows its page.
+ *
+ * Slow (minutes: a real install and a native compile), so it runs only where asked: AICS_PACK_TEST=1 (.ci/run sets
+ * it on its Node 20 leg).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { packageVersion } from '../../src/version.js';
+import { repoRoot } from '../support/cli.js';
+import { tempDir } from '../support/fixtures.js';
+
+const { dir, cleanup } = tempDir('aics-pack-');
+afterAll(cleanup);
+const enabled = process.env.AICS_PACK_TEST === '1';
+if (!enabled) console.warn('npm pack install test skipped: set AICS_PACK_TEST=1 to run it (it takes minutes)');
+const hasMan = spawnSync('man', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** Node's headers for node-gyp: NODE_HEADERS_DIR (the Node 24 leg), else those of the running Node (the prefix above bin/). */
+const nodedir = process.env.AICS_NODEDIR ?? dirname(dirname(process.execPath));
+
+it.skipIf(!enabled)('npm pack → npm install -g --prefix → aics --version, --help, a database, man aics', () => {
+  const npm = (args: string[], cwd: string) => {
+    const r = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: nodedir }, timeout: 15 * 60_000 });
+    expect(r.status, `npm ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  expect(existsSync(join(repoRoot, 'dist/commands')), 'run "npm run build" first').toBe(true);
+  npm(['pack', '--pack-destination', dir, '--silent'], repoRoot);
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+  expect(tarball).toBe(`aics-${packageVersion()}.tgz`);
+  const prefix = join(dir, 'prefix');
+  npm(['install', '-g', '--prefix', prefix, join(dir, tarball), '--allow-scripts=better-sqlite3', '--no-audit', '--no-fund', '--prefer-offline'], dir);
+
+  const aics = (...args: string[]) => spawnSync(join(prefix, 'bin/aics'), args, { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
+  const version = aics('--version');
+  expect(version.status, version.stderr).toBe(0);
+  expect(version.stdout).toContain(`aics/${packageVersion()}`);
+  const help = aics('--help');
+  expect(help.status, help.stderr).toBe(0);
+  expect(help.stdout).toMatch(/serve/);
+  expect(help.stdout).toMatch(/doctor/);
+  // The native module was built and loads: a database is created and read.
+  const list = aics('task', 'list', '--json', '--db', join(dir, 'db/tasks.db'));
+  expect(list.status, list.stderr).toBe(0);
+  expect(JSON.parse(list.stdout)).toMatchObject({ total: 0, items: [] });
+
+  expect(existsSync(join(prefix, 'share/man/man1/aics.1'))).toBe(true);
+  if (!hasMan) {
+    console.warn('man is not installed: the page is in place, "man aics" not run');
+    return;
+  }
+  const man = spawnSync('man', ['-P', 'cat', 'aics'], { encoding: 'utf8', env: { ...process.env, MANPATH: join(prefix, 'share/man'), MANWIDTH: '100' } });
+  expect(man.status, man.stderr).toBe(0);
+  expect(man.stdout).toMatch(/aics/);
+  expect(man.stdout).toMatch(/serve/);
+}, 20 * 60_000);
