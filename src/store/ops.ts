@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { schemaVersion, translateSqliteError } from './connection.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { SqliteRepository } from './repository.js';
+import type { WhyMessage } from '../tasks/why.js';
 import type { IntegrityReport } from './types.js';
 
 export interface TaskCount {
@@ -11,15 +12,8 @@ export interface TaskCount {
   count: number;
 }
 
-/** A customer's message as `task status --why` sees it; text is null when only its arrival was recorded. */
-export interface SeenMessage {
-  acc_id: string;
-  from_id: string;
-  from_name: string | null;
-  msg_id: string | null;
-  text: string | null;
-  at_ms: number;
-}
+/** A customer's message as `task status --why` sees it (the task model's shape, read from the store). */
+export type SeenMessage = WhyMessage;
 
 export class SqliteOps extends SqliteRepository {
   /**
