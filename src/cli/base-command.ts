@@ -87,7 +87,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected existingDatabase(): string {
     const file = this.settings().db;
-    if (!existsSync(file)) throw new NotFoundError(`database ${file} does not exist (check --db or AICS_DB)`);
+    if (!existsSync(file)) {
+      throw new NotFoundError(
+        `database ${file} does not exist (nothing was created): pass --db FILE or set AICS_DB, or run it in the folder where aics serve runs`,
+      );
+    }
     return file;
   }
 

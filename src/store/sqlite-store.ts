@@ -322,7 +322,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.write(() => {
       const current = this.row(taskId);
-      if (!current) throw new NotFoundError(`task ${taskId} not found`);
+      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
       const from = current.status as TaskStatus;
       if (!CANCELLABLE_STATUSES.includes(from)) {
         throw new InvalidStateError(

@@ -22,9 +22,10 @@ ${EXIT_CODES_HELP}`;
   };
 
   async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[] }> {
+    this.existingDatabase();
     const store = this.store();
     const task = await store.get(this.args.id);
-    if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
+    if (!task) throw new NotFoundError(`task ${this.args.id} not found in ${store.file}`);
     const events = await store.events(task.task_id);
     const zone = this.settings().timeZone;
     this.say(taskDetails(task, zone, true));
