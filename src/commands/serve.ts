@@ -24,9 +24,10 @@ In the background: --detach starts the same daemon detached from the terminal (w
 output appended to the log file, and returns once it answers GET /api/health, printing its pid, URL and log file;
 if it does not start, its own error line and exit code. It writes a pid file (default db/task_db/aics.pid, beside
 the database; --pid-file, AICS_PID_FILE) and, beside it, a start record (aics.pid.json: arguments, working folder,
-aics environment, URL, log file) that "aics stop", "aics restart" and "aics status" use. A daemon already running
-for that pid file is refused (exit 5); a stale pid file is replaced with a warning. --pid-file without --detach
-(systemd, docker) writes the same files from a foreground daemon. The pid file is removed when the daemon exits.
+aics environment, URL, log file) that "aics stop", "aics restart" and "aics status" use. A foreground daemon
+writes the same files (one daemon per database: status, monitor and stop find it too). A daemon already running for
+that pid file is refused, detached or in the foreground (exit 5, naming its pid); a stale pid file is replaced with a
+warning. The pid file is removed when the daemon exits.
 
 Signals: SIGTERM or SIGINT stops accepting, finishes requests in flight, closes the database and exits 0; a second one
 exits at once. SIGUSR2 reopens the log file (logrotate).
@@ -102,9 +103,8 @@ ${EXIT_CODES_HELP}`;
       terminal: process.stdout,
       terminalFormat: this.jsonEnabled() ? 'json' : 'pretty',
       colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-      pidFile: settings.pidFile
-        ? { path: settings.pidFile, argv, cwd: process.cwd(), env: aicsEnvironment(process.env), detached: process.env[DETACHED_ENV] === '1' }
-        : undefined,
+      // Always held, also in the foreground: one daemon per database, and status / monitor / stop find this one.
+      pidFile: { path: pidFileFor(settings), argv, cwd: process.cwd(), env: aicsEnvironment(process.env), detached: process.env[DETACHED_ENV] === '1' },
     });
     await daemon.start();
     await runUntilSignalled(daemon);
