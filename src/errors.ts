@@ -13,6 +13,8 @@ export const ExitCode = {
   invalidState: 5,
   schemaTooNew: 6,
   database: 7,
+  /** `aics status`: the daemon runs and answers, but cannot do all of its job (see its warnings). */
+  degraded: 8,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

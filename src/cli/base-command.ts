@@ -20,7 +20,8 @@ export const EXIT_CODES_HELP = `EXIT CODES
   4  not found
   5  not allowed in the current state (a task that ran, a daemon already running), or a conflicting task_id
   6  database written by a newer aics
-  7  database unavailable (locked, read-only, damaged)`;
+  7  database unavailable (locked, read-only, damaged)
+  8  running but degraded (aics status: the 轻简 bridge is away, tasks left pending, 派单 held)`;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;

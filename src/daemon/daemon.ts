@@ -26,6 +26,7 @@ import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
 import type { MessageSender } from './ports.js';
 import { Retention } from './retention.js';
+import { bridgeHealth, healthWarnings } from './health-warnings.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 
@@ -202,6 +203,9 @@ export class Daemon {
           const agent = buildAgent({ settings, store, sender, logger, clock: this.clock });
           this.agent = agent.conversations;
           logger.info({ provider: agent.provider, faq: agent.faq.file }, `agent: on (${agent.provider})`);
+          if (!settings.dispatchUrl) {
+            logger.warn({}, 'TIANWANG_DISPATCH_URL is not set: 派单 orders will be held in the outbox until it is ("aics status" counts them)');
+          }
         }
         // The bridge acks an event once this settles: after the message is recorded and its tasks claimed, and the
         // agent has logged it (its answer comes later, after the burst window).
@@ -325,7 +329,19 @@ export class Daemon {
 
   async health(): Promise<HealthData> {
     const stats = await this.store!.tasks.stats();
-    const backlog = await this.store!.outbox.backlog();
+    // 派单 without TIANWANG_DISPATCH_URL is held on purpose, not a callback that failed: counted on its own.
+    const dispatchOff = !this.settings.dispatchUrl;
+    const backlog = await this.store!.outbox.backlog(dispatchOff ? ['callback', 'handoff'] : undefined);
+    const dispatchHeld = dispatchOff ? (await this.store!.outbox.backlog(['dispatch'])).count : 0;
+    const qingjian = this.bridge ? bridgeHealth(this.bridge.state()) : { connected: false, state: 'disabled' as const };
+    const warnings = healthWarnings({
+      nowMs: this.clock(),
+      mode: this.mode,
+      qingjian,
+      pending: stats.by_status.pending,
+      oldestPending: stats.oldest_pending,
+      dispatchHeld,
+    });
     return {
       service: SERVICE_NAME,
       status: 'ok',
@@ -335,7 +351,7 @@ export class Daemon {
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),
-      qingjian: this.bridge ? { ...this.bridge.state() } : { connected: false, state: 'disabled' },
+      qingjian,
       db: {
         file: stats.file,
         schema_version: stats.schema_version,
@@ -346,8 +362,10 @@ export class Daemon {
         next_due: stats.next_due,
       },
       tasks: stats.by_status,
-      outbox_backlog: stats.outbox_backlog,
+      outbox_backlog: backlog.count,
       outbox: backlog,
+      dispatch_held: dispatchHeld,
+      warnings,
     };
   }
 
