@@ -16,7 +16,7 @@ import { clientHost, isLoopbackHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { openStore, type Store } from '../store/index.js';
+import { ensureDatabaseFolder, openStore, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
 import { acquirePidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
 import { ActionRunner } from './engine/action-runner.js';
@@ -162,6 +162,8 @@ export class Daemon {
       });
       const logger = this.log.logger;
       if (this.options.pidFile) {
+        // The pid file lives beside the database by default: a folder that cannot be made is the database's problem.
+        ensureDatabaseFolder(settings.db);
         const { replaced } = acquirePidFile(this.options.pidFile.path);
         this.pidFileHeld = this.options.pidFile.path;
         if (replaced) logger.warn({ pid_file: this.pidFileHeld }, `${replaced}; replaced it`);

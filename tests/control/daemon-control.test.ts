@@ -109,7 +109,6 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
   });
 
   it('serve --detach returns once the daemon answers, with its pid, url and log file; the pid file names it', async () => {
-    const t0 = Date.now();
     const r = await aics([...serveArgs, '--json'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
@@ -118,7 +117,6 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     expect(first).toMatchObject({ mode: 'bridge', log_file: join(dir, 'logs/aics.log'), pid_file: pidFileOf(dir) });
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(first.url).not.toMatch(/:0$/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(alive(first.pid)).toBe(true);
     expect(readFileSync(pidFileOf(dir), 'utf8')).toBe(`${first.pid}\n`);
     const record = JSON.parse(readFileSync(`${pidFileOf(dir)}.json`, 'utf8'));
