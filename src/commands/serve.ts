@@ -10,8 +10,9 @@ import { runUntilSignalled } from '../daemon/signals.js';
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run the daemon: the HTTP API for Tianwang, the 轻简 bridge, the trigger engine and the AI agent.';
   static override description = `The seed's "python3 run.py" with the same flags. --api-only runs the HTTP API (POST /api/task/receive,
-GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback),
-arms new tasks and expires overdue ones once a second. The default customer-service mode and --tianwang add the 轻简
+GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback)
+and expires overdue tasks; it arms nothing, so received tasks stay pending (GET /api/health and "aics status" warn)
+until a daemon with a 轻简 bridge runs on the database. The default customer-service mode and --tianwang add the 轻简
 bridge, the trigger engine and the AI agent. --multi is not built yet: it is refused with one line (exit 2).
 
 The server binds 127.0.0.1 by default. Any other --host needs AICS_API_TOKEN: every request must then carry
@@ -52,7 +53,7 @@ ${EXIT_CODES_HELP}`;
     { description: 'In the foreground under systemd, with a pid file that aics status reads', command: '<%= config.bin %> serve --api-only --pid-file /opt/aics/db/task_db/aics.pid' },
   ];
   static override flags = {
-    'api-only': Flags.boolean({ summary: 'Run only the HTTP API, arming and expiry (no 轻简 bridge, no agent).', exclusive: ['tianwang'] }),
+    'api-only': Flags.boolean({ summary: 'Run only the HTTP API and expiry (no 轻简 bridge, no agent; tasks stay pending).', exclusive: ['tianwang'] }),
     tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent.' }),
     agent: Flags.boolean({ summary: 'Run the AI agent (--no-agent: without it).', allowNo: true, default: true }),
     multi: Flags.boolean({ summary: 'Several worker processes, customers sharded by md5(acc_id:from_id) (not built yet).' }),

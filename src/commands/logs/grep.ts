@@ -13,6 +13,7 @@ the readable line (time, level, message, fields), so the seed's recipes become:
   tail -f … | grep "ERROR"          →  aics logs grep --level error --follow
 --follow keeps reading as lines are appended, and carries on when logrotate moves the file away (SIGUSR2 reopen),
 truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only.
+Exit 1 when no line matched (as grep does); 4 when the log file does not exist.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
@@ -50,11 +51,17 @@ ${EXIT_CODES_HELP}`;
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    let matched = 0;
     try {
       for await (const line of readLogLines(settings.logFile, { follow: flags.follow, signal: stop.signal })) {
         const match = matchLine(line, filter, zone);
-        if (match) process.stdout.write(`${json ? match.raw.trim() : match.text}\n`);
+        if (match) {
+          matched++;
+          process.stdout.write(`${json ? match.raw.trim() : match.text}\n`);
+        }
       }
+      // Like grep: exit 1 when no line matched, so scripts can test for a line.
+      if (matched === 0) process.exitCode = 1;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
