@@ -6,7 +6,8 @@ import { Command, Flags, Interfaces } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
-import { AicsError, ExitCode, NotFoundError } from '../errors.js';
+import { AicsError, ExitCode, NotFoundError, loggedErrors } from '../errors.js';
+import { DETACHED_ENV } from '../daemon/control/pid-file.js';
 import { SqliteTaskStore, openStore, type Store } from '../store/index.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -113,6 +114,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected warnLine(text: string): void {
+    if (process.env[DETACHED_ENV] === '1') {
+      process.stderr.write(`${JSON.stringify({ level: 'WARN', time: new Date().toISOString(), pid: process.pid, msg: text })}\n`);
+      return;
+    }
     process.stderr.write(`warning: ${text}\n`);
   }
 
@@ -127,6 +132,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stdout.write(
         `${JSON.stringify({ error: { name: err.name, message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`,
       );
+    } else if (process.env[DETACHED_ENV] === '1') {
+      // A detached daemon's stderr is its log file: the failure is a JSON line like every other (unless the daemon
+      // logged it already), so "aics logs grep --level error" finds it and "serve --detach" reports its message.
+      if (!loggedErrors.has(err)) {
+        process.stderr.write(`${JSON.stringify({ level: 'ERROR', time: new Date().toISOString(), pid: process.pid, exit_code: exitCode, msg: message })}\n`);
+      }
     } else {
       process.stderr.write(`error: ${message}\n`);
       if (exitCode === ExitCode.unexpected && process.env.DEBUG) process.stderr.write(`${err.stack}\n`);

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
 import { clientHost, isLoopbackHost, type Settings } from '../config.js';
-import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
+import { AicsError, DatabaseError, ExitCode, ValidationError, loggedErrors } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
 import { ensureDatabaseFolder, openStore, type Store } from '../store/index.js';
@@ -270,6 +270,11 @@ export class Daemon {
       );
       return { url: this.boundUrl, host: settings.host, port };
     } catch (error) {
+      // A start-up failure is a log line too (JSON in the file), so "aics logs grep --level error" finds it.
+      if (this.log && error instanceof Error) {
+        this.log.logger.error({ start_failed: true, exit_code: error instanceof AicsError ? error.exitCode : ExitCode.unexpected }, error.message);
+        loggedErrors.add(error);
+      }
       await this.release();
       this.state = 'stopped';
       throw error;

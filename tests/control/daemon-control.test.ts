@@ -267,6 +267,12 @@ describe('stale pid files, failures to start, nothing to drive', { timeout: 90_0
         `error: the daemon exited with code 1 while starting: port ${port} on 127.0.0.1 is already in use (another aics?): find it with "ss -ltnp 'sport = :${port}'", or choose --port (log: ${join(dir, 'logs/aics.log')})\n`,
       );
       expect(existsSync(pidFileOf(dir))).toBe(false);
+      // The failure is a JSON line of the log like every other, found by level.
+      const log = readFileSync(join(dir, 'logs/aics.log'), 'utf8').split('\n').filter(Boolean);
+      for (const line of log) expect(() => JSON.parse(line), line).not.toThrow();
+      const found = await aics(['logs', 'grep', '--level', 'error'], dir);
+      expect(found.code, found.stderr).toBe(0);
+      expect(found.stdout).toMatch(new RegExp(`ERROR.*port ${port} on 127\\.0\\.0\\.1 is already in use`));
     } finally {
       blocker.close();
     }
