@@ -10,15 +10,16 @@
  *   tianwang   the same as bridge: everything
  */
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
 import { clientHost, isLoopbackHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError, ExitCode, ValidationError, loggedErrors } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { ensureDatabaseFolder, openStore, type Store } from '../store/index.js';
+import { ensureDatabaseFolder, openStore, translateSqliteError, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
-import { acquirePidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
+import { acquirePidFile, defaultPidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
 import { ActionRunner } from './engine/action-runner.js';
 import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
@@ -164,7 +165,7 @@ export class Daemon {
       if (this.options.pidFile) {
         // The pid file lives beside the database by default: a folder that cannot be made is the database's problem.
         ensureDatabaseFolder(settings.db);
-        const { replaced } = acquirePidFile(this.options.pidFile.path);
+        const { replaced } = takePidFile(this.options.pidFile.path, settings.db);
         this.pidFileHeld = this.options.pidFile.path;
         if (replaced) logger.warn({ pid_file: this.pidFileHeld }, `${replaced}; replaced it`);
       }
@@ -420,6 +421,16 @@ export class Daemon {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');
       await this.log.close();
     }
+  }
+}
+
+/** The pid file; one that cannot be written beside the database (a read-only mount) is the database's problem. */
+function takePidFile(pidFile: string, db: string): { replaced: string | null } {
+  try {
+    return acquirePidFile(pidFile);
+  } catch (error) {
+    if (error instanceof AicsError || pidFile !== defaultPidFile(db)) throw error;
+    throw translateSqliteError(error, resolve(db));
   }
 }
 
