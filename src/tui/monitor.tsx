@@ -112,6 +112,7 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
               <Text key={t.task_id}>
                 {cell(t.task_id, 28)} <Text color={STATUS_COLOUR[t.status]}>{cell(t.status, 10)}</Text> {cell(t.trigger.type, 25)}{' '}
                 {cell(t.customer_id ?? '*', 16)} {formatTime(t.created_at)}
+                {t.problem ? <Text color="yellow">  ⚠ {t.problem.split(':')[0]} (aics task status {t.task_id})</Text> : ''}
               </Text>
             ))}
           </Box>

@@ -8,6 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AicsClient } from '../../src/api/client.js';
+import { renderToString } from 'ink';
+import { createElement } from 'react';
+import { MonitorView } from '../../src/tui/monitor.js';
 import { takeSnapshot } from '../../src/tui/snapshot.js';
 import { aics, json, tempDir } from '../support/cli.js';
 import { call, startDaemon, type TestDaemon } from '../support/daemon.js';
@@ -149,5 +152,8 @@ describe('API routes and the monitor', () => {
     const snap = await takeSnapshot(new AicsClient({ baseUrl: d.url }), 20);
     expect(snap.error).toBeNull();
     expect(snap.recent.map((t) => t.task_id).sort()).toEqual([...IDS].sort());
+    const frame = renderToString(createElement(MonitorView, { snap, baseUrl: d.url, intervalMs: 1000, formatTime: (iso) => iso }), { columns: 400 });
+    expect(frame).toMatch(/OLD_TIME .*⚠ time_reach trigger has no time/);
+    expect(frame).toContain('(aics task status OLD_TIME)');
   });
 });
