@@ -13,7 +13,12 @@ export const ExitCode = {
   invalidState: 5,
   schemaTooNew: 6,
   database: 7,
+  /** `aics status`: the daemon runs and answers, but cannot do all of its job (see its warnings). */
+  degraded: 8,
 } as const;
+/** Errors the daemon already wrote to its log file, so the command that ran it does not write them there again. */
+export const loggedErrors = new WeakSet<Error>();
+
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export class AicsError extends Error {

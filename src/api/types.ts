@@ -72,6 +72,10 @@ export interface HealthData {
   outbox?: { count: number; oldest_at: string | null; last_error: string | null };
   /** Set while the desk is paused (aics pause): since when, by whom, why. */
   paused?: { since: string; by: string | null; reason: string | null } | null;
+  /** 派单 orders kept in the outbox because TIANWANG_DISPATCH_URL is unset (not counted in outbox_backlog). */
+  dispatch_held?: number;
+  /** What keeps the daemon from doing all of its job (bridge away, tasks left pending, orders held); empty when none. */
+  warnings?: string[];
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

@@ -6,7 +6,8 @@ import { Command, Flags, Interfaces } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
-import { AicsError, ExitCode, NotFoundError } from '../errors.js';
+import { AicsError, ExitCode, NotFoundError, loggedErrors } from '../errors.js';
+import { DETACHED_ENV } from '../daemon/control/pid-file.js';
 import { SqliteTaskStore, openStore, type PauseState, type Store } from '../store/index.js';
 import { localTime } from './format.js';
 
@@ -21,7 +22,8 @@ export const EXIT_CODES_HELP = `EXIT CODES
   4  not found
   5  not allowed in the current state (a task that ran, a daemon already running), or a conflicting task_id
   6  database written by a newer aics
-  7  database unavailable (locked, read-only, damaged)`;
+  7  database unavailable (locked, read-only, damaged)
+  8  running but degraded (aics status: the 轻简 bridge is away, tasks left pending, 派单 held)`;
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
@@ -88,7 +90,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected existingDatabase(): string {
     const file = this.settings().db;
-    if (!existsSync(file)) throw new NotFoundError(`database ${file} does not exist (check --db or AICS_DB)`);
+    if (!existsSync(file)) {
+      throw new NotFoundError(
+        `database ${file} does not exist (nothing was created): pass --db FILE or set AICS_DB, or run it in the folder where aics serve runs`,
+      );
+    }
     return file;
   }
 
@@ -135,6 +141,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected warnLine(text: string): void {
+    if (process.env[DETACHED_ENV] === '1') {
+      process.stderr.write(`${JSON.stringify({ level: 'WARN', time: new Date().toISOString(), pid: process.pid, msg: text })}\n`);
+      return;
+    }
     process.stderr.write(`warning: ${text}\n`);
   }
 
@@ -149,6 +159,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stdout.write(
         `${JSON.stringify({ error: { name: err.name, message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`,
       );
+    } else if (process.env[DETACHED_ENV] === '1') {
+      // A detached daemon's stderr is its log file: the failure is a JSON line like every other (unless the daemon
+      // logged it already), so "aics logs grep --level error" finds it and "serve --detach" reports its message.
+      if (!loggedErrors.has(err)) {
+        process.stderr.write(`${JSON.stringify({ level: 'ERROR', time: new Date().toISOString(), pid: process.pid, exit_code: exitCode, msg: message })}\n`);
+      }
     } else {
       process.stderr.write(`error: ${message}\n`);
       if (exitCode === ExitCode.unexpected && process.env.DEBUG) process.stderr.write(`${err.stack}\n`);

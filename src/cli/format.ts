@@ -18,18 +18,22 @@ export function localTime(isoText: string | null | undefined, zone: string): str
 
 /** The condition of a trigger in a few words: `好的`, `好的|可以|行`, `2026-02-28 09:00:00`, `0 9 * * *`. */
 export function triggerCondition(trigger: Trigger): string {
+  // Adopted rows may lack what the schema requires (a time_reach row from the Python system has no time).
+  const t = trigger as Partial<Record<string, unknown>>;
   switch (trigger.type) {
     case 'specified_customer_reply':
     case 'customer_reply':
-      return trigger.exact_match ? `= ${trigger.keyword}` : trigger.keyword;
+      return trigger.exact_match ? `= ${trigger.keyword}` : String(t.keyword ?? '(no keyword)');
     case 'customer_keyword':
-      return (trigger.exact_match ? '= ' : '') + trigger.keywords.join('|');
+      return (trigger.exact_match ? '= ' : '') + (Array.isArray(t.keywords) ? trigger.keywords.join('|') : '(no keywords)');
     case 'customer_payment':
       return trigger.keywords ? trigger.keywords.join('|') : '(payment words)';
     case 'time_reach':
-      return trigger.time;
+      return typeof t.time === 'string' && t.time ? trigger.time : '(no time: see task status)';
     case 'cron':
-      return trigger.expression;
+      return typeof t.expression === 'string' && t.expression ? trigger.expression : '(no expression: see task status)';
+    default:
+      return `(unknown trigger ${String(t.type)})`;
   }
 }
 
@@ -122,6 +126,7 @@ export function taskDetails(task: TaskRecord, zone: string, full = true): string
     ['trigger', triggerSummary(task.trigger)],
     ['action', action],
     ['priority', task.priority],
+    ...(full ? [] : ([['problem', task.problem]] as [string, string | undefined][])),
     ['due', task.due_at ? localTime(task.due_at, zone) : undefined],
     ['expires', task.expires_at ? localTime(task.expires_at, zone) : task.trigger.type === 'cron' ? 'never (recurring)' : undefined],
   ];
@@ -134,6 +139,7 @@ export function taskDetails(task: TaskRecord, zone: string, full = true): string
       ['completed', task.completed_at ? localTime(task.completed_at, zone) : undefined],
       ['sent to', task.target ? customerText(task.target.from_id, task.target.from_name) + (task.target.acc_id ? ` via ${task.target.acc_id}` : '') : undefined],
       ['lease', task.lease_owner ? `${task.lease_owner} until ${localTime(task.lease_expires_at, zone)}` : undefined],
+      ['problem', task.problem],
       ['error', task.error_message ?? undefined],
       ['result', task.result === null || task.result === undefined ? undefined : typeof task.result === 'string' ? task.result : JSON.stringify(task.result)],
     );

@@ -4,6 +4,10 @@ import { createElement } from 'react';
 import { AicsClient } from '../api/client.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { localTime } from '../cli/format.js';
+import { pidFileFlag } from '../cli/daemon-flags.js';
+import type { Settings } from '../config.js';
+import { recordToken } from '../daemon/control/daemon-control.js';
+import { inspectPidFile, pidFileFor } from '../daemon/control/pid-file.js';
 import { DaemonUnreachableError } from '../errors.js';
 import { Monitor, MonitorView } from '../tui/monitor.js';
 import { takeSnapshot, type Snapshot } from '../tui/snapshot.js';
@@ -17,7 +21,9 @@ the daemon does not answer it says so and keeps asking. Keys: q quits, r refresh
 
 Not on a terminal (a pipe, cron), or with --once, it prints one frame and exits; with --json, the snapshot as
 JSON. Exit 3 when the daemon does not answer (--once / --json). The daemon is found at --url, else AI_CS_API_URL,
-else the local address of its port (AI_CS_PORT); AICS_API_TOKEN is sent when set.
+else as "aics status" finds it: the start record beside the database's pid file (--pid-file, AICS_PID_FILE; the
+real port also with --port 0, and the token it was started with), else the local address of its port (AI_CS_PORT).
+AICS_API_TOKEN is sent when set.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
@@ -30,11 +36,13 @@ ${EXIT_CODES_HELP}`;
     interval: Flags.integer({ summary: 'Seconds between refreshes.', default: 1, min: 1, max: 3600 }),
     once: Flags.boolean({ summary: 'Print one frame and exit (the default when not on a terminal).' }),
     recent: Flags.integer({ summary: 'How many of the newest tasks to show.', default: 10, min: 0, max: 200 }),
+    'pid-file': pidFileFlag,
   };
 
   async run(): Promise<Snapshot | void> {
-    const settings = this.settings({ apiUrl: this.flags.url });
-    const client = new AicsClient({ baseUrl: settings.apiUrl, token: settings.apiToken, timeoutMs: 5000 });
+    const settings = this.settings({ apiUrl: this.flags.url, pidFile: this.flags['pid-file'] });
+    const where = daemonAddress(settings, this.flags.url !== undefined || Boolean(process.env.AI_CS_API_URL ?? process.env.AICS_API_URL));
+    const client = new AicsClient({ baseUrl: where.url, token: where.token, timeoutMs: 5000 });
     const formatTime = (iso: string) => localTime(iso, settings.timeZone);
     const intervalMs = this.flags.interval * 1000;
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !this.flags.once && !this.jsonEnabled();
@@ -52,4 +60,15 @@ ${EXIT_CODES_HELP}`;
     }
     return snap;
   }
+}
+
+/** Where the daemon answers: an explicit URL, else its start record (as `aics status` reads it), else the default port. */
+function daemonAddress(settings: Settings, explicit: boolean): { url: string; token: string | null } {
+  if (!explicit) {
+    const found = inspectPidFile(pidFileFor(settings));
+    if (found.state === 'running' && found.record?.pid === found.pid && found.record.url) {
+      return { url: found.record.url, token: recordToken(found.record, settings.apiToken) };
+    }
+  }
+  return { url: settings.apiUrl, token: settings.apiToken };
 }

@@ -10,8 +10,9 @@ import { runUntilSignalled } from '../daemon/signals.js';
 export default class Serve extends BaseCommand<typeof Serve> {
   static override summary = 'Run the daemon: the HTTP API for Tianwang, the 轻简 bridge, the trigger engine and the AI agent.';
   static override description = `The seed's "python3 run.py" with the same flags. --api-only runs the HTTP API (POST /api/task/receive,
-GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback),
-arms new tasks and expires overdue ones once a second. The default customer-service mode and --tianwang add the 轻简
+GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback)
+and expires overdue tasks; it arms nothing, so received tasks stay pending (GET /api/health and "aics status" warn)
+until a daemon with a 轻简 bridge runs on the database. The default customer-service mode and --tianwang add the 轻简
 bridge, the trigger engine and the AI agent. --multi is not built yet: it is refused with one line (exit 2).
 
 The server binds 127.0.0.1 by default. Any other --host needs AICS_API_TOKEN: every request must then carry
@@ -24,9 +25,10 @@ In the background: --detach starts the same daemon detached from the terminal (w
 output appended to the log file, and returns once it answers GET /api/health, printing its pid, URL and log file;
 if it does not start, its own error line and exit code. It writes a pid file (default db/task_db/aics.pid, beside
 the database; --pid-file, AICS_PID_FILE) and, beside it, a start record (aics.pid.json: arguments, working folder,
-aics environment, URL, log file) that "aics stop", "aics restart" and "aics status" use. A daemon already running
-for that pid file is refused (exit 5); a stale pid file is replaced with a warning. --pid-file without --detach
-(systemd, docker) writes the same files from a foreground daemon. The pid file is removed when the daemon exits.
+aics environment, URL, log file) that "aics stop", "aics restart" and "aics status" use. A foreground daemon
+writes the same files (one daemon per database: status, monitor and stop find it too). A daemon already running for
+that pid file is refused, detached or in the foreground (exit 5, naming its pid); a stale pid file is replaced with a
+warning. The pid file is removed when the daemon exits.
 
 Signals: SIGTERM or SIGINT stops accepting, finishes requests in flight, closes the database and exits 0; a second one
 exits at once. SIGUSR2 reopens the log file (logrotate).
@@ -51,7 +53,7 @@ ${EXIT_CODES_HELP}`;
     { description: 'In the foreground under systemd, with a pid file that aics status reads', command: '<%= config.bin %> serve --api-only --pid-file /opt/aics/db/task_db/aics.pid' },
   ];
   static override flags = {
-    'api-only': Flags.boolean({ summary: 'Run only the HTTP API, arming and expiry (no 轻简 bridge, no agent).', exclusive: ['tianwang'] }),
+    'api-only': Flags.boolean({ summary: 'Run only the HTTP API and expiry (no 轻简 bridge, no agent; tasks stay pending).', exclusive: ['tianwang'] }),
     tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent.' }),
     agent: Flags.boolean({ summary: 'Run the AI agent (--no-agent: without it).', allowNo: true, default: true }),
     multi: Flags.boolean({ summary: 'Several worker processes, customers sharded by md5(acc_id:from_id) (not built yet).' }),
@@ -102,9 +104,8 @@ ${EXIT_CODES_HELP}`;
       terminal: process.stdout,
       terminalFormat: this.jsonEnabled() ? 'json' : 'pretty',
       colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-      pidFile: settings.pidFile
-        ? { path: settings.pidFile, argv, cwd: process.cwd(), env: aicsEnvironment(process.env), detached: process.env[DETACHED_ENV] === '1' }
-        : undefined,
+      // Always held, also in the foreground: one daemon per database, and status / monitor / stop find this one.
+      pidFile: { path: pidFileFor(settings), argv, cwd: process.cwd(), env: aicsEnvironment(process.env), detached: process.env[DETACHED_ENV] === '1' },
     });
     await daemon.start();
     await runUntilSignalled(daemon);

@@ -13,13 +13,16 @@ file (default db/task_db/aics.pid beside the database; --pid-file, AICS_PID_FILE
 the process is the aics daemon, and asks its GET /api/health at the URL it really listens on (also with --port 0),
 with the token it was started with (AICS_API_TOKEN from its start record or .env, else this environment).
 
-Exit 0 only when the daemon runs and answers its health check; exit 3 when it is not running, or runs but does not
+Exit 0 only when the daemon runs, answers its health check and can do all of its job; exit 8 when it runs but is
+degraded: the 轻简 bridge is disconnected (since when, and its last error, are shown), tasks stay pending because no
+daemon that can fire them runs (an --api-only daemon only receives), or 派单 orders are held because
+TIANWANG_DISPATCH_URL is unset; each reason is a "warning" line. Exit 3 when it is not running, or runs but does not
 answer (the message says which). Changes nothing: a stale pid file is reported, not removed.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'How the daemon of the database in this folder is', command: '<%= config.bin %> status' },
-    { description: 'For monitoring: JSON, and the exit code says up (0) or not (3)', command: '<%= config.bin %> status --json' },
+    { description: 'For monitoring: JSON, and the exit code says up (0), degraded (8) or not (3)', command: '<%= config.bin %> status --json' },
     { description: 'From a script: restart it when it is not answering', command: '<%= config.bin %> status >/dev/null || aics restart' },
   ];
   static override flags = { 'pid-file': pidFileFlag };
@@ -28,6 +31,7 @@ ${EXIT_CODES_HELP}`;
     const settings = this.settings({ pidFile: this.flags['pid-file'] });
     const status = await daemonStatus(pidFileFor(settings), { token: settings.apiToken });
     if (!status.healthy) process.exitCode = ExitCode.daemonUnreachable;
+    else if (status.warnings.length) process.exitCode = ExitCode.degraded;
     this.say(describe(status, settings.timeZone));
     const paused = await this.pauseInForce();
     return { ...status, paused };
@@ -41,7 +45,7 @@ function describe(s: DaemonStatus, zone: string): string {
   const bridge = s.qingjian
     ? s.qingjian.state === 'disabled'
       ? 'disabled (--api-only)'
-      : `${s.qingjian.state}${s.qingjian.url ? ` ${s.qingjian.url}` : ''}${accounts(s.qingjian.accounts)}`
+      : `${s.qingjian.state}${s.qingjian.url ? ` ${s.qingjian.url}` : ''}${bridgeSince(s.qingjian, zone)}${accounts(s.qingjian.accounts)}`
     : undefined;
   const tasks = s.tasks
     ? Object.entries(s.tasks)
@@ -57,6 +61,8 @@ function describe(s: DaemonStatus, zone: string): string {
     ['bridge', bridge],
     ['tasks', tasks],
     ['outbox', s.outbox_backlog !== null ? `${s.outbox_backlog} callback${s.outbox_backlog === 1 ? '' : 's'} not yet delivered` : undefined],
+    ['派单 held', s.dispatch_held ? `${s.dispatch_held} (TIANWANG_DISPATCH_URL is not set)` : undefined],
+    ...s.warnings.map((w): [string, string] => ['warning', w]),
     ['last error', s.healthy && !s.details_hidden ? (s.last_error ?? 'none') : undefined],
     ['details', s.details_hidden ? 'hidden: the daemon requires AICS_API_TOKEN, and this one is missing or wrong' : undefined],
     ['log file', s.log_file ?? undefined],
@@ -66,8 +72,16 @@ function describe(s: DaemonStatus, zone: string): string {
   return `${head}\n${keyValues(rows, '  ')}`;
 }
 
+/** " since 2026-… (last error: …)" for a bridge that is not connected. */
+function bridgeSince(q: NonNullable<DaemonStatus['qingjian']>, zone: string): string {
+  if (q.connected || typeof q.since !== 'number') return '';
+  return ` since ${localTime(new Date(q.since).toISOString(), zone)}${q.last_error ? ` (last error: ${String(q.last_error)})` : ''}`;
+}
+
 function accounts(list: unknown): string {
   if (!list || typeof list !== 'object') return '';
-  const items = Object.values(list as Record<string, { acc_id?: string; status?: string }>).map((a) => `${a.acc_id} ${a.status}`);
+  const items = Object.values(list as Record<string, { acc_id?: string; status?: string; last_known?: string }>).map(
+    (a) => `${a.acc_id} ${a.status}${a.last_known ? ` (last known ${a.last_known})` : ''}`,
+  );
   return items.length ? ` (accounts: ${items.join(', ')})` : '';
 }

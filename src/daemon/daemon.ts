@@ -10,15 +10,16 @@
  *   tianwang   the same as bridge: everything
  */
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
 import { clientHost, isLoopbackHost, type Settings } from '../config.js';
-import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
+import { AicsError, DatabaseError, ExitCode, ValidationError, loggedErrors } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { openStore, type Store } from '../store/index.js';
+import { ensureDatabaseFolder, openStore, translateSqliteError, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
-import { acquirePidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
+import { acquirePidFile, defaultPidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
 import { ActionRunner } from './engine/action-runner.js';
 import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
@@ -26,6 +27,7 @@ import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
 import type { MessageSender } from './ports.js';
 import { Retention } from './retention.js';
+import { bridgeHealth, healthWarnings } from './health-warnings.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 import { PauseGate } from './ops/pause-gate.js';
@@ -170,7 +172,9 @@ export class Daemon {
       const logger = this.log.logger;
       this.notifier = new SystemdNotifier({ logger });
       if (this.options.pidFile) {
-        const { replaced } = acquirePidFile(this.options.pidFile.path);
+        // The pid file lives beside the database by default: a folder that cannot be made is the database's problem.
+        ensureDatabaseFolder(settings.db);
+        const { replaced } = takePidFile(this.options.pidFile.path, settings.db);
         this.pidFileHeld = this.options.pidFile.path;
         if (replaced) logger.warn({ pid_file: this.pidFileHeld }, `${replaced}; replaced it`);
       }
@@ -219,6 +223,9 @@ export class Daemon {
           const agent = buildAgent({ settings, store, sender, logger, clock: this.clock });
           this.agent = agent.conversations;
           logger.info({ provider: agent.provider, faq: agent.faq.file }, `agent: on (${agent.provider})`);
+          if (!settings.dispatchUrl) {
+            logger.warn({}, 'TIANWANG_DISPATCH_URL is not set: 派单 orders will be held in the outbox until it is ("aics status" counts them)');
+          }
         }
         // The bridge acks an event once this settles: after the message is recorded and its tasks claimed, and the
         // agent has logged it (its answer comes later, after the burst window).
@@ -301,6 +308,11 @@ export class Daemon {
       );
       return { url: this.boundUrl, host: settings.host, port };
     } catch (error) {
+      // A start-up failure is a log line too (JSON in the file), so "aics logs grep --level error" finds it.
+      if (this.log && error instanceof Error) {
+        this.log.logger.error({ start_failed: true, exit_code: error instanceof AicsError ? error.exitCode : ExitCode.unexpected }, error.message);
+        loggedErrors.add(error);
+      }
       await this.release();
       this.state = 'stopped';
       throw error;
@@ -363,7 +375,19 @@ export class Daemon {
 
   async health(paging?: { accountsPage?: number; accountsPageSize?: number }): Promise<HealthData> {
     const stats = await this.store!.tasks.stats();
-    const backlog = await this.store!.outbox.backlog();
+    // 派单 without TIANWANG_DISPATCH_URL is held on purpose, not a callback that failed: counted on its own.
+    const dispatchOff = !this.settings.dispatchUrl;
+    const backlog = await this.store!.outbox.backlog(dispatchOff ? ['callback', 'handoff'] : undefined);
+    const dispatchHeld = dispatchOff ? (await this.store!.outbox.backlog(['dispatch'])).count : 0;
+    const qingjian = this.bridge ? bridgeHealth(this.bridge.state(paging)) : { connected: false, state: 'disabled' as const };
+    const warnings = healthWarnings({
+      nowMs: this.clock(),
+      mode: this.mode,
+      qingjian,
+      pending: stats.by_status.pending,
+      oldestPending: stats.oldest_pending,
+      dispatchHeld,
+    });
     return {
       service: SERVICE_NAME,
       status: 'ok',
@@ -373,7 +397,7 @@ export class Daemon {
       pid: process.pid,
       started_at: new Date(this.startedAtMs).toISOString(),
       uptime_s: Math.max(0, Math.floor((this.clock() - this.startedAtMs) / 1000)),
-      qingjian: this.bridge ? { ...this.bridge.state(paging) } : { connected: false, state: 'disabled' },
+      qingjian,
       db: {
         file: stats.file,
         schema_version: stats.schema_version,
@@ -384,9 +408,11 @@ export class Daemon {
         next_due: stats.next_due,
       },
       tasks: stats.by_status,
-      outbox_backlog: stats.outbox_backlog,
+      outbox_backlog: backlog.count,
       outbox: backlog,
       paused: this.pause?.paused ?? null,
+      dispatch_held: dispatchHeld,
+      warnings,
     };
   }
 
@@ -449,6 +475,16 @@ export class Daemon {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The pid file; one that cannot be written beside the database (a read-only mount) is the database's problem. */
+function takePidFile(pidFile: string, db: string): { replaced: string | null } {
+  try {
+    return acquirePidFile(pidFile);
+  } catch (error) {
+    if (error instanceof AicsError || pidFile !== defaultPidFile(db)) throw error;
+    throw translateSqliteError(error, resolve(db));
+  }
 }
 
 function onlineAccounts(bridge: QingjianBridge): string[] {

@@ -20,6 +20,16 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/** Creates the database's folder, failing as opening the database would (e.g. a file where the folder should be). */
+export function ensureDatabaseFolder(file: string): void {
+  const path = resolve(file);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw translateSqliteError(error, path);
+  }
+}
+
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const path = resolve(file);
   let db: Db;

@@ -1,7 +1,7 @@
 /** The one store library: every query of aics lives below this folder. */
 export * from './types.js';
 export { SqliteTaskStore, MAX_PAGE_SIZE, type SqliteStoreOptions } from './sqlite-store.js';
-export { DEFAULT_DB_PATH, openDatabase, translateSqliteError } from './connection.js';
+export { DEFAULT_DB_PATH, ensureDatabaseFolder, openDatabase, translateSqliteError } from './connection.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export { SqliteInbound, type Contact, type InboundMessageKey, type InboundRecord } from './inbound.js';
 export { SqliteOutbox, type OutboxItem, type OutboxKind } from './outbox.js';

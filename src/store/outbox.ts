@@ -72,14 +72,17 @@ export class SqliteOutbox extends SqliteRepository {
     });
   }
 
-  backlog(): Promise<{ count: number; oldest_at: string | null; last_error: string | null }> {
+  /** Undelivered items (of these kinds only, when given): how many, since when, the last delivery error. */
+  backlog(kinds?: readonly OutboxKind[]): Promise<{ count: number; oldest_at: string | null; last_error: string | null }> {
     return this.read(() => {
+      const only = kinds ? `AND kind IN (SELECT value FROM json_each(@kinds))` : '';
       const r = this.statement(
           `SELECT COUNT(*) AS count, MIN(created_at) AS oldest_at,
-             (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1) AS last_error
-           FROM outbox WHERE delivered_at IS NULL`,
+             (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ${only} ORDER BY id DESC LIMIT 1) AS last_error
+           FROM outbox WHERE delivered_at IS NULL ${only}`,
         )
-        .get() as { count: number; oldest_at: string | null; last_error: string | null };
+        
+        .get(...(kinds ? [{ kinds: JSON.stringify(kinds) }] : [])) as { count: number; oldest_at: string | null; last_error: string | null };
       return r;
     });
   }

@@ -3,6 +3,7 @@ import {
   DEFAULT_PAYMENT_KEYWORDS,
   PRIORITY_RANK,
   canonicalJson,
+  taskProblem,
   type Action,
   type Priority,
   type TaskPayload,
@@ -58,6 +59,8 @@ export const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 export function rowToTask(row: TaskRow): TaskRecord {
+  const trigger = JSON.parse(row.trigger_json) as Trigger;
+  const problem = taskProblem(row.task_id, trigger as unknown as { type: string } & Record<string, unknown>);
   return {
     task_id: row.task_id,
     type: row.type,
@@ -66,7 +69,7 @@ export function rowToTask(row: TaskRow): TaskRecord {
     customer_id: row.customer_id,
     customer_name: row.customer_name,
     acc_id: row.acc_id,
-    trigger: JSON.parse(row.trigger_json) as Trigger,
+    trigger,
     action: JSON.parse(row.action_json) as Action,
     timeout_hours: row.timeout_hours,
     retry_count: row.retry_count,
@@ -87,6 +90,7 @@ export function rowToTask(row: TaskRow): TaskRecord {
     target: row.target_from_id
       ? { acc_id: row.target_acc_id, from_id: row.target_from_id, from_name: row.target_from_name }
       : null,
+    ...(problem ? { problem } : {}),
   };
 }
 

@@ -346,7 +346,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.write(() => {
       const current = this.row(taskId);
-      if (!current) throw new NotFoundError(`task ${taskId} not found`);
+      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
       const from = current.status as TaskStatus;
       if (!CANCELLABLE_STATUSES.includes(from)) {
         throw new InvalidStateError(
@@ -370,7 +370,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     const nowMs = this.clock();
     return this.write(() => {
       const current = this.row(taskId);
-      if (!current) throw new NotFoundError(`task ${taskId} not found`);
+      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
       if (current.status !== 'failed') {
         throw new InvalidStateError(`task ${taskId} is ${current.status}: only a failed task can be retried`);
       }
@@ -394,6 +394,48 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
       );
       if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being retried; look again`);
       return rowToTask(row);
+    });
+  }
+
+  /**
+   * Gives a time_reach task a new time (e.g. one adopted from the Python system's tasks.db without any): due then,
+   * expiring timeout_hours after that. Only before it has run (pending or waiting).
+   */
+  reschedule(taskId: string, time: string, actor: string): Promise<TaskRecord> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const current = this.row(taskId);
+      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
+      if (current.trigger_type !== 'time_reach') {
+        throw new InvalidStateError(`task ${taskId} has a ${current.trigger_type} trigger: only a time_reach task can be rescheduled`);
+      }
+      const from = current.status as TaskStatus;
+      if (!CANCELLABLE_STATUSES.includes(from)) {
+        throw new InvalidStateError(`task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be rescheduled`);
+      }
+      const trigger = { type: 'time_reach' as const, time: time.trim() };
+      const { dueAtMs, expiresAtMs } = computeDeadlines({ trigger, timeout_hours: current.timeout_hours } as TaskPayload, nowMs, this.zone);
+      let payload: Record<string, unknown> = {};
+      try {
+        payload = JSON.parse(current.payload) as Record<string, unknown>;
+      } catch {
+        // an unreadable payload is rebuilt from the trigger alone
+      }
+      const nowIso = iso(nowMs);
+      this.statement(
+        `UPDATE tasks SET trigger_json = @trigger, trigger_time = @time, payload = @payload, due_at = @due, expires_at = @expires,
+           error_message = NULL, updated_at = @now WHERE task_id = @id`,
+      ).run({
+        id: taskId,
+        trigger: canonicalJson(trigger),
+        time: trigger.time,
+        payload: canonicalJson({ ...payload, trigger }),
+        due: dueAtMs,
+        expires: expiresAtMs,
+        now: nowIso,
+      });
+      this.event(taskId, from, from, `rescheduled: due at ${iso(dueAtMs!)}`, actor, nowIso);
+      return rowToTask(this.row(taskId)!);
     });
   }
 

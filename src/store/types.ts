@@ -36,6 +36,8 @@ export interface TaskRecord {
   lease_expires_at: string | null;
   /** The customer the action goes to, set when the trigger fired. */
   target: { acc_id: string | null; from_id: string; from_name: string | null } | null;
+  /** Present only when the task can never fire as stored (adopted from the Python system): what is missing, how to fix it. */
+  problem?: string;
 }
 
 export interface TaskEvent {
@@ -137,6 +139,8 @@ export interface TaskStore {
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
   /** failed → waiting, due now, as a new attempt with its retry allowance again (`aics task retry`). */
   redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
+  /** A pending/waiting time_reach task gets a new time (wall clock in the store's zone). */
+  reschedule(taskId: string, time: string, actor: string): Promise<TaskRecord>;
   /** pending/waiting tasks past their expiry → expired; returns their ids. */
   expire(actor: string): Promise<string[]>;
   get(taskId: string): Promise<TaskRecord | null>;

@@ -11,3 +11,4 @@ export * from './file-url.js';
 export * from './request-id.js';
 export * from './validate.js';
 export * from './why.js';
+export * from './problem.js';

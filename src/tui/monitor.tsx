@@ -82,6 +82,7 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
                 {typeof h.qingjian.reconnects === 'number' ? `  reconnects ${h.qingjian.reconnects}` : ''}
                 {typeof h.qingjian.received === 'number' ? `  received ${h.qingjian.received}` : ''}
                 {typeof h.qingjian.acked === 'number' ? `  sent ${h.qingjian.acked}` : ''}
+                {!h.qingjian.connected && h.qingjian.last_error ? `  last error: ${String(h.qingjian.last_error)}` : ''}
               </Text>
             )}
             {h.agent ? '   agent: on' : '   agent: off'}
@@ -100,6 +101,16 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
             {h.outbox?.last_error ? <Text color="red">  last error: {h.outbox.last_error}</Text> : ''}
             {h.db.next_due ? `   next due: ${h.db.next_due.task_id} at ${formatTime(h.db.next_due.due_at)}` : ''}
           </Text>
+          {h.dispatch_held ? (
+            <Text>
+              派单 held: <Text color="yellow">{h.dispatch_held}</Text> (TIANWANG_DISPATCH_URL is not set)
+            </Text>
+          ) : null}
+          {(h.warnings ?? []).map((w) => (
+            <Text key={w} color="yellow">
+              warning: {w}
+            </Text>
+          ))}
           <Box flexDirection="column" marginTop={1}>
             <Text bold>
               {cell('TASK_ID', 28)} {cell('STATUS', 10)} {cell('TRIGGER', 25)} {cell('CUSTOMER', 16)} CREATED
@@ -108,6 +119,7 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
               <Text key={t.task_id}>
                 {cell(t.task_id, 28)} <Text color={STATUS_COLOUR[t.status]}>{cell(t.status, 10)}</Text> {cell(t.trigger.type, 25)}{' '}
                 {cell(t.customer_id ?? '*', 16)} {formatTime(t.created_at)}
+                {t.problem ? <Text color="yellow">  ⚠ {t.problem.split(':')[0]} (aics task status {t.task_id})</Text> : ''}
               </Text>
             ))}
           </Box>

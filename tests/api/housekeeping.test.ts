@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { call, startDaemon, task, until } from '../support/daemon.js';
+import { startDesk } from '../support/desk.js';
 
 describe('api-only housekeeping', () => {
-  it('arms received tasks within a second, at the default interval', async () => {
-    const d = await startDaemon({}, { pollMs: undefined });
+  it('a daemon with a bridge arms received tasks within a second, at the default interval', async () => {
+    const d = await startDesk({ daemon: { pollMs: undefined } });
     try {
-      await call(d.url, 'POST', '/api/task/receive', task('ARM_1'));
+      await d.receive(task('ARM_1'));
       const t0 = Date.now();
-      await until(async () => (await call(d.url, 'GET', '/api/task/status/ARM_1')).body.data.status === 'waiting', 3000, 'arming');
+      await d.until('ARM_1', 'waiting');
       expect(Date.now() - t0).toBeLessThan(2000);
     } finally {
       await d.stop();
@@ -24,7 +25,8 @@ describe('api-only housekeeping', () => {
       await call(d.url, 'POST', '/api/task/receive', task('EXPIRE_2', { timeout_hours: 48 }));
       now += 2 * 3_600_000;
       await until(async () => (await call(d.url, 'GET', '/api/task/status/EXPIRE_1')).body.data.status === 'expired', 3000, 'expiry');
-      expect((await call(d.url, 'GET', '/api/task/status/EXPIRE_2')).body.data.status).toBe('waiting');
+      // --api-only arms nothing: the task not yet due stays pending (nobody listens for it yet).
+      expect((await call(d.url, 'GET', '/api/task/status/EXPIRE_2')).body.data.status).toBe('pending');
       const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('任务过期 EXPIRE_1')), 3000, 'log line');
       expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'EXPIRE_1', customer_id: 'c_exp' });
       // The callback for the terminal status, queued in the same transaction, reaches the sink (here the daemon's own).

@@ -22,10 +22,10 @@ describe('POST /api/task/receive', () => {
     const body = task('IDEM_1');
     const first = await call(d.url, 'POST', '/api/task/receive', body);
     expect(first.status).toBe(200);
-    // The housekeeping loop arms it (pending → waiting); a re-receive reports what it is now.
+    // A daemon with a bridge arms it (pending → waiting); a re-receive reports what it is now.
     const store = SqliteTaskStore.open(d.db);
     try {
-      await until(async () => (await store.get('IDEM_1'))?.status === 'waiting', 5000, 'arming');
+      expect(await store.arm('test-engine', ['IDEM_1'])).toEqual(['IDEM_1']);
       const again = await call(d.url, 'POST', '/api/task/receive', body);
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ code: 200, message: '任务接收成功', data: { task_id: 'IDEM_1', status: 'waiting' } });

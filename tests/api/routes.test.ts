@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteTaskStore, openStore } from '../../src/store/index.js';
-import { call, startDaemon, task, until, type TestDaemon } from '../support/daemon.js';
+import { call, startDaemon, task, type TestDaemon } from '../support/daemon.js';
 
 let d: TestDaemon;
 beforeAll(async () => {
@@ -46,10 +46,10 @@ describe('POST /api/task/cancel', () => {
 
   it('answers 409 for a task that already ran (or was cancelled)', async () => {
     await call(d.url, 'POST', '/api/task/receive', task('CANCEL_RAN'));
-    // Another daemon (the engine) on the same database claims and completes it.
+    // Another daemon (the engine) on the same database arms, claims and completes it.
     const engine = SqliteTaskStore.open(d.db);
     try {
-      await until(async () => (await engine.get('CANCEL_RAN'))?.status === 'waiting', 5000, 'arming');
+      expect(await engine.arm('test-engine', ['CANCEL_RAN'])).toEqual(['CANCEL_RAN']);
       const claimed = await engine.claim('CANCEL_RAN', { owner: 'test-engine', leaseMs: 60_000 });
       expect(claimed?.status).toBe('running');
     } finally {

@@ -72,7 +72,9 @@ describe('db stats', () => {
     const missing = join(ws.dir, 'typo', 'tasks.db');
     const r = await run(['db', 'stats'], missing);
     expect(r.code).toBe(4);
-    expect(errorLine(r)).toBe(`error: database ${missing} does not exist (check --db or AICS_DB)`);
+    expect(errorLine(r)).toBe(
+      `error: database ${missing} does not exist (nothing was created): pass --db FILE or set AICS_DB, or run it in the folder where aics serve runs`,
+    );
     expect(existsSync(missing)).toBe(false);
   });
 });

@@ -60,7 +60,7 @@ describe('task status', () => {
   it('an unknown task id exits 4', async () => {
     const r = await run('task', 'status', 'TASK_NOPE');
     expect(r.code).toBe(4);
-    expect(errorLine(r)).toBe('error: task TASK_NOPE not found');
+    expect(errorLine(r)).toBe(`error: task TASK_NOPE not found in ${db}`);
   });
 });
 
@@ -83,7 +83,7 @@ describe('task cancel', () => {
   const refused: [string, string[], number, RegExp][] = [
     ['a completed task (exit 5)', ['TASK_DONE', '--reason', 'too late'], 5, /^error: task TASK_DONE is completed: only a task that has not run yet \(pending or waiting\) can be cancelled$/],
     ['a task cancelled already (exit 5)', ['TASK_TO_CANCEL', '--reason', 'again'], 5, /^error: task TASK_TO_CANCEL is cancelled: /],
-    ['an unknown task id (exit 4)', ['TASK_NOPE', '--reason', 'x'], 4, /^error: task TASK_NOPE not found$/],
+    ['an unknown task id (exit 4)', ['TASK_NOPE', '--reason', 'x'], 4, /^error: task TASK_NOPE not found in \/.*tasks\.db$/],
     ['no --reason (exit 2)', ['TASK_DONE'], 2, /^error: --reason: is required/],
     ['an empty --reason (exit 2)', ['TASK_DONE', '--reason', '  '], 2, /^error: --reason: must not be empty$/],
   ];

@@ -109,7 +109,6 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
   });
 
   it('serve --detach returns once the daemon answers, with its pid, url and log file; the pid file names it', async () => {
-    const t0 = Date.now();
     const r = await aics([...serveArgs, '--json'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
@@ -118,7 +117,6 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     expect(first).toMatchObject({ mode: 'bridge', log_file: join(dir, 'logs/aics.log'), pid_file: pidFileOf(dir) });
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(first.url).not.toMatch(/:0$/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(alive(first.pid)).toBe(true);
     expect(readFileSync(pidFileOf(dir), 'utf8')).toBe(`${first.pid}\n`);
     const record = JSON.parse(readFileSync(`${pidFileOf(dir)}.json`, 'utf8'));
@@ -269,6 +267,12 @@ describe('stale pid files, failures to start, nothing to drive', { timeout: 90_0
         `error: the daemon exited with code 1 while starting: port ${port} on 127.0.0.1 is already in use (another aics?): find it with "ss -ltnp 'sport = :${port}'", or choose --port (log: ${join(dir, 'logs/aics.log')})\n`,
       );
       expect(existsSync(pidFileOf(dir))).toBe(false);
+      // The failure is a JSON line of the log like every other, found by level.
+      const log = readFileSync(join(dir, 'logs/aics.log'), 'utf8').split('\n').filter(Boolean);
+      for (const line of log) expect(() => JSON.parse(line), line).not.toThrow();
+      const found = await aics(['logs', 'grep', '--level', 'error'], dir);
+      expect(found.code, found.stderr).toBe(0);
+      expect(found.stdout).toMatch(new RegExp(`ERROR.*port ${port} on 127\\.0\\.0\\.1 is already in use`));
     } finally {
       blocker.close();
     }

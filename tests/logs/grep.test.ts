@@ -96,7 +96,7 @@ describe('aics logs grep', () => {
       expect(oneTask.stdout).toMatch(/\n {4}Error: bridge down\n {8}at /);
       expect(oneTask.stdout).toMatch(/INFO  任务接收 T1  task_id=T1 customer_id=c1\n.* ERROR 任务失败 T1  task_id=T1 customer_id=c1 err="bridge down"/);
       const none = await runToEnd(['logs', 'grep', '--customer', 'nobody'], { cwd: dir });
-      expect([none.code, none.stdout]).toEqual([0, '']);
+      expect([none.code, none.stdout]).toEqual([1, '']); // like grep: nothing matched
       const missing = await runToEnd(['logs', 'grep', 'x', '--log-file', 'nope.log'], { cwd: dir });
       expect(missing.code).toBe(4);
       const badRegex = await runToEnd(['logs', 'grep', '('], { cwd: dir });

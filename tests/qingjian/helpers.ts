@@ -1,4 +1,5 @@
 /** Shared pieces of the 轻简 tests: a capturing logger, polling, a bare WebSocket server, cleanup. */
+import { EVENT_LIMIT_MS, atLeast } from '../support/limits.js';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { QingjianBridge, type BridgeLogger, type QingjianBridgeOptions } from '../../src/daemon/qingjian/index.js';
@@ -16,7 +17,8 @@ export function captureLogger(): { logger: BridgeLogger; lines: LogLine[] } {
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
-export async function until(check: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+export async function until(check: () => boolean, what: string, requestedMs?: number): Promise<void> {
+  const timeoutMs = atLeast(EVENT_LIMIT_MS, requestedMs);
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { PROCESS_LIMIT_MS } from '../support/limits.js';
 import { until } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -41,7 +42,7 @@ function aics(args: string[]): Run {
 }
 
 async function listeningUrl(run: Run): Promise<string> {
-  await until(() => /listening on ws:\/\/\S+/.test(run.stderr()) || run.child.exitCode !== null, 'the listening line', 10_000);
+  await until(() => /listening on ws:\/\/\S+/.test(run.stderr()) || run.child.exitCode !== null, 'the listening line', PROCESS_LIMIT_MS);
   const m = /qingjian simulator listening on (ws:\/\/\S+)/.exec(run.stderr());
   if (!m) throw new Error(`no listening line; stderr: ${run.stderr()}`);
   return m[1]!;

@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { resolveSettings, type SettingFlags } from '../../src/config.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { SEED, tempDir } from './fixtures.js';
+import { EVENT_LIMIT_MS, atLeast } from './limits.js';
 
 export { SEED, tempDir };
 
@@ -78,10 +79,9 @@ export function task(id: string, changes: Record<string, unknown> = {}): Record<
   return { ...structuredClone(SEED.receive), task_id: id, ...changes };
 }
 
-/** Waits until fn() is truthy (polling), or fails after timeoutMs. */
 /** Polls fn until it returns something truthy, and returns that. */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
+export async function until<T>(fn: () => T | Promise<T>, requestedMs?: number, what = 'condition'): Promise<NonNullable<T>> {
+  const end = Date.now() + atLeast(EVENT_LIMIT_MS, requestedMs);
   for (;;) {
     const v = await fn();
     if (v) return v as NonNullable<T>;

@@ -13,6 +13,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import type { AgentSettings, SettingFlags } from '../../src/config.js';
 import { call, tempDir, testSettings } from './daemon.js';
 import { startHttpSink, type HttpSink } from './http-sink.js';
+import { EVENT_LIMIT_MS, atLeast } from './limits.js';
 
 export interface Desk {
   daemon: Daemon;
@@ -72,7 +73,8 @@ export async function startDesk(
       const res = await call(url, 'POST', '/api/task/receive', task);
       if (res.status !== 200) throw new Error(`receive: ${res.status} ${res.text}`);
     },
-    async until(taskId, status, timeoutMs = 5000) {
+    async until(taskId, status, requestedMs) {
+      const timeoutMs = atLeast(EVENT_LIMIT_MS, requestedMs);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const t = await store.tasks.get(taskId);

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EVENT_LIMIT_MS, atLeast } from './limits.js';
 
 export interface Received {
   path: string;
@@ -28,7 +29,8 @@ export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSi
     url: '',
     received,
     respond: 200,
-    waitFor(count, timeoutMs = 10_000) {
+    waitFor(count, requestedMs) {
+      const timeoutMs = atLeast(EVENT_LIMIT_MS, requestedMs);
       return new Promise((resolve, reject) => {
         const check = () => {
           if (received.length >= count) {

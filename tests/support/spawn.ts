@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv } from './fixtures.js';
+import { PROCESS_LIMIT_MS, atLeast } from './limits.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
@@ -29,7 +30,7 @@ export function run(args: string[], options: { cwd: string; env?: Record<string,
 /** Runs to the end; fails the test if it takes longer than timeoutMs. */
 export async function runToEnd(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }) {
   const r = run(args, options);
-  const timer = setTimeout(() => r.child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), atLeast(PROCESS_LIMIT_MS, options.timeoutMs));
   const { code, signal } = await r.exit;
   clearTimeout(timer);
   return { code, signal, stdout: r.stdout(), stderr: r.stderr() };
@@ -39,7 +40,10 @@ export async function runToEnd(args: string[], options: { cwd: string; env?: Rec
 export async function startServe(args: string[], options: { cwd: string; env?: Record<string, string> }) {
   const r = run(['serve', ...args], options);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 15 s; stdout: ${r.stdout()} stderr: ${r.stderr()}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no "listening on" line within ${PROCESS_LIMIT_MS} ms; stdout: ${r.stdout()} stderr: ${r.stderr()}`)),
+      PROCESS_LIMIT_MS,
+    );
     const look = () => {
       const m = /listening on (http:\/\/\S+)/.exec(r.stdout());
       if (m) {

@@ -25,9 +25,10 @@ it('shows the mode, the task counts and the newest tasks, and follows changes', 
   try {
     await until(() => ui.lastFrame()?.includes('api-only'), 5000, 'the first frame');
     expect(ui.lastFrame()).toContain('disabled (--api-only)');
-    expect(ui.lastFrame()).toMatch(/waiting 0/);
+    expect(ui.lastFrame()).toMatch(/pending 0/);
     await call(d.url, 'POST', '/api/task/receive', task('MON_1'));
-    await until(() => /waiting 1/.test(ui.lastFrame() ?? ''), 5000, 'the task counted as waiting');
+    // --api-only arms nothing: the task stays pending until a daemon with a bridge listens for it.
+    await until(() => /pending 1/.test(ui.lastFrame() ?? ''), 5000, 'the task counted as pending');
     expect(ui.lastFrame()).toContain('MON_1');
     expect(ui.lastFrame()).toContain('q quit');
   } finally {

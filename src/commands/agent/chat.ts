@@ -45,8 +45,9 @@ ${EXIT_CODES_HELP}`;
     };
     out(`agent chat · provider ${local.agent.provider} · FAQ ${local.agent.faq.file} · database ${temp ? '(temporary)' : settings.db}`);
     out('type as the customer; /human TEXT, /release, /image NAME, /quit');
-    const rl = createInterface({ input: process.stdin, terminal: interactive });
-    const prompt = () => interactive && process.stdout.write('客户> ');
+    // On a terminal readline takes over echoing: it needs the output stream, or what is typed stays invisible.
+    const rl = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, prompt: '客户> ' } : {}), terminal: interactive });
+    const prompt = () => interactive && rl.prompt();
     try {
       prompt();
       for await (const raw of rl) {

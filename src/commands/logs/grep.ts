@@ -16,6 +16,7 @@ the readable line (time, level, message, fields), so the seed's recipes become:
   tail -f … | grep "ERROR"          →  aics logs grep --level error --follow
 --follow keeps reading as lines are appended, and carries on when logrotate moves the file away (SIGUSR2 reopen),
 truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only.
+Exit 1 when no line matched (as grep does); 4 when the log file does not exist.
 
 The rotated copies logrotate leaves beside the file (aics.log.1, aics.log.2.gz, … or aics.log-20260228.gz) are
 searched first, oldest first, gunzipped as needed (--no-rotated: the current file only); with --since, copies last
@@ -58,6 +59,7 @@ ${EXIT_CODES_HELP}`;
     const onSignal = () => stop.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    let matched = 0;
     try {
       const rotated = flags.rotated ? rotatedLogFiles(resolve(settings.logFile)) : [];
       for (const file of rotated) {
@@ -72,8 +74,13 @@ ${EXIT_CODES_HELP}`;
       if (rotated.length && !flags.follow && !existsSync(settings.logFile)) return;
       for await (const line of readLogLines(settings.logFile, { follow: flags.follow, signal: stop.signal })) {
         const match = matchLine(line, filter, zone);
-        if (match) process.stdout.write(`${json ? match.raw.trim() : match.text}\n`);
+        if (match) {
+          matched++;
+          process.stdout.write(`${json ? match.raw.trim() : match.text}\n`);
+        }
       }
+      // Like grep: exit 1 when no line matched, so scripts can test for a line.
+      if (matched === 0) process.exitCode = 1;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

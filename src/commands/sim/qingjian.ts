@@ -92,6 +92,8 @@ ${EXIT_CODES_HELP}`;
       if (lines) await this.scripted(sim, lines, abort.signal);
       else if (f.headless) await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
       else await this.interactive(sim, abort.signal, show, (p) => (print = p));
+      // Acks already on their way belong in the summary: a busy daemon acks a message a moment after it arrives.
+      if (!abort.signal.aborted && sim.summary().clients > 0) await sim.waitForAllAcked(2_000).catch(() => undefined);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -24,6 +24,7 @@ ${EXIT_CODES_HELP}`;
   };
 
   async run(): Promise<TaskPage> {
+    this.existingDatabase();
     await this.pauseInForce();
     const page = await this.store().list({
       status: this.flags.status as TaskStatus | undefined,

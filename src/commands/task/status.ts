@@ -33,10 +33,11 @@ ${EXIT_CODES_HELP}`;
   };
 
   async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; why?: WhyReport }> {
+    this.existingDatabase();
     const store = this.store();
     const task = await store.get(this.args.id);
     const paused = task && (task.status === 'waiting' || task.status === 'running' || task.status === 'pending') ? await this.pauseInForce() : null;
-    if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
+    if (!task) throw new NotFoundError(`task ${this.args.id} not found in ${store.file}`);
     const events = await store.events(task.task_id);
     const zone = this.settings().timeZone;
     this.say(taskDetails(task, zone, true));

@@ -340,6 +340,10 @@ export interface DaemonStatus {
   qingjian: HealthData['qingjian'] | null;
   tasks: HealthData['tasks'] | null;
   outbox_backlog: number | null;
+  /** 派单 orders held because TIANWANG_DISPATCH_URL is unset. */
+  dispatch_held: number | null;
+  /** What keeps a running daemon from doing all of its job (GET /api/health's warnings). */
+  warnings: string[];
   /** The latest error the daemon reports: the bridge's, then the callbacks'. */
   last_error: string | null;
   /** The health details need the token, which we do not have. */
@@ -368,6 +372,8 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     qingjian: null,
     tasks: null,
     outbox_backlog: null,
+    dispatch_held: null,
+    warnings: [],
     last_error: null,
     details_hidden: false,
     start: record ? { argv: record.argv, cwd: record.cwd } : null,
@@ -395,6 +401,8 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     qingjian: h.qingjian,
     tasks: h.tasks,
     outbox_backlog: h.outbox_backlog,
+    dispatch_held: h.dispatch_held ?? null,
+    warnings: h.warnings ?? [],
     last_error: lastError.length ? lastError.join('; ') : null,
   };
 }

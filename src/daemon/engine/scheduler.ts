@@ -1,7 +1,8 @@
 /**
  * The clock side of the engine, on one timer set for the next thing due (never one timer per task):
  *   - arms tasks written by any process (pending → waiting) — polled at least every `pollMs`, so a task added by
- *     the CLI or an --api-only daemon on the same file is armed within a second;
+ *     the CLI is armed within a second; only when `fire` is on (an --api-only daemon leaves tasks pending, which
+ *     then tells the operator that no daemon listens for them yet);
  *   - expires tasks past their timeout;
  *   - recovers running tasks whose lease ran out (their daemon died mid-action);
  *   - fires due tasks: time_reach, cron and retries after their backoff (only when `fire` is on: an --api-only
@@ -81,7 +82,8 @@ export class Scheduler {
       for (const id of await store.tasks.recoverLeases(owner, dead)) {
         logger.warn({ task_id: id }, `${LOG_WORDS.recovered} ${id}: the daemon that ran it died or lost its lease; retrying with the same req_id`);
       }
-      const armed = await store.tasks.arm(owner);
+      // `pending` means "nobody listens for it yet": only a daemon that can fire (one with a bridge) arms tasks.
+      const armed = this.o.runner ? await store.tasks.arm(owner) : [];
       if (armed.length) logger.debug({ count: armed.length }, `armed ${armed.length} task(s)`);
       for (const id of await store.tasks.expire(owner)) {
         const task = await store.tasks.get(id);
