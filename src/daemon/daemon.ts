@@ -16,7 +16,7 @@ import { clientHost, isLoopbackHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type OutboxKind, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
 import { acquirePidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
 import { ActionRunner } from './engine/action-runner.js';
@@ -227,16 +227,15 @@ export class Daemon {
       this.boundUrl = `http://${shownHost}:${port}`;
       // By default callbacks go to this daemon's own sink, at the address it actually bound.
       const callbackUrl = settings.callbackUrl ?? `http://${clientHost(settings.host)}:${port}/api/task/callback`;
+      // Handoff notices (转接人工) go to AICS_HANDOFF_URL, else to the callback URL (an event field tells them apart).
+      const urls = { callback: callbackUrl, dispatch: settings.dispatchUrl, handoff: settings.agent.handoffUrl ?? callbackUrl };
       this.outbox = new OutboxSender({
         store,
         logger,
         clock: this.clock,
-        // Handoff notices (转接人工) go to AICS_HANDOFF_URL, else to the callback URL (an event field tells them apart).
-        urls: { callback: callbackUrl, dispatch: settings.dispatchUrl, handoff: settings.agent.handoffUrl ?? callbackUrl },
+        urls,
         secret: settings.callbackSecret,
-        // The default callback URL is this daemon's own sink, which requires the token like every route. Only
-        // there: the token never goes to a callback URL someone configured.
-        headers: settings.callbackUrl === null && settings.apiToken ? { callback: { authorization: `Bearer ${settings.apiToken}` } } : undefined,
+        headers: ownSinkHeaders(urls, settings.callbackUrl === null ? callbackUrl : null, settings.apiToken),
         backoff: this.options.deliveryBackoff,
       });
       this.retention = new Retention({ store, logger, clock: this.clock, retentionDays: settings.retentionDays });
@@ -396,6 +395,21 @@ export class Daemon {
       await this.log.close();
     }
   }
+}
+
+/**
+ * The default callback URL is this daemon's own sink, which requires the token like every route: every kind that
+ * goes there (callbacks, and handoff notices without AICS_HANDOFF_URL) carries it. Only there: the token never goes
+ * to a URL someone configured.
+ */
+function ownSinkHeaders(
+  urls: Record<OutboxKind, string | null>,
+  ownSink: string | null,
+  apiToken: string | null,
+): Partial<Record<OutboxKind, Record<string, string>>> | undefined {
+  if (!ownSink || !apiToken) return undefined;
+  const kinds = (Object.keys(urls) as OutboxKind[]).filter((k) => urls[k] === ownSink);
+  return Object.fromEntries(kinds.map((k) => [k, { authorization: `Bearer ${apiToken}` }]));
 }
 
 function onlineAccounts(bridge: QingjianBridge): string[] {

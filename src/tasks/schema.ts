@@ -16,7 +16,13 @@ const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     // SQLite keeps a lone surrogate as bytes that read back as U+FFFD: a task_id would answer under another id.
     .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (it holds a lone surrogate)');
-const id = text(128).regex(/^[^\s\u0000-\u001f]+$/u, 'must not contain spaces or control characters');
+/**
+ * Ids go into URLs, log lines, terminals and (percent-encoded) HTTP headers. Control characters (C0, DEL, C1) and
+ * invisible format characters (bidi overrides, zero-width spaces and joiners, BOM) make two ids look alike or rewrite
+ * a terminal line, so they are refused; Chinese, emoji and other visible characters are fine.
+ */
+const INVISIBLE = /[\s\p{Cc}\p{Cf}]/u;
+const id = text(128).refine((s) => !INVISIBLE.test(s), 'must not contain spaces, control characters, or bidi or zero-width characters');
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];

@@ -39,7 +39,11 @@ export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSi
           return false;
         };
         const timer = setTimeout(() => reject(new Error(`sink got ${received.length} of ${count} requests`)), timeoutMs);
-        if (!check()) waiters.push(() => void check());
+        // A waiter is called once per request: it registers itself again until enough have arrived.
+        const wait = () => {
+          if (!check()) waiters.push(wait);
+        };
+        wait();
       });
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
