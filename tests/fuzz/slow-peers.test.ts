@@ -13,6 +13,7 @@ import { call, startDaemon, task, until } from '../support/daemon.js';
 import { fileTempDir } from '../support/fixtures.js';
 import { startHttpSink } from '../support/http-sink.js';
 import { startServe } from '../support/spawn.js';
+import { startDesk } from '../support/desk.js';
 import { startDribblingPeer, startFloodingPeer } from '../support/slow-peer.js';
 
 const dir = fileTempDir();
@@ -169,4 +170,21 @@ describe('SIGTERM while a callback receiver dribbles (the real binary)', () => {
     cleanups.push(() => s.close());
     expect((await s.outbox.backlog()).count).toBe(1);
   }, 30_000);
+});
+
+describe('an LLM endpoint answering with an endless body', () => {
+  it('is read up to a cap; the customer still gets the rules answer', async () => {
+    const flood = await startFloodingPeer(200, '/v1');
+    cleanups.push(() => flood.close());
+    const d = await startDesk({
+      agent: { quietMs: 100, maxWaitMs: 1000, sendGapMs: 0, llmTimeoutMs: 60_000 },
+      settings: { llmBaseUrl: flood.url, llmModel: 'fake-model' },
+    });
+    cleanups.push(() => d.stop());
+    d.sim.pushMessage({ from_id: 'c_flood', from_name: '陈经理', content: '你好' });
+    const [cmd] = await d.sim.nextCommands(1, 20_000);
+    expect(String(cmd!.data.content)).not.toBe('');
+    expect(flood.requests).toBeGreaterThanOrEqual(1);
+    expect(flood.written).toBeLessThan(32 * 1024 * 1024);
+  }, 40_000);
 });
