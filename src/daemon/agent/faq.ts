@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ValidationError } from '../../errors.js';
-import { normalizeText } from '../../tasks/index.js';
+import { matchWindow, normalizeText } from '../../tasks/index.js';
 import { readDataFile, readTextFile } from './data-file.js';
 
 /** The sample shipped with aics: resolved from this module, in src/ (tests) and dist/ alike. */
@@ -81,7 +81,7 @@ export class Faq {
   /** Entries answering `question`, best first (most hits; the file's order breaks ties). */
   lookup(question: string, limit = 2): FaqAnswer[] {
     const text = normalizeText(question);
-    const raw = question.normalize('NFKC');
+    const raw = matchWindow(question).normalize('NFKC');
     const scored = this.entries
       .map((e, order) => ({
         id: e.id,

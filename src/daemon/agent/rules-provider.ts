@@ -7,6 +7,7 @@
 import { Faq } from './faq.js';
 import type { Provider, TurnInput } from './provider.js';
 import type { OrderFields } from './tools.js';
+import { matchWindow } from '../../tasks/index.js';
 
 const STATUS_WORDS: Record<string, string> = {
   pending: '待处理',
@@ -58,14 +59,16 @@ export class RulesProvider implements Provider {
   }
 }
 
-const QUANTITY = /(?:数量\s*[:：]?\s*(\d+))|(\d+)\s*(?:张|个|份|本|件|套|只|条|块|盒|册|幅|pcs)/i;
-const SIZE = /(\d+(?:\.\d+)?\s*[x×*]\s*\d+(?:\.\d+)?\s*(?:mm|cm|m|毫米|厘米|米)?|(?<![a-z])a[0-6](?![0-9a-z]))/i;
+// Each number is tried from the start of its digit run only ((?<!\d)): unanchored, `\d+` would be retried from every
+// digit of a long run and take quadratic time on a hostile message.
+const QUANTITY = /(?:数量\s*[:：]?\s*(\d+))|(?<!\d)(\d+)\s*(?:张|个|份|本|件|套|只|条|块|盒|册|幅|pcs)/i;
+const SIZE = /((?<![\d.])\d+(?:\.\d+)?\s*[x×*]\s*\d+(?:\.\d+)?\s*(?:mm|cm|m|毫米|厘米|米)?|(?<![a-z])a[0-6](?![0-9a-z]))/i;
 const DEADLINE =
-  /((?:今天|明天|后天|大后天|本周[一二三四五六日天]?|下周[一二三四五六日天]?|周[一二三四五六日天]|星期[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]|\d+天)(?:之前|以前|前|内)?)/;
+  /((?:今天|明天|后天|大后天|本周[一二三四五六日天]?|下周[一二三四五六日天]?|周[一二三四五六日天]|星期[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]|(?<!\d)\d+天)(?:之前|以前|前|内)?)/;
 
 /** Product and quantity (both required), size, material, deadline from a customer's order message; null without both. */
 export function parseOrder(text: string, faq: Faq): OrderFields | null {
-  const t = text.normalize('NFKC');
+  const t = matchWindow(text).normalize('NFKC');
   const product = [...faq.data.products].sort((a, b) => b.length - a.length).find((p) => t.toLowerCase().includes(p.toLowerCase()));
   const q = QUANTITY.exec(t);
   const quantity = q ? Number(q[1] ?? q[2]) : NaN;
@@ -75,7 +78,7 @@ export function parseOrder(text: string, faq: Faq): OrderFields | null {
   if (size) fields.size = size[1]!.replace(/\s+/g, '').replace(/^a/, 'A');
   const material = [...faq.data.materials].sort((a, b) => b.length - a.length).find((m) => t.toLowerCase().includes(m.toLowerCase()));
   if (material) {
-    const gram = new RegExp(`(\\d+\\s*g)\\s*${material.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i').exec(t);
+    const gram = new RegExp(`((?<!\\d)\\d+\\s*g)\\s*${material.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i').exec(t);
     fields.material = gram ? `${gram[1]!.replace(/\s+/g, '')}${material}` : material;
   }
   const deadline = DEADLINE.exec(t);
