@@ -19,3 +19,4 @@ export {
   type ConversationStateName,
   type OrderRecord,
 } from './agent.js';
+export { databaseFileAt, SQLITE_SIDE_FILES } from './file-identity.js';
