@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../errors.js';
+import { normalizeText } from './normalize.js';
 
 /** A UTF-16 surrogate not part of a pair (the `u` flag makes a pair one code point, so only lone ones match). */
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
@@ -43,19 +44,21 @@ export const DEFAULT_PAYMENT_KEYWORDS = [
   '已下单',
 ] as const;
 
-const keywordList = z.array(text(200)).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
+/** A keyword that normalises to nothing (👍, ?, 。) could never fire: see normalize.ts. */
+const keyword = text(200).refine((k) => normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
+const keywordList = z.array(keyword).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
 
 export const specifiedCustomerReplyTrigger = z.object({
   type: z.literal('specified_customer_reply'),
   customer_id: id,
   customer_name: text(128).optional(),
-  keyword: text(200),
+  keyword,
   exact_match: z.boolean().default(false),
 });
 
 export const customerReplyTrigger = z.object({
   type: z.literal('customer_reply'),
-  keyword: text(200),
+  keyword,
   exact_match: z.boolean().default(false),
 });
 
@@ -81,7 +84,9 @@ export const timeReachTrigger = z.object({
 export const cronTrigger = z.object({
   type: z.literal('cron'),
   /** A cron expression (5 or 6 fields), e.g. "0 9 * * *" = every day at 09:00 in the configured zone. */
-  expression: text(120).refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")'),
+  expression: text(120)
+    .refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")')
+    .refine((expr) => firesAtMostOncePerMinute(expr), 'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")'),
 });
 
 export const triggerSchema = z.discriminatedUnion('type', [
@@ -154,6 +159,12 @@ export const taskPayloadSchema = z
 export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 /** The payload as sent, before defaults are applied. */
 export type TaskPayloadInput = z.input<typeof taskPayloadSchema>;
+
+/** With 5 fields a cron fires at most once a minute; with 6, only when the seconds field is a single number. */
+export function firesAtMostOncePerMinute(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  return fields.length < 6 || /^\d{1,2}$/.test(fields[0]!);
+}
 
 export function isValidCron(expression: string): boolean {
   try {

@@ -45,6 +45,9 @@ export function send(reply: FastifyReply, body: Envelope): FastifyReply {
   return reply.code(body.code).send(body);
 }
 
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const MAX_CONNECTIONS = 1000;
+
 const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
 
 export function buildHttpServer(ctx: HttpContext): FastifyInstance {
@@ -54,6 +57,9 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     // Our own 503 below keeps the envelope; fastify's would not.
     return503OnClosing: false,
     requestTimeout: 30_000,
+    // Sockets that send their headers slowly are closed after HEADERS_TIMEOUT_MS (checked every second, not node's
+    // default 30 s), so a few thousand of them cannot hold the API for long (issue #17 point 11).
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     // A task_id may be 128 characters, percent-encoded up to 12 bytes each; fastify's default (100) answered 414 to
     // GET /api/task/status/<an id of 101 characters> that receive had accepted.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
@@ -64,6 +70,8 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     // header, a lower-case method) get the envelope too, not fastify's own error body.
     clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   });
+  // Beyond this many open connections new ones are refused at once, keeping file descriptors for the database and log.
+  app.server.maxConnections = MAX_CONNECTIONS;
   app.decorateRequest('authorized', false);
   app.decorateRequest('failure', null);
 
