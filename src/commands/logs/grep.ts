@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../../config.js';
+import { PATTERN_LINE_TIMEOUT_MS } from '../../log-pattern.js';
 import { compilePattern, matchLine, parseSince, readLogLines, type LogFilter } from '../../log-reader.js';
 
 export default class LogsGrep extends BaseCommand<typeof LogsGrep> {
@@ -38,8 +39,9 @@ ${EXIT_CODES_HELP}`;
     const { flags } = this;
     const settings = this.settings({ logFile: flags['log-file'] });
     const zone = settings.timeZone;
+    const pattern = compilePattern(this.args.pattern, flags['ignore-case']);
     const filter: LogFilter = {
-      pattern: compilePattern(this.args.pattern, flags['ignore-case']),
+      pattern,
       minLevel: flags.level as LogLevelName | undefined,
       taskId: flags.task,
       customerId: flags.customer,
@@ -58,6 +60,9 @@ ${EXIT_CODES_HELP}`;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      if (pattern?.timedOut) {
+        this.warn(`PATTERN took longer than ${PATTERN_LINE_TIMEOUT_MS} ms on ${pattern.timedOut} line(s); they were skipped (simplify the pattern)`);
+      }
     }
   }
 }
