@@ -22,11 +22,13 @@ export type ReceiveRequest = TaskPayloadInput;
 export interface ReceiveData {
   task_id: string;
   status: TaskStatus;
+  /** Present when the task is valid but probably not what was meant (an any-customer trigger naming a customer). */
+  warnings?: string[];
 }
 
 /** GET /api/task/status/:task_id: the whole task and its history. */
 /** The task, its history of status changes and its action attempts (req_id, outcome, error). */
-export type StatusData = TaskRecord & { events: TaskEvent[]; attempts: TaskAttempt[] };
+export type StatusData = TaskRecord & { events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[] };
 
 /** POST /api/task/cancel */
 export interface CancelRequest {

@@ -197,7 +197,7 @@ export class Daemon {
           filesDir: settings.filesDir,
           backoff: this.options.actionBackoff,
         });
-        const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs });
+        const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs, scopeAnyCustomer: settings.scopeAnyCustomer });
         if (this.agentEnabled) {
           const agent = buildAgent({ settings, store, sender, logger, clock: this.clock });
           this.agent = agent.conversations;

@@ -10,3 +10,4 @@ export * from './canonical.js';
 export * from './file-url.js';
 export * from './request-id.js';
 export * from './validate.js';
+export * from './warnings.js';

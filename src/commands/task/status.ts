@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
 import { NotFoundError } from '../../errors.js';
+import { taskWarnings } from '../../tasks/index.js';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
 
 export default class TaskStatus extends BaseCommand<typeof TaskStatus> {
@@ -21,13 +22,16 @@ ${EXIT_CODES_HELP}`;
     id: Args.string({ required: true, description: 'The task id, e.g. TASK_20260227_001.' }),
   };
 
-  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[] }> {
+  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[] }> {
     const store = this.store();
     const task = await store.get(this.args.id);
     if (!task) throw new NotFoundError(`task ${this.args.id} not found`);
     const events = await store.events(task.task_id);
-    const zone = this.settings().timeZone;
+    const settings = this.settings();
+    const zone = settings.timeZone;
     this.say(taskDetails(task, zone, true));
+    const warnings = taskWarnings(task, settings.scopeAnyCustomer);
+    for (const warning of warnings) this.say(`warning: ${warning}`);
     this.say('');
     this.say(events.length ? table(EVENT_HEAD, eventRows(events, zone)) : 'no events recorded');
     const attempts = await store.attempts(task.task_id);
@@ -35,6 +39,6 @@ ${EXIT_CODES_HELP}`;
       this.say('');
       this.say(table(ATTEMPT_HEAD, attemptRows(attempts, zone)));
     }
-    return { task, events, attempts };
+    return { task, events, attempts, ...(warnings.length ? { warnings } : {}) };
   }
 }

@@ -25,7 +25,7 @@ export interface HttpContext {
   /** Called after a task was stored, so the scheduler arms it at once rather than at its next poll. */
   onTaskReceived?(taskId: string): void;
   logger: Logger;
-  settings: Pick<Settings, 'filesDir' | 'apiToken'> & Partial<Pick<Settings, 'allowedHosts'>>;
+  settings: Pick<Settings, 'filesDir' | 'apiToken'> & Partial<Pick<Settings, 'allowedHosts' | 'scopeAnyCustomer'>>;
   /** The full health body; the daemon composes it (it knows the mode, the bridge, the uptime). */
   health(): Promise<HealthData>;
   /** True once the daemon is stopping: new requests on kept-alive connections get a 503. */
