@@ -56,7 +56,9 @@ export type DaemonModeName = 'api-only' | 'bridge' | 'tianwang';
 /** GET /api/health with the token (or on a loopback daemon without one). */
 export interface HealthData {
   service: typeof SERVICE_NAME;
-  status: 'ok';
+  /** "degraded" when a periodic check found the database damaged or replaced (see `problems`). */
+  status: 'ok' | 'degraded';
+  problems?: string[];
   version: string;
   mode: DaemonModeName;
   agent: boolean;

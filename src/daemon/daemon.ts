@@ -16,7 +16,7 @@ import { clientHost, isLoopbackHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError, ExitCode, ValidationError } from '../errors.js';
 import type { BackoffPolicy } from './engine/backoff.js';
 import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { openStore, type OutboxKind, type Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
 import { acquirePidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
 import { ActionRunner } from './engine/action-runner.js';
@@ -24,7 +24,9 @@ import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
 import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
+import { ownSinkHeaders } from './outbox/own-sink.js';
 import type { MessageSender } from './ports.js';
+import { IntegrityWatch } from './integrity-watch.js';
 import { Retention } from './retention.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
@@ -63,6 +65,8 @@ export interface DaemonOptions {
   deliveryBackoff?: BackoffPolicy;
   /** How long stop() lets in-flight requests finish before it closes their connections. */
   drainTimeoutMs?: number;
+  /** Between checks of the database file while running (default 5 minutes; see integrity-watch.ts). */
+  integrityCheckMs?: number;
   /**
    * `serve --pid-file` (and every detached daemon): the pid file is claimed before anything is opened (a daemon
    * already running for it is refused, exit 5; a stale one replaced), the start record is written beside it once the
@@ -92,6 +96,7 @@ export class Daemon {
   private scheduler: Scheduler | null = null;
   private outbox: OutboxSender | null = null;
   private retention: Retention | null = null;
+  private integrity: IntegrityWatch | null = null;
   private bridge: QingjianBridge | null = null;
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
@@ -239,7 +244,9 @@ export class Daemon {
         backoff: this.options.deliveryBackoff,
       });
       this.retention = new Retention({ store, logger, clock: this.clock, retentionDays: settings.retentionDays });
+      this.integrity = new IntegrityWatch({ store, logger, everyMs: this.options.integrityCheckMs });
       this.scheduler.start();
+      this.integrity.start();
       this.outbox.start();
       this.retention.start();
       this.bridge?.start();
@@ -325,9 +332,11 @@ export class Daemon {
   async health(): Promise<HealthData> {
     const stats = await this.store!.tasks.stats();
     const backlog = await this.store!.outbox.backlog();
+    const problems = this.integrity?.problems() ?? [];
     return {
       service: SERVICE_NAME,
-      status: 'ok',
+      status: problems.length ? 'degraded' : 'ok',
+      ...(problems.length ? { problems } : {}),
       version: this.version,
       mode: this.mode,
       agent: this.agent !== null,
@@ -388,6 +397,7 @@ export class Daemon {
     await this.bridge?.stop();
     await this.outbox?.stop();
     await this.retention?.stop();
+    await this.integrity?.stop();
     this.store?.close();
     this.releasePidFile();
     if (this.log) {
@@ -395,21 +405,6 @@ export class Daemon {
       await this.log.close();
     }
   }
-}
-
-/**
- * The default callback URL is this daemon's own sink, which requires the token like every route: every kind that
- * goes there (callbacks, and handoff notices without AICS_HANDOFF_URL) carries it. Only there: the token never goes
- * to a URL someone configured.
- */
-function ownSinkHeaders(
-  urls: Record<OutboxKind, string | null>,
-  ownSink: string | null,
-  apiToken: string | null,
-): Partial<Record<OutboxKind, Record<string, string>>> | undefined {
-  if (!ownSink || !apiToken) return undefined;
-  const kinds = (Object.keys(urls) as OutboxKind[]).filter((k) => urls[k] === ownSink);
-  return Object.fromEntries(kinds.map((k) => [k, { authorization: `Bearer ${apiToken}` }]));
 }
 
 function onlineAccounts(bridge: QingjianBridge): string[] {
