@@ -13,7 +13,9 @@ the readable line (time, level, message, fields), so the seed's recipes become:
   grep "派单" /tmp/tianwang.log      →  aics logs grep 派单
   tail -f … | grep "ERROR"          →  aics logs grep --level error --follow
 --follow keeps reading as lines are appended, and carries on when logrotate moves the file away (SIGUSR2 reopen),
-truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only.
+truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only. A PATTERN that could
+backtrack badly (a quantified group such as (a+)+, a backreference) gets at most 250 ms per line: lines it runs out
+of time on are skipped and counted on stderr. Control characters in the log are printed escaped (\u001b).
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
