@@ -45,7 +45,7 @@ export const DEFAULT_PAYMENT_KEYWORDS = [
 ] as const;
 
 /** A keyword that normalises to nothing (👍, ?, 。) could never fire: see normalize.ts. */
-const keyword = text(200).refine((k) => normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
+const keyword = text(200).refine((k) => k === '' || normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
 const keywordList = z.array(keyword).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
 
 export const specifiedCustomerReplyTrigger = z.object({
@@ -86,7 +86,7 @@ export const cronTrigger = z.object({
   /** A cron expression (5 or 6 fields), e.g. "0 9 * * *" = every day at 09:00 in the configured zone. */
   expression: text(120)
     .refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")')
-    .refine((expr) => firesAtMostOncePerMinute(expr), 'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")'),
+    .refine((expr) => !isValidCron(expr) || firesAtMostOncePerMinute(expr), 'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")'),
 });
 
 export const triggerSchema = z.discriminatedUnion('type', [
