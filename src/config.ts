@@ -22,6 +22,13 @@ export interface Settings {
   apiUrl: string;
   dispatchUrl: string | null;
   apiToken: string | null;
+  /**
+   * AICS_SCOPE_ANY_CUSTOMER=1: an any-customer trigger (customer_reply, customer_keyword, customer_payment without
+   * customer_id) in a task that names a customer fires only on that customer's messages. Off by default (the seed).
+   */
+  scopeAnyCustomer: boolean;
+  /** Host names served without a token besides the loopback ones (AICS_ALLOWED_HOSTS, comma-separated). */
+  allowedHosts: string[];
   logFile: string;
   /**
    * The pid file of a daemon (AICS_PID_FILE); null: none for a foreground `aics serve`, and beside the database
@@ -171,6 +178,8 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     callbackSecret: flags.callbackSecret ?? first(env, ['AICS_CALLBACK_SECRET']) ?? null,
     dispatchUrl: flags.dispatchUrl ?? first(env, ['TIANWANG_DISPATCH_URL']) ?? null,
     apiToken: flags.apiToken ?? first(env, ['AICS_API_TOKEN']) ?? null,
+    allowedHosts: flags.allowedHosts ?? list(first(env, ['AICS_ALLOWED_HOSTS'])),
+    scopeAnyCustomer: flags.scopeAnyCustomer ?? flag(env, 'AICS_SCOPE_ANY_CUSTOMER'),
     logFile: abs(flags.logFile ?? first(env, ['AICS_LOG_FILE']) ?? 'logs/aics.log'),
     pidFile: pidFile ? abs(pidFile) : null,
     logLevel: logLevel as LogLevelName,
@@ -183,6 +192,10 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     faqFile: optionalPath(flags.faqFile ?? first(env, ['AICS_FAQ_FILE']), abs),
     agent: agentSettings(env, flags.agent ?? {}, llmBaseUrl, abs),
   };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 function optionalPath(p: string | undefined | null, abs: (p: string) => string): string | null {

@@ -6,12 +6,13 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogLevelName } from './config.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import { LEVELS, formatRecord, levelNumber, parseRecord } from './log.js';
+import { LEVELS, formatRecord, levelNumber, parseRecord, printable } from './log.js';
+import { GuardedPattern, type LinePattern } from './log-pattern.js';
 import { parseTriggerTime } from './tasks/index.js';
 
 export interface LogFilter {
   /** Tested against the readable form of the line (what the operator sees). */
-  pattern?: RegExp;
+  pattern?: LinePattern;
   /** This level and above. */
   minLevel?: LogLevelName;
   taskId?: string;
@@ -37,10 +38,10 @@ export function parseSince(text: string, nowMs: number, zone: string): number {
   return parsed.utcMs;
 }
 
-export function compilePattern(pattern: string | undefined, ignoreCase: boolean): RegExp | undefined {
+export function compilePattern(pattern: string | undefined, ignoreCase: boolean): GuardedPattern | undefined {
   if (pattern === undefined || pattern === '') return undefined;
   try {
-    return new RegExp(pattern, ignoreCase ? 'iu' : 'u');
+    return new GuardedPattern(new RegExp(pattern, ignoreCase ? 'iu' : 'u'));
   } catch (error) {
     throw new ValidationError(`PATTERN: ${(error as Error).message}`, 'PATTERN');
   }
@@ -58,7 +59,7 @@ export function matchLine(raw: string, filter: LogFilter, zone: string): LogMatc
   const structured = filter.minLevel !== undefined || filter.taskId !== undefined || filter.customerId !== undefined || filter.sinceMs !== undefined;
   if (!record) {
     if (structured) return null;
-    return !filter.pattern || filter.pattern.test(raw) ? { raw, record: null, text: raw } : null;
+    return !filter.pattern || filter.pattern.test(raw) ? { raw, record: null, text: printable(raw.replace(/\r?\n$/, '')) } : null;
   }
   if (filter.minLevel !== undefined && (levelNumber(record.level) ?? 0) < LEVELS[filter.minLevel]) return null;
   if (filter.taskId !== undefined && record.task_id !== filter.taskId) return null;

@@ -179,9 +179,18 @@ const HEAD_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v']);
 
 const COLOURS: Record<string, string> = { TRACE: '90', DEBUG: '90', INFO: '32', WARN: '33', ERROR: '31', FATAL: '35' };
 
+/**
+ * Control and invisible format characters (escape sequences, bidi overrides, line breaks) written as `\uXXXX`: a
+ * customer's name or id must not move the cursor, recolour or rewrite the operator's terminal, or forge a line.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
 function fieldValue(value: unknown): string {
-  if (typeof value === 'string') return /[\s="]/.test(value) || value === '' ? JSON.stringify(value) : value;
-  return JSON.stringify(value);
+  if (typeof value === 'string') return printable(/[\s="]/.test(value) || value === '' ? JSON.stringify(value) : value);
+  return printable(JSON.stringify(value) ?? String(value));
 }
 
 /**
@@ -199,20 +208,20 @@ export function formatRecord(record: Record<string, unknown>, options: { zone: s
     if (key === 'err' && value && typeof value === 'object') {
       const err = value as { message?: string; stack?: string; type?: string };
       fields.push(`err=${fieldValue(err.message ?? err.type ?? 'error')}`);
-      if (err.stack) stack = `\n${err.stack.replace(/^/gm, '    ')}`;
+      if (err.stack) stack = `\n${err.stack.split('\n').map((l) => `    ${printable(l)}`).join('\n')}`;
       continue;
     }
-    fields.push(`${key}=${fieldValue(value)}`);
+    fields.push(`${printable(key)}=${fieldValue(value)}`);
   }
   const colouredLevel = options.colour ? `\u001b[${COLOURS[level.trim()] ?? '0'}m${level}\u001b[0m` : level;
-  const msg = typeof record.msg === 'string' ? record.msg : '';
+  const msg = typeof record.msg === 'string' ? printable(record.msg) : '';
   return `${time} ${colouredLevel} ${msg}${fields.length ? `  ${fields.join(' ')}` : ''}${stack}`;
 }
 
 /** A JSON line as a readable line; a line that is not a JSON object is shown as it is. */
 export function formatLine(line: string, options: { zone: string; colour?: boolean }): string {
   const record = parseRecord(line);
-  return record ? formatRecord(record, options) : line.replace(/\r?\n$/, '');
+  return record ? formatRecord(record, options) : printable(line.replace(/\r?\n$/, ''));
 }
 
 export function parseRecord(line: string): Record<string, unknown> | null {

@@ -19,6 +19,8 @@ export const MESSAGES = {
   callbackReceived: '回调接收成功',
   badRequest: '参数错误',
   unauthorized: '未授权',
+  forbiddenHost: '禁止访问',
+  tooManyRequests: '请求过于频繁',
   taskNotFound: '任务不存在',
   routeNotFound: '接口不存在',
   methodNotAllowed: '请求方法不允许',

@@ -24,11 +24,13 @@ export type ReceiveRequest = TaskPayloadInput;
 export interface ReceiveData {
   task_id: string;
   status: TaskStatus;
+  /** Present when the task is valid but probably not what was meant (an any-customer trigger naming a customer). */
+  warnings?: string[];
 }
 
 /** GET /api/task/status/:task_id: the whole task and its history. */
 /** The task, its history of status changes and its action attempts (req_id, outcome, error). */
-export type StatusData = TaskRecord & { events: TaskEvent[]; attempts: TaskAttempt[] };
+export type StatusData = TaskRecord & { events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[] };
 
 /** POST /api/task/cancel */
 export interface CancelRequest {
@@ -56,7 +58,9 @@ export type DaemonModeName = 'api-only' | 'bridge' | 'tianwang';
 /** GET /api/health with the token (or on a loopback daemon without one). */
 export interface HealthData {
   service: typeof SERVICE_NAME;
-  status: 'ok';
+  /** "degraded" when a periodic check found the database damaged or replaced (see `problems`). */
+  status: 'ok' | 'degraded';
+  problems?: string[];
   version: string;
   mode: DaemonModeName;
   agent: boolean;

@@ -3,9 +3,17 @@
  * ("task.json: not valid JSON at line 4, column 12: expected ',' or '}'"). Node's own JSON.parse messages differ
  * between versions and often give no position, so a small scanner finds it.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { ValidationError } from '../errors.js';
+
+/**
+ * What a task file (or stdin) may hold: the API's body limit. Reading stops there, so `--file /dev/urandom` or a
+ * gigabyte on stdin costs 256 KiB of memory and one clear error, not gigabytes.
+ */
+export const INPUT_LIMIT_BYTES = 256 * 1024;
+
+class TooLarge extends Error {}
 
 export interface JsonInput {
   /** "stdin" or the path as the operator wrote it: what error messages call it. */
@@ -18,8 +26,9 @@ export async function readJsonInput(path: string, flag: string, stdin: NodeJS.Re
   const name = path === '-' ? 'stdin' : path;
   let text: string;
   try {
-    text = path === '-' ? await readStream(stdin) : await readFile(resolve(path), 'utf8');
+    text = await readStream(path === '-' ? stdin : createReadStream(resolve(path)));
   } catch (error) {
+    if (error instanceof TooLarge) throw new ValidationError(`${flag}: ${name} is larger than ${INPUT_LIMIT_BYTES / 1024} KiB (a task is far smaller)`, flag);
     const err = error as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a folder' : (err.code ?? err.message);
     throw new ValidationError(`${flag}: cannot read ${name}: ${why}`, flag);
@@ -29,7 +38,16 @@ export async function readJsonInput(path: string, flag: string, stdin: NodeJS.Re
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    bytes += buf.length;
+    if (bytes > INPUT_LIMIT_BYTES) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      throw new TooLarge();
+    }
+    chunks.push(buf);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -25,7 +25,9 @@ import { Scheduler } from './engine/scheduler.js';
 import { TriggerEngine } from './engine/trigger-engine.js';
 import { buildHttpServer } from './http/server.js';
 import { OutboxSender } from './outbox/outbox-sender.js';
+import { ownSinkHeaders } from './outbox/own-sink.js';
 import type { MessageSender } from './ports.js';
+import { IntegrityWatch } from './integrity-watch.js';
 import { Retention } from './retention.js';
 import { bridgeHealth, healthWarnings } from './health-warnings.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
@@ -68,6 +70,8 @@ export interface DaemonOptions {
   deliveryBackoff?: BackoffPolicy;
   /** How long stop() lets in-flight requests finish before it closes their connections. */
   drainTimeoutMs?: number;
+  /** Between checks of the database file while running (default 5 minutes; see integrity-watch.ts). */
+  integrityCheckMs?: number;
   /**
    * `serve --pid-file` (and every detached daemon): the pid file is claimed before anything is opened (a daemon
    * already running for it is refused, exit 5; a stale one replaced), the start record is written beside it once the
@@ -97,6 +101,7 @@ export class Daemon {
   private scheduler: Scheduler | null = null;
   private outbox: OutboxSender | null = null;
   private retention: Retention | null = null;
+  private integrity: IntegrityWatch | null = null;
   private bridge: QingjianBridge | null = null;
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
@@ -218,7 +223,7 @@ export class Daemon {
           filesDir: settings.filesDir,
           backoff: this.options.actionBackoff,
         });
-        const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs });
+        const engine = new TriggerEngine({ store, runner, logger, owner, leaseMs, scopeAnyCustomer: settings.scopeAnyCustomer });
         if (this.agentEnabled) {
           const agent = buildAgent({ settings, store, sender, logger, clock: this.clock });
           this.agent = agent.conversations;
@@ -268,20 +273,21 @@ export class Daemon {
       this.boundUrl = `http://${shownHost}:${port}`;
       // By default callbacks go to this daemon's own sink, at the address it actually bound.
       const callbackUrl = settings.callbackUrl ?? `http://${clientHost(settings.host)}:${port}/api/task/callback`;
+      // Handoff notices (转接人工) go to AICS_HANDOFF_URL, else to the callback URL (an event field tells them apart).
+      const urls = { callback: callbackUrl, dispatch: settings.dispatchUrl, handoff: settings.agent.handoffUrl ?? callbackUrl };
       this.outbox = new OutboxSender({
         store,
         logger,
         clock: this.clock,
-        // Handoff notices (转接人工) go to AICS_HANDOFF_URL, else to the callback URL (an event field tells them apart).
-        urls: { callback: callbackUrl, dispatch: settings.dispatchUrl, handoff: settings.agent.handoffUrl ?? callbackUrl },
+        urls,
         secret: settings.callbackSecret,
-        // The default callback URL is this daemon's own sink, which requires the token like every route. Only
-        // there: the token never goes to a callback URL someone configured.
-        headers: settings.callbackUrl === null && settings.apiToken ? { callback: { authorization: `Bearer ${settings.apiToken}` } } : undefined,
+        headers: ownSinkHeaders(urls, settings.callbackUrl === null ? callbackUrl : null, settings.apiToken),
         backoff: this.options.deliveryBackoff,
       });
       this.retention = new Retention({ store, logger, clock: this.clock, retentionDays: settings.retentionDays });
+      this.integrity = new IntegrityWatch({ store, logger, everyMs: this.options.integrityCheckMs });
       this.scheduler.start();
+      this.integrity.start();
       this.outbox.start();
       this.retention.start();
       this.bridge?.start();
@@ -388,9 +394,11 @@ export class Daemon {
       oldestPending: stats.oldest_pending,
       dispatchHeld,
     });
+    const problems = this.integrity?.problems() ?? [];
     return {
       service: SERVICE_NAME,
-      status: 'ok',
+      status: problems.length ? 'degraded' : 'ok',
+      ...(problems.length ? { problems } : {}),
       version: this.version,
       mode: this.mode,
       agent: this.agent !== null,
@@ -412,7 +420,8 @@ export class Daemon {
       outbox: backlog,
       paused: this.pause?.paused ?? null,
       dispatch_held: dispatchHeld,
-      warnings,
+      // A database problem found by the periodic check is a warning too, so that `aics status` exits 8 for it.
+      warnings: [...problems, ...warnings],
     };
   }
 
@@ -462,6 +471,7 @@ export class Daemon {
     await this.bridge?.stop();
     await this.outbox?.stop();
     await this.retention?.stop();
+    await this.integrity?.stop();
     this.store?.close();
     await this.notifier?.close();
     if (this.log) {

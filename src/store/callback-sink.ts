@@ -25,6 +25,9 @@ export interface CallbackReceipt {
   signature?: string | null;
 }
 
+/** The sink keeps the newest callbacks only: a flood cannot fill the disk for the retention period. */
+export const MAX_STORED_CALLBACKS = 10_000;
+
 type ReceivedCallbackRow = Omit<ReceivedCallback, 'body'> & { body: string };
 
 export class SqliteCallbackSink extends SqliteRepository {
@@ -48,6 +51,7 @@ export class SqliteCallbackSink extends SqliteRepository {
         receipt.remoteAddress ?? null,
         receipt.signature ?? null,
       ) as ReceivedCallbackRow;
+      this.statement('DELETE FROM received_callbacks WHERE id <= ?').run(row.id - MAX_STORED_CALLBACKS);
       return rowToCallback(row);
     });
   }

@@ -22,3 +22,4 @@ export {
   type OrderRecord,
 } from './agent.js';
 export { SqliteReplyQueue, type QueuedReply, type QueuedReplyInput } from './agent-replies.js';
+export { databaseFileAt, SQLITE_SIDE_FILES } from './file-identity.js';

@@ -34,26 +34,28 @@ export class SqliteOutbox extends SqliteRepository {
     );
   }
 
-  /** Undelivered items of these kinds whose next attempt is due, oldest first. */
-  due(limit: number, kinds: readonly OutboxKind[]): Promise<OutboxItem[]> {
+  /** Undelivered items of these kinds whose next attempt is due, oldest first, leaving out `exclude` (ids in flight). */
+  due(limit: number, kinds: readonly OutboxKind[], exclude: readonly number[] = []): Promise<OutboxItem[]> {
     const nowMs = this.clock();
     return this.read(
       () =>
         this.statement(
           `SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? AND kind IN (SELECT value FROM json_each(?))
+             AND id NOT IN (SELECT value FROM json_each(?))
            ORDER BY next_attempt_at, id LIMIT ?`,
-        ).all(nowMs, JSON.stringify(kinds), limit) as OutboxItem[],
+        ).all(nowMs, JSON.stringify(kinds), JSON.stringify(exclude), limit) as OutboxItem[],
     );
   }
 
   /** When the next undelivered item of these kinds is due (ms), or null when none waits. */
-  nextAttemptAt(kinds: readonly OutboxKind[]): Promise<number | null> {
+  nextAttemptAt(kinds: readonly OutboxKind[], exclude: readonly number[] = []): Promise<number | null> {
     return this.read(
       () =>
         (
           this.statement(
-            'SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?))',
-          ).get(JSON.stringify(kinds)) as { t: number | null }
+            `SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?))
+               AND id NOT IN (SELECT value FROM json_each(?))`,
+          ).get(JSON.stringify(kinds), JSON.stringify(exclude)) as { t: number | null }
         ).t,
     );
   }

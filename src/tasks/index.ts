@@ -12,3 +12,4 @@ export * from './request-id.js';
 export * from './validate.js';
 export * from './why.js';
 export * from './problem.js';
+export * from './warnings.js';

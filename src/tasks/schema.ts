@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../errors.js';
+import { normalizeText } from './normalize.js';
 
 /** A UTF-16 surrogate not part of a pair (the `u` flag makes a pair one code point, so only lone ones match). */
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
@@ -16,7 +17,13 @@ const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     // SQLite keeps a lone surrogate as bytes that read back as U+FFFD: a task_id would answer under another id.
     .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (it holds a lone surrogate)');
-const id = text(128).regex(/^[^\s\u0000-\u001f]+$/u, 'must not contain spaces or control characters');
+/**
+ * Ids go into URLs, log lines, terminals and (percent-encoded) HTTP headers. Control characters (C0, DEL, C1) and
+ * invisible format characters (bidi overrides, zero-width spaces and joiners, BOM) make two ids look alike or rewrite
+ * a terminal line, so they are refused; Chinese, emoji and other visible characters are fine.
+ */
+const INVISIBLE = /[\s\p{Cc}\p{Cf}]/u;
+const id = text(128).refine((s) => !INVISIBLE.test(s), 'must not contain spaces, control characters, or bidi or zero-width characters');
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -37,19 +44,21 @@ export const DEFAULT_PAYMENT_KEYWORDS = [
   '已下单',
 ] as const;
 
-const keywordList = z.array(text(200)).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
+/** A keyword that normalises to nothing (👍, ?, 。) could never fire: see normalize.ts. */
+const keyword = text(200).refine((k) => k === '' || normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
+const keywordList = z.array(keyword).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
 
 export const specifiedCustomerReplyTrigger = z.object({
   type: z.literal('specified_customer_reply'),
   customer_id: id,
   customer_name: text(128).optional(),
-  keyword: text(200),
+  keyword,
   exact_match: z.boolean().default(false),
 });
 
 export const customerReplyTrigger = z.object({
   type: z.literal('customer_reply'),
-  keyword: text(200),
+  keyword,
   exact_match: z.boolean().default(false),
 });
 
@@ -75,7 +84,9 @@ export const timeReachTrigger = z.object({
 export const cronTrigger = z.object({
   type: z.literal('cron'),
   /** A cron expression (5 or 6 fields), e.g. "0 9 * * *" = every day at 09:00 in the configured zone. */
-  expression: text(120).refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")'),
+  expression: text(120)
+    .refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")')
+    .refine((expr) => !isValidCron(expr) || firesAtMostOncePerMinute(expr), 'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")'),
 });
 
 export const triggerSchema = z.discriminatedUnion('type', [
@@ -148,6 +159,12 @@ export const taskPayloadSchema = z
 export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 /** The payload as sent, before defaults are applied. */
 export type TaskPayloadInput = z.input<typeof taskPayloadSchema>;
+
+/** With 5 fields a cron fires at most once a minute; with 6, only when the seconds field is a single number. */
+export function firesAtMostOncePerMinute(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  return fields.length < 6 || /^\d{1,2}$/.test(fields[0]!);
+}
 
 export function isValidCron(expression: string): boolean {
   try {

@@ -7,7 +7,15 @@
  * that exists twice (fall back) takes the earlier instant.
  */
 const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
-const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/i;
+
+/** The fields name a real calendar date and clock time (Date.parse and Date.UTC roll 2027-02-31 over to March 3). */
+function isRealDateTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  const check = new Date(Date.UTC(year, month - 1, day));
+  return (
+    check.getUTCFullYear() === year && check.getUTCMonth() === month - 1 && check.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59
+  );
+}
 
 export function isValidTimeZone(zone: string): boolean {
   try {
@@ -56,9 +64,12 @@ export type TimeParseResult = { ok: true; utcMs: number } | { ok: false; error: 
 
 export function parseTriggerTime(input: string, zone: string): TimeParseResult {
   const text = input.trim();
-  if (WITH_OFFSET.test(text)) {
+  const o = WITH_OFFSET.exec(text);
+  if (o) {
+    const [year, month, day, hour, minute, second, offH, offM] = o.slice(1).map((v) => Number(v ?? 0)) as number[];
     const ms = Date.parse(text.replace(' ', 'T'));
-    return Number.isNaN(ms) ? { ok: false, error: `"${input}" is not a valid date and time` } : { ok: true, utcMs: ms };
+    const real = isRealDateTime(year!, month!, day!, hour!, minute!, second!) && offH! <= 14 && offM! <= 59;
+    return Number.isNaN(ms) || !real ? { ok: false, error: `"${input}" is not a valid date and time` } : { ok: true, utcMs: ms };
   }
   const m = WALL_CLOCK.exec(text);
   if (!m) {
@@ -69,15 +80,7 @@ export function parseTriggerTime(input: string, zone: string): TimeParseResult {
   const second = m[6] ? Number(m[6]) : 0;
   const millis = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
   const naive = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const check = new Date(naive);
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    hour > 23 ||
-    minute > 59 ||
-    second > 59
-  ) {
+  if (!isRealDateTime(year, month, day, hour, minute, second)) {
     return { ok: false, error: `"${input}" is not a valid date and time` };
   }
   // Two passes find the instant whose local wall-clock reading in `zone` is `naive`.

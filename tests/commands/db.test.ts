@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
@@ -124,6 +124,45 @@ describe('db backup', () => {
     expect(errorLine(r)).toBe('error: FILE: the backup must not be the database itself');
     expect(sha(db)).toBe(before);
   });
+
+  it('refuses the live database or its -wal/-shm under another name (links, a symlinked folder), even with --force', async () => {
+    const live = join(ws.dir, 'live');
+    mkdirSync(live, { recursive: true });
+    const file = join(live, 'tasks.db');
+    await fill(file);
+    // The daemon holds it open: its -wal and -shm exist and hold acknowledged tasks not yet in the main file.
+    const store = SqliteTaskStore.open(file, { timeZone: 'Asia/Shanghai' });
+    try {
+      await store.receive(parseTaskPayload({ ...seed.receive, task_id: 'TASK_IN_WAL' }), 'test');
+      symlinkSync(file, join(ws.dir, 'sym.db'));
+      linkSync(file, join(ws.dir, 'hard.db'));
+      symlinkSync(live, join(ws.dir, 'livedir'));
+      linkSync(`${file}-wal`, join(ws.dir, 'hard-wal'));
+      const attempts: [string, string][] = [
+        [join(ws.dir, 'sym.db'), file],
+        [join(ws.dir, 'hard.db'), file],
+        [join(ws.dir, 'livedir', 'tasks.db'), file],
+        [`${file}-wal`, `${file}-wal`],
+        [`${file}-shm`, `${file}-shm`],
+        [join(ws.dir, 'hard-wal'), `${file}-wal`],
+      ];
+      for (const [target, which] of attempts) {
+        const r = await run(['db', 'backup', target, '--force'], file);
+        expect(r.code, target).toBe(2);
+        expect(errorLine(r)).toBe(`error: FILE: ${target} is the database's own file ${which} (through a link or another name); choose another file`);
+      }
+      expect((await store.get('TASK_IN_WAL'))?.task_id).toBe('TASK_IN_WAL');
+      expect((await store.check({ quick: false })).ok).toBe(true);
+    } finally {
+      store.close();
+    }
+    const conn = new Database(file, { readonly: true });
+    try {
+      expect(conn.prepare("SELECT COUNT(*) AS n FROM tasks WHERE task_id = 'TASK_IN_WAL'").get()).toEqual({ n: 1 });
+    } finally {
+      conn.close();
+    }
+  }, 120_000);
 });
 
 describe('db check', () => {

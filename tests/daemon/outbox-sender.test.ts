@@ -82,6 +82,7 @@ describe('a kind with nowhere to go', () => {
     await store.outbox.enqueue('dispatch', 'ORD_1', null, { order_id: 'ORD_1' }); // no TIANWANG_DISPATCH_URL
     await store.outbox.enqueue('callback', 'T9:completed:1', 'T9', { task_id: 'T9' });
     expect(await sender.deliverDue()).toBe(50); // the next pass waits the poll interval, not 0
+    await sender.idle();
     expect(sink.received.map((r) => r.body)).toEqual([{ task_id: 'T9' }]);
     expect((await store.outbox.backlog()).count).toBe(1); // the order waits for its URL
   });

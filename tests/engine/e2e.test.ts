@@ -3,6 +3,7 @@
  * 轻简 simulator → the send the simulator receives → the callback the sink receives.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, json } from '../support/cli.js';
 import { SEED } from '../support/daemon.js';
 import { FAST_BRIDGE, startDesk, type Desk } from '../support/desk.js';
@@ -112,7 +113,11 @@ describe('each trigger type fires through real sockets', () => {
 
   it('cron: fires on each occurrence and waits for the next one', async () => {
     const d = await desk();
-    await d.receive(seedTask({ task_id: 'C1', trigger: { type: 'cron', expression: '* * * * * *' }, action: { type: 'send_message', message: '每秒提醒' } }));
+    // The API refuses a cron firing more than once a minute (issue #17); a row stored without that check (written by
+    // an older version, say) still fires on each occurrence, which lets this test see two of them in two seconds.
+    const payload = parseTaskPayload(seedTask({ task_id: 'C1', trigger: { type: 'cron', expression: '0 * * * * *' }, action: { type: 'send_message', message: '每秒提醒' } }));
+    if (payload.trigger.type === 'cron') payload.trigger.expression = '* * * * * *';
+    await d.store.tasks.receive(payload, 'test');
     const cmds = await d.sim.nextCommands(2, 5000);
     expect(cmds.map((c) => c.req_id)).toEqual(['C1#r1.1', 'C1#r2.1']);
     const t = (await d.store.tasks.get('C1'))!;

@@ -41,11 +41,11 @@ export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSi
           return false;
         };
         const timer = setTimeout(() => reject(new Error(`sink got ${received.length} of ${count} requests`)), timeoutMs);
-        // Waiters are called (and dropped) on every request: one not yet satisfied waits for the next.
-        const again = () => {
-          if (!check()) waiters.push(again);
+        // A waiter is called once per request: it registers itself again until enough have arrived.
+        const wait = () => {
+          if (!check()) waiters.push(wait);
         };
-        if (!check()) waiters.push(again);
+        wait();
       });
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),

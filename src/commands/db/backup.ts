@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { formatBytes } from '../../cli/format.js';
 import { ValidationError } from '../../errors.js';
+import { databaseFileAt } from '../../store/index.js';
 
 export interface BackupResult {
   file: string;
@@ -38,6 +39,10 @@ ${EXIT_CODES_HELP}`;
     const source = this.existingDatabase();
     const target = resolve(this.args.file);
     if (target === source) throw new ValidationError('FILE: the backup must not be the database itself', 'FILE');
+    // The same file under another name (a link, a symlinked folder, its -wal or -shm): writing there would replace
+    // the live database or its journal.
+    const live = databaseFileAt(target, source);
+    if (live) throw new ValidationError(`FILE: ${target} is the database's own file ${live} (through a link or another name); choose another file`, 'FILE');
     const exists = existsSync(target);
     if (exists && statSync(target).isDirectory()) throw new ValidationError(`FILE: ${target} is a folder; name a file`, 'FILE');
     if (exists && !this.flags.force) throw new ValidationError(`FILE: ${target} already exists; give --force to overwrite it`, 'FILE');

@@ -3,6 +3,7 @@ import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../../config.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PATTERN_LINE_TIMEOUT_MS } from '../../log-pattern.js';
 import { compilePattern, matchLine, parseSince, readLogLines, type LogFilter } from '../../log-reader.js';
 import { readRotatedLines, rotatedLogFiles } from '../../log-rotated.js';
 
@@ -15,7 +16,9 @@ the readable line (time, level, message, fields), so the seed's recipes become:
   grep "派单" /tmp/tianwang.log      →  aics logs grep 派单
   tail -f … | grep "ERROR"          →  aics logs grep --level error --follow
 --follow keeps reading as lines are appended, and carries on when logrotate moves the file away (SIGUSR2 reopen),
-truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only.
+truncates it, or before the file exists. Lines that are not JSON are matched by PATTERN only. A PATTERN that could
+backtrack badly (a quantified group such as (a+)+, a backreference) gets at most 250 ms per line: lines it runs out
+of time on are skipped and counted on stderr. Control characters in the log are printed escaped (\u001b).
 Exit 1 when no line matched (as grep does); 4 when the log file does not exist.
 
 The rotated copies logrotate leaves beside the file (aics.log.1, aics.log.2.gz, … or aics.log-20260228.gz) are
@@ -47,8 +50,9 @@ ${EXIT_CODES_HELP}`;
     const { flags } = this;
     const settings = this.settings({ logFile: flags['log-file'] });
     const zone = settings.timeZone;
+    const pattern = compilePattern(this.args.pattern, flags['ignore-case']);
     const filter: LogFilter = {
-      pattern: compilePattern(this.args.pattern, flags['ignore-case']),
+      pattern,
       minLevel: flags.level as LogLevelName | undefined,
       taskId: flags.task,
       customerId: flags.customer,
@@ -84,6 +88,9 @@ ${EXIT_CODES_HELP}`;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      if (pattern?.timedOut) {
+        this.warn(`PATTERN took longer than ${PATTERN_LINE_TIMEOUT_MS} ms on ${pattern.timedOut} line(s); they were skipped (simplify the pattern)`);
+      }
     }
   }
 }

@@ -60,7 +60,7 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     file: Flags.string({
       char: 'f',
-      summary: 'Read the task from this JSON file ("-" for stdin), exactly as POST /api/task/receive takes it.',
+      summary: 'Read the task from this JSON file ("-" for stdin), exactly as POST /api/task/receive takes it (at most 256 KiB).',
       helpValue: 'FILE',
     }),
     'task-id': Flags.string({ summary: 'The task id (default: a new TASK_YYYYMMDD_HHMMSS_XXXX).', helpValue: 'ID' }),

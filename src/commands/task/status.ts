@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
 import { NotFoundError } from '../../errors.js';
+import { taskWarnings } from '../../tasks/index.js';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
 import { awaitedCustomer, explainNotFired, formatInZone, keywordMatches, type WhyReport } from '../../tasks/index.js';
 
@@ -32,15 +33,18 @@ ${EXIT_CODES_HELP}`;
     why: Flags.boolean({ summary: "Why it has not fired: what it waits for, and each recent message with why it did not match." }),
   };
 
-  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; why?: WhyReport }> {
+  async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[]; why?: WhyReport }> {
     this.existingDatabase();
     const store = this.store();
     const task = await store.get(this.args.id);
     const paused = task && (task.status === 'waiting' || task.status === 'running' || task.status === 'pending') ? await this.pauseInForce() : null;
     if (!task) throw new NotFoundError(`task ${this.args.id} not found in ${store.file}`);
     const events = await store.events(task.task_id);
-    const zone = this.settings().timeZone;
+    const settings = this.settings();
+    const zone = settings.timeZone;
     this.say(taskDetails(task, zone, true));
+    const warnings = taskWarnings(task, settings.scopeAnyCustomer);
+    for (const warning of warnings) this.say(`warning: ${warning}`);
     this.say('');
     this.say(events.length ? table(EVENT_HEAD, eventRows(events, zone)) : 'no events recorded');
     const attempts = await store.attempts(task.task_id);
@@ -48,7 +52,8 @@ ${EXIT_CODES_HELP}`;
       this.say('');
       this.say(table(ATTEMPT_HEAD, attemptRows(attempts, zone)));
     }
-    if (!this.flags.why) return { task, events, attempts };
+    const shown = { task, events, attempts, ...(warnings.length ? { warnings } : {}) };
+    if (!this.flags.why) return shown;
     const why = explainNotFired(task, events, await this.messagesFor(task), { nowMs: Date.now(), paused: paused !== null, formatTime: (ms) => formatInZone(ms, zone) });
     this.say('');
     this.say(why.summary.map((line) => `why: ${line}`).join('\n'));
@@ -58,7 +63,7 @@ ${EXIT_CODES_HELP}`;
     } else if (why.summary.length && task.trigger.type !== 'time_reach' && task.trigger.type !== 'cron') {
       this.say('no messages from the customer recorded yet');
     }
-    return { task, events, attempts, why };
+    return { ...shown, why };
   }
 
   /**

@@ -4,6 +4,7 @@
  * for each pattern it matches. The score is the rules' confidence: below the FAQ's `min_score` they ask a short
  * clarifying question instead of guessing.
  */
+import { matchWindow } from '../../tasks/index.js';
 import { normalizeForMatch, tokenize } from './segmenter.js';
 
 export interface IndexEntry {
@@ -81,7 +82,7 @@ export class FaqIndex {
   rank(text: string): Ranked[] {
     const query = this.words(text);
     const t = normalizeForMatch(text);
-    const raw = text.normalize('NFKC').trim();
+    const raw = matchWindow(text).normalize('NFKC').trim();
     const ranked = this.docs
       .map((d, order) => {
         let score = 0;

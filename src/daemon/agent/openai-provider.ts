@@ -13,6 +13,10 @@ import type { Faq } from './faq.js';
 import { confirmationStep } from './order-draft.js';
 import type { Provider, TurnInput } from './provider.js';
 import { InvalidToolCall, toolDefinitions } from './tools.js';
+import { cappedFetch } from '../peers/capped-body.js';
+
+/** A chat completion is a few KiB; an endpoint answering more than this is broken or hostile (issue #17). */
+export const LLM_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface OpenAiProviderOptions {
   baseUrl: string;
@@ -34,7 +38,13 @@ export class OpenAiProvider implements Provider {
   private readonly tools = toolDefinitions();
 
   constructor(private readonly o: OpenAiProviderOptions) {
-    this.client = new OpenAI({ baseURL: o.baseUrl, apiKey: o.apiKey ?? 'none', timeout: o.timeoutMs, maxRetries: 0 });
+    this.client = new OpenAI({
+      baseURL: o.baseUrl,
+      apiKey: o.apiKey ?? 'none',
+      timeout: o.timeoutMs,
+      maxRetries: 0,
+      fetch: cappedFetch(LLM_BODY_LIMIT_BYTES),
+    });
   }
 
   get model(): string {

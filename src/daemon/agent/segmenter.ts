@@ -5,14 +5,16 @@
  */
 import { Jieba } from '@node-rs/jieba';
 import { dict } from '@node-rs/jieba/dict.js';
+import { matchWindow } from '../../tasks/index.js';
 
 let jieba: Jieba | null = null;
 
 /** Separators and emoji are not words. */
 const NOT_A_WORD = /^[\s\p{P}\p{S}\p{Extended_Pictographic}]+$/u;
 
+/** Only the first MAX_MATCH_CHARS characters are read (matchWindow): a hostile 40,000-character message costs no more. */
 export function normalizeForMatch(text: string): string {
-  return text.normalize('NFKC').toLowerCase();
+  return matchWindow(text).normalize('NFKC').toLowerCase();
 }
 
 /**

@@ -7,7 +7,7 @@
  * tasks any customer can fire are held in memory and reloaded only when the store's change token moves.
  */
 import type { Store, TaskRecord } from '../../store/index.js';
-import { PRIORITY_RANK, matchesTrigger, type CustomerMessage } from '../../tasks/index.js';
+import { PRIORITY_RANK, matchesTrigger, unscopedCustomer, type CustomerMessage } from '../../tasks/index.js';
 import type { Logger } from '../ports.js';
 import type { ActionRunner } from './action-runner.js';
 import { LOG_WORDS } from '../../log.js';
@@ -27,6 +27,8 @@ export interface TriggerEngineOptions {
   logger: Logger;
   owner: string;
   leaseMs: number;
+  /** AICS_SCOPE_ANY_CUSTOMER: an any-customer trigger in a task naming a customer fires only on that customer. */
+  scopeAnyCustomer?: boolean;
 }
 
 export class TriggerEngine {
@@ -99,6 +101,10 @@ export class TriggerEngine {
     const candidates = [...(await this.o.store.tasks.waitingForCustomer(message.from_id)), ...(await this.anyCustomerTasks())];
     const out: { task: TaskRecord; keyword: string; order: number }[] = [];
     candidates.forEach((task, order) => {
+      if (this.o.scopeAnyCustomer) {
+        const named = unscopedCustomer(task);
+        if (named !== null && named !== message.from_id) return;
+      }
       const m = matchesTrigger(task, message);
       if (m) out.push({ task, keyword: m.keyword, order });
     });

@@ -1,7 +1,8 @@
 /**
  * The HTTP API on fastify (DESIGN.md "HTTP API"). Every answer, errors included, is the `{code, message, data}`
  * envelope with the HTTP status equal to `code`: 400 bad input (naming the field), 401 token, 404 unknown task or
- * route, 405 wrong method, 409 state conflict, 413 body over 256 KiB, 415 a POST body that is not JSON, 500, 503.
+ * route, 403 a Host that is not loopback without a token, 405 wrong method, 409 state conflict, 413 body over 256 KiB,
+ * 415 a POST body that is not JSON, 429 the callback sink over its rate, 500, 503.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,6 +13,7 @@ import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { tokenChecker } from './auth.js';
+import { hostChecker } from './host-check.js';
 import { registerCallbackRoutes } from './callback.js';
 import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, errorEnvelope, nestedDeeperThan } from './errors.js';
 import { registerHealthRoutes, type HealthPaging } from './health.js';
@@ -23,7 +25,7 @@ export interface HttpContext {
   /** Called after a task was stored, so the scheduler arms it at once rather than at its next poll. */
   onTaskReceived?(taskId: string): void;
   logger: Logger;
-  settings: Pick<Settings, 'filesDir' | 'apiToken'>;
+  settings: Pick<Settings, 'filesDir' | 'apiToken'> & Partial<Pick<Settings, 'allowedHosts' | 'scopeAnyCustomer'>>;
   /** The full health body; the daemon composes it (it knows the mode, the bridge, the uptime). */
   health(paging?: HealthPaging): Promise<HealthData>;
   /** True once the daemon is stopping: new requests on kept-alive connections get a 503. */
@@ -45,6 +47,9 @@ export function send(reply: FastifyReply, body: Envelope): FastifyReply {
   return reply.code(body.code).send(body);
 }
 
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const MAX_CONNECTIONS = 1000;
+
 const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
 
 export function buildHttpServer(ctx: HttpContext): FastifyInstance {
@@ -54,6 +59,9 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     // Our own 503 below keeps the envelope; fastify's would not.
     return503OnClosing: false,
     requestTimeout: 30_000,
+    // Sockets that send their headers slowly are closed after HEADERS_TIMEOUT_MS (checked every second, not node's
+    // default 30 s), so a few thousand of them cannot hold the API for long (issue #17 point 11).
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     // A task_id may be 128 characters, percent-encoded up to 12 bytes each; fastify's default (100) answered 414 to
     // GET /api/task/status/<an id of 101 characters> that receive had accepted.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
@@ -64,6 +72,8 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     // header, a lower-case method) get the envelope too, not fastify's own error body.
     clientErrorHandler: (error, socket) => answerClientError(error, socket, ctx.logger),
   });
+  // Beyond this many open connections new ones are refused at once, keeping file descriptors for the database and log.
+  app.server.maxConnections = MAX_CONNECTIONS;
   app.decorateRequest('authorized', false);
   app.decorateRequest('failure', null);
 
@@ -71,10 +81,19 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
   app.removeContentTypeParser('text/plain');
 
   const checkToken = ctx.settings.apiToken ? tokenChecker(ctx.settings.apiToken) : null;
+  // Without a token, a Host that is not loopback (or listed) is a page using DNS rebinding: see host-check.ts.
+  const checkHost = checkToken === null ? hostChecker(ctx.settings.allowedHosts ?? []) : null;
   app.addHook('onRequest', async (req, reply) => {
     if (ctx.isStopping()) {
       reply.header('connection', 'close');
       return send(reply, envelope(503, MESSAGES.stopping, null));
+    }
+    if (checkHost && !checkHost(req.headers.host)) {
+      req.failure = `Host ${JSON.stringify(req.headers.host ?? '')} is not loopback`;
+      return send(
+        reply,
+        envelope(403, `${MESSAGES.forbiddenHost}: Host "${String(req.headers.host ?? '').slice(0, 100)}" is not a loopback name; add it to AICS_ALLOWED_HOSTS or set AICS_API_TOKEN`, null),
+      );
     }
     req.authorized = checkToken === null || checkToken(req.headers.authorization);
     // GET (and HEAD) /api/health answer without the token too, in the minimal form (see auth.ts); nothing else does.

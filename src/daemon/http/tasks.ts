@@ -9,6 +9,7 @@ import {
   TASK_STATUSES,
   TRIGGER_TYPES,
   describeIssues,
+  taskWarnings,
   validateTask,
   type TaskStatus,
   type TriggerType,
@@ -29,6 +30,8 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     const payload = validateTask(req.body, ctx.settings.filesDir);
     const { task, created } = await store.tasks.receive(payload, actorOf(req));
     if (created) ctx.onTaskReceived?.(task.task_id);
+    const warnings = taskWarnings(task, ctx.settings.scopeAnyCustomer ?? false);
+    for (const warning of warnings) logger.warn({ task_id: task.task_id, customer_id: task.customer_id ?? undefined }, `${task.task_id}: ${warning}`);
     logger.info(
       {
         task_id: task.task_id,
@@ -40,7 +43,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
       },
       created ? `${LOG_WORDS.received} ${task.task_id}` : `${LOG_WORDS.received} ${task.task_id} (重复: 已存在, ${task.status})`,
     );
-    return ok<ReceiveData>({ task_id: task.task_id, status: task.status }, MESSAGES.received);
+    return ok<ReceiveData>({ task_id: task.task_id, status: task.status, ...(warnings.length ? { warnings } : {}) }, MESSAGES.received);
   });
 
   app.get<{ Params: { task_id: string } }>(API_PATHS.status, async (req) => {
@@ -48,7 +51,8 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     if (!task) throw new NotFoundError(`task ${req.params.task_id} not found`);
     const events = await store.tasks.events(task.task_id);
     const attempts = await store.tasks.attempts(task.task_id);
-    return ok<StatusData>({ ...task, events, attempts });
+    const warnings = taskWarnings(task, ctx.settings.scopeAnyCustomer ?? false);
+    return ok<StatusData>({ ...task, events, attempts, ...(warnings.length ? { warnings } : {}) });
   });
 
   app.post(API_PATHS.cancel, async (req) => {

@@ -1,8 +1,12 @@
 /**
- * Delivers the outbox — callbacks to Tianwang (and, later, 派单 orders and handoff notices) — by POSTing each item
- * with undici until the receiver answers 2xx, backing off exponentially between tries. Items survive restarts
- * because they live in the database; a receiver must treat `event_id` as an idempotency key, since a crash between
- * its 2xx and our bookkeeping sends the item once more.
+ * Delivers the outbox — callbacks to Tianwang, 派单 orders and handoff notices — by POSTing each item with undici
+ * until the receiver answers 2xx, backing off exponentially between tries. Items survive restarts because they live
+ * in the database; a receiver must treat `event_id` as an idempotency key, since a crash between its 2xx and our
+ * bookkeeping sends the item once more.
+ *
+ * Slow or hostile receivers (issue #17): every delivery has one total deadline (headers and body together), what is
+ * read of an answer is capped, each receiver (URL) has at most a few deliveries in flight so a stalled one never
+ * holds up the others, and stop() aborts what is still in flight: the item stays queued for the next start.
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
@@ -10,8 +14,12 @@ import type { OutboxItem, OutboxKind, Store } from '../../store/index.js';
 import { errorText, type Logger } from '../ports.js';
 import { DELIVERY_BACKOFF, backoffMs, type BackoffPolicy } from '../engine/backoff.js';
 import { TimerLoop } from '../timer-loop.js';
+import { readCapped } from '../peers/capped-body.js';
+import { headerValue } from './header-value.js';
 
-const BATCH = 50;
+/** Deliveries in flight to one receiver at a time. */
+export const PER_RECEIVER_IN_FLIGHT = 8;
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 
 export interface OutboxSenderOptions {
   store: Store;
@@ -23,62 +31,110 @@ export interface OutboxSenderOptions {
   secret?: string | null;
   /** Extra headers per kind: the daemon's own bearer token when a kind goes to the daemon's own sink. */
   headers?: Partial<Record<OutboxKind, Record<string, string>>>;
+  /** The total deadline of one delivery: connect, headers and body (ms). */
   timeoutMs?: number;
   pollMs?: number;
   backoff?: BackoffPolicy;
 }
 
+interface Receiver {
+  url: string;
+  kinds: OutboxKind[];
+  inFlight: Map<number, AbortController>;
+}
+
 export class OutboxSender {
   private readonly loop = new TimerLoop(() => this.deliverDue());
   private readonly pollMs: number;
-  /** Kinds with somewhere to go; the others stay queued (and show as backlog) until a URL is configured. */
-  private readonly kinds: OutboxKind[];
+  private readonly receivers: Receiver[];
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly o: OutboxSenderOptions) {
     this.pollMs = o.pollMs ?? 1000;
-    this.kinds = (Object.keys(o.urls) as OutboxKind[]).filter((k) => o.urls[k]);
+    // Kinds sharing a URL share its receiver's slots; kinds without a URL stay queued until one is configured.
+    const byUrl = new Map<string, Receiver>();
+    for (const kind of Object.keys(o.urls) as OutboxKind[]) {
+      const url = o.urls[kind];
+      if (!url) continue;
+      if (!byUrl.has(url)) byUrl.set(url, { url, kinds: [], inFlight: new Map() });
+      byUrl.get(url)!.kinds.push(kind);
+    }
+    this.receivers = [...byUrl.values()];
   }
 
   start(): void {
     this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** Stops polling and aborts the deliveries in flight (they stay queued); resolves once they have settled. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    for (const r of this.receivers) for (const c of r.inFlight.values()) c.abort(new Error('the daemon is stopping'));
+    await Promise.all([...this.running]);
   }
 
   poke(): void {
     this.loop.poke();
   }
 
-  /** One pass over what is due; returns when the next pass should run. */
+  /** Resolves once the deliveries started so far have settled (delivered or deferred). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /**
+   * One pass: starts what is due, up to each receiver's free slots, without waiting for the deliveries (see idle());
+   * returns when the next pass should run.
+   */
   async deliverDue(): Promise<number> {
     try {
-      const items = await this.o.store.outbox.due(BATCH, this.kinds);
-      await Promise.all(items.map((item) => this.deliver(item)));
-      if (items.length === BATCH) return 0;
-      const at = await this.o.store.outbox.nextAttemptAt(this.kinds);
-      return at === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, at - this.o.clock()));
+      let next = this.pollMs;
+      for (const r of this.receivers) {
+        const inFlight = [...r.inFlight.keys()];
+        const free = PER_RECEIVER_IN_FLIGHT - inFlight.length;
+        // A full receiver is poked again when one of its deliveries settles.
+        if (free <= 0) continue;
+        const items = await this.o.store.outbox.due(free, r.kinds, inFlight);
+        for (const item of items) this.launch(r, item);
+        if (items.length === free) continue;
+        const at = await this.o.store.outbox.nextAttemptAt(r.kinds, [...r.inFlight.keys()]);
+        if (at !== null) next = Math.min(next, Math.max(0, at - this.o.clock()));
+      }
+      return next;
     } catch (error) {
       this.o.logger.error({ error: errorText(error) }, `outbox: ${errorText(error)}`);
       return this.pollMs;
     }
   }
 
-  private async deliver(item: OutboxItem): Promise<void> {
-    const url = this.o.urls[item.kind]!;
+  private launch(r: Receiver, item: OutboxItem): void {
+    const controller = new AbortController();
+    r.inFlight.set(item.id, controller);
+    const done = this.deliver(r.url, item, controller.signal).finally(() => {
+      r.inFlight.delete(item.id);
+      this.running.delete(done);
+      this.loop.poke();
+    });
+    this.running.add(done);
+  }
+
+  private async deliver(url: string, item: OutboxItem, stopSignal: AbortSignal): Promise<void> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'x-aics-event-id': item.event_id,
+      'x-aics-event-id': headerValue(item.event_id),
       'x-aics-kind': item.kind,
       ...this.o.headers?.[item.kind],
     };
     if (this.o.secret) headers['x-aics-signature'] = `sha256=${createHmac('sha256', this.o.secret).update(item.payload).digest('hex')}`;
     const log = { event_id: item.event_id, task_id: item.task_id, kind: item.kind, attempt: item.attempts + 1 };
+    const timeout = this.o.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    // One deadline for the whole exchange: undici's own timeouts restart with every byte, so a receiver sending one
+    // byte every few seconds would hold a delivery for ever.
+    const deadline = AbortSignal.timeout(timeout);
+    const signal = AbortSignal.any([deadline, stopSignal]);
     try {
-      const timeout = this.o.timeoutMs ?? 10_000;
-      const res = await request(url, { method: 'POST', body: item.payload, headers, headersTimeout: timeout, bodyTimeout: timeout });
-      const text = await res.body.text();
+      const res = await request(url, { method: 'POST', body: item.payload, headers, signal });
+      const { text } = await readCapped(res.body, 4096);
       if (res.statusCode >= 200 && res.statusCode < 300) {
         await this.o.store.outbox.delivered(item.id);
         this.o.logger.info({ ...log, status: res.statusCode }, `${item.kind} delivered ${item.event_id}`);
@@ -86,7 +142,8 @@ export class OutboxSender {
       }
       await this.retryLater(item, `HTTP ${res.statusCode}: ${text.slice(0, 200)}`, log);
     } catch (error) {
-      await this.retryLater(item, errorText(error), log);
+      const why = stopSignal.aborted ? 'aborted: the daemon is stopping' : deadline.aborted ? `no complete answer within ${timeout} ms` : errorText(error);
+      await this.retryLater(item, why, log).catch(() => undefined);
     }
   }
 
