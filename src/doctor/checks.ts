@@ -70,7 +70,8 @@ export function nodeCheck(version: string, sqliteVersion: string | null = better
   }
   // package.json allows better-sqlite3 "12.11.1 || 13.2.0" and npm picks the newest one whose engines fit the Node it
   // runs on: 12 on Node 20, 13 (Node-API, Node >= 22) on 22 and 24. A tree installed on one Node and run on another
-  // can hold the wrong one: 12 aborts the process on Node 24 when a statement is garbage-collected, 13 crashes on Node 20 (segmentation fault) as soon as a database is used.
+  // can hold the wrong one: 12 aborts the process on Node 24 when a statement is garbage-collected, and 13 crashes on
+  // Node 20 (segmentation fault) as soon as a database is used.
   const sqliteMajor = Number(sqliteVersion?.split('.')[0] ?? 0);
   const reinstall = `reinstall aics with this Node (npm install -g, or npm install in a checkout) so that npm picks the better-sqlite3 it supports`;
   if (major >= 24 && sqliteMajor > 0 && sqliteMajor <= 12) {
