@@ -8,8 +8,8 @@ import { runChecks, type CheckResult } from '../doctor/checks.js';
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Check everything the desk needs, one line per check, with what to do about each problem.';
   static override description = `Checks, with the settings "aics serve" would use here (flags > environment > .env files):
-  node          the Node version (Node 20 reached its end of life in April 2026: a warning; Node 24 with
-                better-sqlite3 12 aborts: a failure)
+  node          the Node version and the installed better-sqlite3 (Node 20 reached its end of life in April 2026:
+                a warning; better-sqlite3 12 on Node 24, or 13 on Node 20: a failure, reinstall with this Node)
   database      the file opens and passes SQLite's quick_check; schema: its version; disk: free space beside it
   port          the HTTP port is free, or held by this database's aics daemon
   轻简 bridge   the daemon is connected and WeCom accounts are online (or, without a daemon, the bridge accepts a connection)

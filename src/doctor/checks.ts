@@ -52,7 +52,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   return (await Promise.all(probes)).flat();
 }
 
-/** The installed better-sqlite3's version: whether it survives Node 24 depends on it. */
+/** The installed better-sqlite3's version: which Node it survives depends on it (12: Node 20 and 22; 13: 22 and 24). */
 function betterSqliteVersion(): string | null {
   try {
     return (createRequire(import.meta.url)('better-sqlite3/package.json') as { version: string }).version;
@@ -64,21 +64,29 @@ function betterSqliteVersion(): string | null {
 export function nodeCheck(version: string, sqliteVersion: string | null = betterSqliteVersion()): CheckResult {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   const detail = `Node ${version}`;
+  const withSqlite = sqliteVersion ? `${detail}, better-sqlite3 ${sqliteVersion}` : detail;
   if (major < 20 || (major === 20 && minor < 19)) {
-    return { check: 'node', verdict: 'fail', detail, fix: 'install Node 22 (or at least 20.19)' };
+    return { check: 'node', verdict: 'fail', detail, fix: 'install Node 24 or 22 (or at least 20.19)' };
   }
-  // better-sqlite3 up to 12 aborts the process on Node 24 when a statement is garbage-collected; 13 (Node-API) does not.
+  // package.json allows better-sqlite3 "12.11.1 || 13.2.0" and npm picks the newest one whose engines fit the Node it
+  // runs on: 12 on Node 20, 13 (Node-API, Node >= 22) on 22 and 24. A tree installed on one Node and run on another
+  // can hold the wrong one: 12 aborts the process on Node 24 when a statement is garbage-collected, and 13 crashes on
+  // Node 20 (segmentation fault) as soon as a database is used.
   const sqliteMajor = Number(sqliteVersion?.split('.')[0] ?? 0);
+  const reinstall = `reinstall aics with this Node (npm install -g, or npm install in a checkout) so that npm picks the better-sqlite3 it supports`;
   if (major >= 24 && sqliteMajor > 0 && sqliteMajor <= 12) {
     return {
       check: 'node',
       verdict: 'fail',
       detail: `${detail} with better-sqlite3 ${sqliteVersion}: that combination aborts ("Assertion failed: (env) != nullptr")`,
-      fix: 'run aics on Node 22 (or 20.19+) until it moves to better-sqlite3 13',
+      fix: `${reinstall} (13 on Node 24), or run aics on Node 22`,
     };
   }
-  if (major === 20) return { check: 'node', verdict: 'warn', detail: `${detail}: Node 20 reached its end of life in April 2026`, fix: 'move to Node 22' };
-  return { check: 'node', verdict: 'ok', detail };
+  if (major < 22 && sqliteMajor >= 13) {
+    return { check: 'node', verdict: 'fail', detail: `${detail} with better-sqlite3 ${sqliteVersion}, which needs Node 22 or later`, fix: `${reinstall} (12 on Node 20), or move to Node 22` };
+  }
+  if (major === 20) return { check: 'node', verdict: 'warn', detail: `${withSqlite}: Node 20 reached its end of life in April 2026`, fix: 'move to Node 22 or 24' };
+  return { check: 'node', verdict: 'ok', detail: withSqlite };
 }
 
 function databaseChecks(settings: Settings): CheckResult[] {

@@ -1,13 +1,14 @@
 /**
  * What a user installs: `npm pack` of this checkout (with its built dist/), installed into a fresh prefix from the
  * tarball, dependencies from the npm registry (better-sqlite3 compiled against this Node's headers), then the
- * installed `aics` answers --version and --help, opens a database, and `man aics` shows its page.
+ * installed `aics` answers --version and --help, opens a database, and `man aics` shows its page. package.json allows
+ * better-sqlite3 "12.11.1 || 13.2.0": npm picks 12 on Node 20 and 13 (Node >= 22) on Node 24, which the test checks.
  *
  * Slow (minutes: a real install and a native compile), so it runs only where asked: AICS_PACK_TEST=1 (.ci/run sets
- * it on its Node 20 leg).
+ * it on both legs).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { packageVersion } from '../../src/version.js';
@@ -20,10 +21,10 @@ const enabled = process.env.AICS_PACK_TEST === '1';
 if (!enabled) console.warn('npm pack install test skipped: set AICS_PACK_TEST=1 to run it (it takes minutes)');
 const hasMan = spawnSync('man', ['--version'], { stdio: 'ignore' }).status === 0;
 
-/** Node's headers for node-gyp: NODE_HEADERS_DIR (the Node 24 leg), else those of the running Node (the prefix above bin/). */
+/** Node's headers for node-gyp: AICS_NODEDIR (the Node 24 leg), else those of the running Node (the prefix above bin/). */
 const nodedir = process.env.AICS_NODEDIR ?? dirname(dirname(process.execPath));
 
-it.skipIf(!enabled)('npm pack → npm install -g --prefix → aics --version, --help, a database, man aics', () => {
+it.skipIf(!enabled)('npm pack → npm install -g --prefix → the better-sqlite3 for this Node, aics --version, --help, a database, man aics', () => {
   const npm = (args: string[], cwd: string) => {
     const r = spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: nodedir }, timeout: 15 * 60_000 });
     expect(r.status, `npm ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
@@ -35,6 +36,10 @@ it.skipIf(!enabled)('npm pack → npm install -g --prefix → aics --version, --
   expect(tarball).toBe(`aics-${packageVersion()}.tgz`);
   const prefix = join(dir, 'prefix');
   npm(['install', '-g', '--prefix', prefix, join(dir, tarball), '--allow-scripts=better-sqlite3', '--no-audit', '--no-fund', '--prefer-offline'], dir);
+
+  // npm resolved the range for the Node it ran on: 12 (compiled) on Node 20, 13 (Node-API, prebuilt) on 22 and later.
+  const installed = JSON.parse(readFileSync(join(prefix, 'lib/node_modules/aics/node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
+  expect(installed.version).toBe(Number(process.versions.node.split('.')[0]) >= 22 ? '13.2.0' : '12.11.1');
 
   const aics = (...args: string[]) => spawnSync(join(prefix, 'bin/aics'), args, { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
   const version = aics('--version');

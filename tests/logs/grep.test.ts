@@ -104,7 +104,7 @@ describe('aics logs grep', () => {
     } finally {
       cleanup();
     }
-  });
+  }, 120_000);
 
   it('--follow keeps reading across rename-and-recreate and copytruncate rotations', async () => {
     const { dir, cleanup } = tempDir();
@@ -114,7 +114,7 @@ describe('aics logs grep', () => {
       const rec = (id: string) => `${JSON.stringify({ level: 'INFO', time: new Date().toISOString(), task_id: id, msg: `任务接收 ${id}` })}\n`;
       writeFileSync(file, rec('F1'));
       const follower = run(['logs', 'grep', '任务接收', '--follow', '--json'], { cwd: dir });
-      await until(() => follower.stdout().includes('F1'), 10_000, 'the first line');
+      await until(() => follower.stdout().includes('F1'), 60_000, 'the first line');
       appendFileSync(file, rec('F2'));
       await until(() => follower.stdout().includes('F2'), 3000, 'an appended line');
       renameSync(file, `${file}.1`);
@@ -132,5 +132,5 @@ describe('aics logs grep', () => {
     } finally {
       cleanup();
     }
-  });
+  }, 120_000);
 });

@@ -94,12 +94,15 @@ describe('aics doctor', () => {
 });
 
 describe('the node check', () => {
-  it('passes 22, warns on 20 (end of life), fails before 20.19 and on 24 with better-sqlite3 12', async () => {
+  it('passes 22 and 24 with the better-sqlite3 npm picks there, warns on 20 (end of life), fails on a mismatched pair', async () => {
     const { nodeCheck } = await import('../../src/doctor/checks.js');
     expect(nodeCheck('22.12.0', '12.11.1').verdict).toBe('ok');
-    expect(nodeCheck('20.20.2', '12.11.1')).toMatchObject({ verdict: 'warn', fix: 'move to Node 22' });
-    expect(nodeCheck('20.10.0', '12.11.1').verdict).toBe('fail');
-    expect(nodeCheck('24.21.0', '12.11.1')).toMatchObject({ verdict: 'fail', fix: expect.stringMatching(/Node 22/) });
+    expect(nodeCheck('22.12.0', '13.2.0')).toMatchObject({ verdict: 'ok', detail: 'Node 22.12.0, better-sqlite3 13.2.0' });
     expect(nodeCheck('24.21.0', '13.2.0').verdict).toBe('ok');
+    expect(nodeCheck('20.20.2', '12.11.1')).toMatchObject({ verdict: 'warn', fix: 'move to Node 22 or 24' });
+    expect(nodeCheck('20.10.0', '12.11.1').verdict).toBe('fail');
+    // A tree installed on one Node and run on another: 12 aborts on Node 24, 13 does not load on Node 20.
+    expect(nodeCheck('24.21.0', '12.11.1')).toMatchObject({ verdict: 'fail', fix: expect.stringMatching(/reinstall aics with this Node.*13 on Node 24/) });
+    expect(nodeCheck('20.20.2', '13.2.0')).toMatchObject({ verdict: 'fail', fix: expect.stringMatching(/reinstall aics with this Node.*12 on Node 20/) });
   });
 });

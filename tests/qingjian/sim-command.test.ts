@@ -124,7 +124,7 @@ describe.concurrent('aics sim qingjian --script', () => {
     expect(acks[2]!.data.msg_id).not.toBe(acks[0]!.data.msg_id);
     expect(run.stderr()).toMatch(/→ send_text to customer_123: 这是您要的文件/);
     daemon.ws.close();
-  });
+  }, 120_000);
 
   it('injects failures on request and says so in the summary', async ({ expect }) => {
     const script = join(dir, 'one.jsonl');
@@ -142,7 +142,7 @@ describe.concurrent('aics sim qingjian --script', () => {
     ]);
     expect(run.stdout()).toMatch(/→ send_text to c1: 第2条 {2}\[T#2\] \(injected failure 4002/);
     expect(run.stdout()).toMatch(/sends received {4}3 \(delivered 2, duplicates 0, failures injected 1/);
-  });
+  }, 120_000);
 
   it('names the file and line of a bad script line, and exits 2 before listening', async ({ expect }) => {
     const script = join(dir, 'bad.jsonl');
@@ -181,5 +181,5 @@ describe.concurrent('aics sim qingjian (interactive)', () => {
     expect(run.stdout()).toMatch(/now speaking as 小红 \(customer_9\)/);
     expect(run.stdout()).toMatch(/messages pushed {3}2 \(acked 2/);
     expect(run.stderr()).toMatch(/daemon connected/);
-  });
+  }, 120_000);
 });
