@@ -1,6 +1,6 @@
 /**
  * The agent's side of GET /metrics on a whole desk (the 轻简 simulator, a fake OpenAI-compatible server, sinks for
- * Tianwang): a 派单 by tool call, an LLM failure that falls back to the rules, a 转接人工 — each counted.
+ * Tianwang): a 派单 proposed by tool call and confirmed by the customer, an LLM failure that falls back to the rules, a 转接人工 — each counted.
  */
 import { afterEach, expect, it } from 'vitest';
 import { call, until } from '../support/daemon.js';
@@ -18,8 +18,7 @@ const sample = (text: string, name: string) => Number(new RegExp(`^${name.replac
 it('counts agent turns with their provider and latency, LLM errors, 派单 and 转接人工', async () => {
   const ORDER = { product: '宣传单', quantity: 1000, size: 'A4', material: '157g铜版纸', deadline: '3月1日前' };
   const llm = await startFakeLlm([
-    { tools: [{ name: 'dispatch_order', args: ORDER }] },
-    { text: '已为您下单。' },
+    { tools: [{ name: 'propose_order', args: ORDER }] },
     { status: 500 },
     { tools: [{ name: 'transfer_to_human', args: { reason: '客户投诉' } }] },
   ]);
@@ -35,7 +34,8 @@ it('counts agent turns with their provider and latency, LLM errors, 派单 and �
     d.sim.pushMessage({ from_id: 'c_m', from_name: '陈经理', content });
     await d.sim.nextCommands(1, 15_000);
   };
-  await say('帮我印 1000 张 A4 宣传单，157g 铜版纸，3月1日前要');
+  await say('帮我印 1000 张 A4 宣传单，157g 铜版纸，3月1日前要'); // the LLM proposes it: read back, not sent
+  await say('确认'); // the confirmation step dispatches it (派单) without asking the model
   await dispatch.waitFor(1, 15_000);
   await say('你们几点下班'); // the LLM fails: the rules answer
   await say('我要投诉'); // the LLM hands the customer to a human
