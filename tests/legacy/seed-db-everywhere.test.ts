@@ -14,33 +14,8 @@ import { MonitorView } from '../../src/tui/monitor.js';
 import { takeSnapshot } from '../../src/tui/snapshot.js';
 import { aics, json, tempDir } from '../support/cli.js';
 import { call, startDaemon, type TestDaemon } from '../support/daemon.js';
+import { SEED_SCHEMA } from '../support/seed-schema.js';
 
-// Exactly as the seed's manual prints it.
-const SEED_SCHEMA = `CREATE TABLE tasks (
-task_id TEXT PRIMARY KEY,
-specified_customer_id TEXT,
-specified_customer_name TEXT,
-type TEXT NOT NULL,
-customer_name TEXT,
-customer_id TEXT,
-trigger_type TEXT,
-trigger_keyword TEXT,
-trigger_keywords TEXT,
-action_type TEXT,
-action_file_url TEXT,
-action_message TEXT,
-priority TEXT DEFAULT 'normal',
-timeout_hours INTEGER DEFAULT 24,
-status TEXT DEFAULT 'pending',
-retry_count INTEGER DEFAULT 0,
-max_retry INTEGER DEFAULT 3,
-created_at TEXT,
-created_by TEXT,
-triggered_at TEXT,
-completed_at TEXT,
-error_message TEXT,
-result TEXT
-)`;
 
 const ROWS: [string, string, Record<string, string>][] = [
   ['OLD_SPEC', 'specified_customer_reply', { specified_customer_id: 'customer_123', trigger_keyword: '好的' }],

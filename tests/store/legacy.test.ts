@@ -4,15 +4,8 @@ import { expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
 import { matchesTrigger } from '../../src/tasks/index.js';
 import { fileTempDir as tempDir } from '../support/fixtures.js';
+import { SEED_SCHEMA } from '../support/seed-schema.js';
 
-// The seed's CREATE TABLE, exactly as its manual prints it.
-const SEED_SCHEMA = `CREATE TABLE tasks (
-    task_id TEXT PRIMARY KEY, specified_customer_id TEXT, specified_customer_name TEXT, type TEXT NOT NULL,
-    customer_name TEXT, customer_id TEXT, trigger_type TEXT, trigger_keyword TEXT, trigger_keywords TEXT,
-    action_type TEXT, action_file_url TEXT, action_message TEXT, priority TEXT DEFAULT 'normal',
-    timeout_hours INTEGER DEFAULT 24, status TEXT DEFAULT 'pending', retry_count INTEGER DEFAULT 0,
-    max_retry INTEGER DEFAULT 3, created_at TEXT, created_by TEXT, triggered_at TEXT, completed_at TEXT,
-    error_message TEXT, result TEXT)`;
 
 it("adopts the Python system's tasks.db: its tasks stay, keep their columns and can still fire", async () => {
   const file = join(tempDir(), 'db/task_db/tasks.db');
