@@ -2,21 +2,13 @@
  * Tasks fire end to end through real sockets: Tianwang's HTTP request → the store → a customer's message from the
  * 轻简 simulator → the send the simulator receives → the callback the sink receives.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, json } from '../support/cli.js';
 import { SEED } from '../support/daemon.js';
-import { FAST_BRIDGE, startDesk, type Desk } from '../support/desk.js';
+import { FAST_BRIDGE, desksStoppedAfterEach } from '../support/desk.js';
 
-const desks: Desk[] = [];
-afterEach(async () => {
-  for (const d of desks.splice(0)) await d.stop();
-});
-async function desk(...args: Parameters<typeof startDesk>) {
-  const d = await startDesk(...args);
-  desks.push(d);
-  return d;
-}
+const desk = desksStoppedAfterEach();
 const seedTask = (over: Record<string, unknown> = {}) => ({ ...SEED.receive, ...over });
 const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** An ISO time `ms` from now with the +08:00 offset, as Tianwang might send it. */

@@ -2,20 +2,12 @@
  * `aics pause` / `aics resume` and `aics task retry`, run through the real binary against a running desk (a real
  * daemon, the 轻简 simulator, a callback sink) on the same database.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aics, json } from '../support/cli.js';
 import { SEED, call, until } from '../support/daemon.js';
-import { startDesk, type Desk } from '../support/desk.js';
+import { desksStoppedAfterEach, type Desk } from '../support/desk.js';
 
-const desks: Desk[] = [];
-afterEach(async () => {
-  for (const d of desks.splice(0)) await d.stop();
-});
-async function desk(...args: Parameters<typeof startDesk>) {
-  const d = await startDesk(...args);
-  desks.push(d);
-  return d;
-}
+const desk = desksStoppedAfterEach();
 const cli = (d: Desk, ...args: string[]) => aics([...args, '--db', d.db], { cwd: d.dir });
 // CLI runs take seconds each on a loaded machine: the time limits below only bound a hang.
 const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,6 +7,7 @@
  * as the LLM's URL).
  */
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { Daemon, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { QingjianSimulator, type QingjianSimOptions } from '../../src/sim/qingjian-sim.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -95,3 +96,16 @@ export async function startDesk(
 }
 
 export const dbIn = (dir: string) => join(dir, 'db/tasks.db');
+
+/** `startDesk` for a test file: every desk started through it is stopped after each test. */
+export function desksStoppedAfterEach(): (...args: Parameters<typeof startDesk>) => Promise<Desk> {
+  const desks: Desk[] = [];
+  afterEach(async () => {
+    for (const d of desks.splice(0)) await d.stop();
+  });
+  return async (...args) => {
+    const d = await startDesk(...args);
+    desks.push(d);
+    return d;
+  };
+}
