@@ -67,6 +67,13 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return this.statement('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as TaskRow | undefined;
   }
 
+  /** The task an operator named (cancel, retry, reschedule); not found names this database. */
+  private existingRow(taskId: string): TaskRow {
+    const current = this.row(taskId);
+    if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
+    return current;
+  }
+
   private event(taskId: string, from: TaskStatus | null, to: TaskStatus, reason: string | null, actor: string, atIso: string) {
     this.statement('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
       .run(taskId, atIso, from, to, reason, actor);
@@ -345,8 +352,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.row(taskId);
-      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
+      const current = this.existingRow(taskId);
       const from = current.status as TaskStatus;
       if (!CANCELLABLE_STATUSES.includes(from)) {
         throw new InvalidStateError(
@@ -369,8 +375,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.row(taskId);
-      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
+      const current = this.existingRow(taskId);
       if (current.status !== 'failed') {
         throw new InvalidStateError(`task ${taskId} is ${current.status}: only a failed task can be retried`);
       }
@@ -404,8 +409,7 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   reschedule(taskId: string, time: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.row(taskId);
-      if (!current) throw new NotFoundError(`task ${taskId} not found in ${this.file}`);
+      const current = this.existingRow(taskId);
       if (current.trigger_type !== 'time_reach') {
         throw new InvalidStateError(`task ${taskId} has a ${current.trigger_type} trigger: only a time_reach task can be rescheduled`);
       }
