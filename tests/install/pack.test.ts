@@ -49,10 +49,16 @@ it.skipIf(!enabled)('npm pack → npm install -g --prefix → the better-sqlite3
   expect(help.status, help.stderr).toBe(0);
   expect(help.stdout).toMatch(/serve/);
   expect(help.stdout).toMatch(/doctor/);
-  // The native module was built and loads: a database is created and read.
-  const list = aics('task', 'list', '--json', '--db', join(dir, 'db/tasks.db'));
+  // The native module was built and loads: a task is written to a new database and read back. (Reading commands never
+  // create a database, so the write comes first.)
+  const db = join(dir, 'db/tasks.db');
+  const add = aics('task', 'add', '--db', db, '--task-id', 'PACK_1', '--customer', 'customer_123', '--keyword', '好的', '--message', 'hi');
+  expect(add.status, add.stderr).toBe(0);
+  const list = aics('task', 'list', '--json', '--db', db);
   expect(list.status, list.stderr).toBe(0);
-  expect(JSON.parse(list.stdout)).toMatchObject({ total: 0, items: [] });
+  expect(JSON.parse(list.stdout)).toMatchObject({ total: 1, items: [{ task_id: 'PACK_1' }] });
+  // Nothing on stderr: no oclif warning about TypeScript sources in an installed package (even under NODE_ENV=test).
+  expect(list.stderr).toBe('');
 
   expect(existsSync(join(prefix, 'share/man/man1/aics.1'))).toBe(true);
   if (!hasMan) {
