@@ -134,7 +134,6 @@ async function main() {
   log(`daemon up ${Math.round(leadMs)} ms before T; waiting for ${TASKS} sends …`);
   const done = await until(() => firstAt.size >= TASKS, Math.max(0, T - Date.now()) + TIMEOUT_S * 1000, 50);
   await sleep(1_000); // a late duplicate would arrive now
-  const counters = sim.counters();
   const health = await daemon.health();
   await daemon.stop('bench done');
   await sim.stop();

@@ -8,7 +8,6 @@ import { afterAll } from 'vitest';
  * Every JSON example of the seed's API and trigger sections. A copy of ../shared/fixtures/seed-examples.json kept in
  * the repository, so a clone runs its tests anywhere; tests/fixtures.test.ts checks the copy against the original.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const SEED: any = JSON.parse(readFileSync(new URL('../fixtures/seed-examples.json', import.meta.url), 'utf8'));
 
 /** The seed's example task as a row of the seed's tasks table, column by column, with the seed's meanings. */

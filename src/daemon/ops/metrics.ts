@@ -52,6 +52,8 @@ export class DaemonMetrics {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
       this.registry.removeSingleMetric(name);
     }
+    // prom-client calls collect() with `this` bound to the metric: the daemon's state is reached through `self`.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.received = new Counter({ name: 'aics_tasks_received_total', help: 'Tasks stored (任务接收) by this daemon', registers });
     this.fires = new Counter({ name: 'aics_task_fires_total', help: 'Tasks fired (任务触发), by what fired them: a customer message or the clock', labelNames: ['source'], registers });
