@@ -262,6 +262,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    description: 'tasks_due_by_priority: due tasks are fired (and queued for the polite sender) by priority first, then due time',
+    sql: `
+      -- dueTasks reads one priority at a time, highest first, each in due-time order straight from this index (no
+      -- sort, however many are due). tasks_due stays for the scheduler's next wake-up (the earliest due time).
+      CREATE INDEX IF NOT EXISTS tasks_due_by_priority ON tasks (priority_rank, due_at) WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -19,6 +19,7 @@ import {
 } from '../tasks/index.js';
 import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
 import { SqliteRepository } from './repository.js';
+import { PRIORITY_RANK } from '../tasks/index.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
 import type {
   ClaimOptions,
@@ -41,6 +42,9 @@ export interface SqliteStoreOptions extends OpenOptions {
 }
 
 export const MAX_PAGE_SIZE = 200;
+
+/** The priorities' ranks, highest first: the order dueTasks reads them in. */
+const RANKS_HIGHEST_FIRST = [...new Set(Object.values(PRIORITY_RANK))].sort((a, b) => b - a);
 
 /** A column value computed by SQL inside the guarded UPDATE, e.g. `attempt + 1`. */
 class SqlExpression {
@@ -613,7 +617,9 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
   }
 
   /**
-   * Waiting tasks whose time has come: time_reach, cron, and retries after their backoff.
+   * Waiting tasks whose time has come: time_reach, cron, and retries after their backoff; the highest priority first
+   * (urgent, high, normal, low), each priority in due-time order. When sends are paced (AICS_SEND_RATE) and many
+   * are due, an urgent task received now goes before a normal one that has waited for an hour.
    *
    * The scheduler asks this (and nextWakeAt, expire) every second. Without ANALYZE statistics SQLite prefers
    * tasks_status_trigger for `status = 'waiting'`, which walks every waiting task (100 ms and more with 100,000
@@ -623,16 +629,19 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
    */
   dueTasks(limit: number): Promise<TaskRecord[]> {
     const nowMs = this.clock();
-    return this.read(() =>
-      (
-        this.statement(
-            `SELECT * FROM tasks INDEXED BY tasks_due
-             WHERE due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
-             ORDER BY due_at, priority_rank DESC, rowid LIMIT ?`,
-          )
-          .all(nowMs, nowMs, limit) as TaskRow[]
-      ).map(rowToTask),
-    );
+    return this.read(() => {
+      const due: TaskRow[] = [];
+      const byPriority = this.statement(
+        `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
+         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
+         ORDER BY due_at, rowid LIMIT ?`,
+      );
+      for (const rank of RANKS_HIGHEST_FIRST) {
+        if (due.length >= limit) break;
+        due.push(...(byPriority.all(rank, nowMs, nowMs, limit - due.length) as TaskRow[]));
+      }
+      return due.map(rowToTask);
+    });
   }
 
   /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */
