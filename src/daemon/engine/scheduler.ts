@@ -7,7 +7,7 @@
  *   - recovers running tasks whose lease ran out (their daemon died mid-action);
  *   - fires due tasks: time_reach, cron and retries after their backoff (only when `fire` is on: an --api-only
  *     daemon has no bridge and leaves firing to a daemon that has one), and only while the bridge is connected
- *     (`canSend`): during an outage they keep waiting, due as they are, and fire in due-time then priority order
+ *     (`canSend`): during an outage they keep waiting, due as they are, and fire by priority, then due time,
  *     once it is back.
  */
 import { hostname } from 'node:os';
@@ -32,13 +32,11 @@ export interface SchedulerOptions {
   paused?: () => boolean;
   /**
    * Whether a send can leave now (the 轻简 bridge is connected). While it cannot, due tasks are not claimed: they
-   * keep waiting with their due time, and fire in due-time and priority order once it can (poke() on reconnect).
+   * keep waiting with their due time, and fire by priority, then due time, once it can (poke() on reconnect).
    * Arming and expiry go on meanwhile, so only timeout_hours ends a task during an outage.
    */
   canSend?: () => boolean;
 }
-
-const BATCH = 500;
 
 export class Scheduler {
   private readonly loop = new TimerLoop(() => this.tick());
@@ -50,6 +48,9 @@ export class Scheduler {
   private readonly concurrency: number;
   /** Due tasks were held for the bridge (logged once per outage). */
   private holding = false;
+  /** The fill under way, and whether another was asked for meanwhile. */
+  private filling: Promise<void> | null = null;
+  private refill = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.pollMs = o.pollMs ?? 1000;
@@ -65,6 +66,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop.stop();
+    await this.filling;
     await Promise.allSettled([...this.active]);
   }
 
@@ -106,9 +108,9 @@ export class Scheduler {
         logger.info({}, '轻简 connected: firing the due tasks that waited for it');
       }
       if (this.o.runner) {
-        const due = await store.tasks.dueTasks(BATCH);
-        await this.fireAll(due);
-        if (due.length === BATCH) return 0; // more are due: go on at once
+        await this.fill();
+        // Every run under way: the next one is claimed when one ends (fill() again), not on the clock.
+        if (this.active.size >= this.concurrency) return this.pollMs;
       }
       const wake = await store.tasks.nextWakeAt();
       return wake === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, wake - this.o.clock()));
@@ -122,18 +124,43 @@ export class Scheduler {
     return this.o.canSend?.() ?? true;
   }
 
-  private async fireAll(due: TaskRecord[]) {
-    const queue = [...due];
-    const worker = async () => {
-      for (let task = queue.shift(); task; task = queue.shift()) {
-        // Stopping, or the bridge went away mid-batch: the rest stay waiting, due as they are.
-        if (this.stopped || !this.sendable()) return;
-        await this.fire(task);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+  /**
+   * Claims due tasks, highest priority first, until `concurrency` runs are under way, and starts them without waiting
+   * for them: a pass never waits for a send, so arming and expiry go on while sends are paced (AICS_SEND_RATE), and a
+   * task received meanwhile takes its place by priority. Each run that ends claims the next. Never two fills at once.
+   */
+  private fill(): Promise<void> {
+    if (this.filling) {
+      this.refill = true;
+      return this.filling;
+    }
+    // Cleared in a callback, never inside fillOnce: a fill that ends before its first await would otherwise clear the
+    // field before it is set, and leave a settled promise there that blocks every later fill.
+    const filling = this.fillOnce().finally(() => {
+      this.filling = null;
+    });
+    this.filling = filling;
+    return filling;
   }
 
+  private async fillOnce(): Promise<void> {
+    try {
+      do {
+        this.refill = false;
+        const room = this.concurrency - this.active.size;
+        if (room <= 0 || this.stopped || this.o.paused?.() || !this.sendable()) return;
+        for (const task of await this.o.store.tasks.dueTasks(room)) {
+          // Stopping, or the bridge went away meanwhile: the rest stay waiting, due as they are.
+          if (this.stopped || !this.sendable()) return;
+          await this.fire(task);
+        }
+      } while (this.refill);
+    } catch (error) {
+      this.o.logger.error({ error: error instanceof Error ? error.message : String(error) }, `scheduler: ${String(error)}`);
+    }
+  }
+
+  /** Claims one task and starts its run; the run's end makes room for the next due task. */
   private async fire(task: TaskRecord) {
     const { store, logger, owner } = this.o;
     const claimed = await store.tasks.claim(task.task_id, {
@@ -147,13 +174,11 @@ export class Scheduler {
       { task_id: task.task_id, customer_id: claimed.target?.from_id ?? task.customer_id, late_ms: lateMs },
       `${LOG_WORDS.triggered} ${task.task_id} (${task.trigger.type}${lateMs > 1000 ? `, ${Math.round(lateMs / 1000)} s late` : ''})`,
     );
-    const run = this.o.runner!.run(claimed);
-    this.active.add(run);
-    try {
-      await run;
-    } finally {
+    const run: Promise<unknown> = this.o.runner!.run(claimed).finally(() => {
       this.active.delete(run);
-    }
+      if (!this.stopped) void this.fill();
+    });
+    this.active.add(run);
   }
 }
 
