@@ -111,7 +111,7 @@ async function main() {
     log(`agent: ${customers} customers at once, one message each`);
     const settings = resolveSettings(
       { db: join(dir, 'bench.db'), logFile: join(dir, 'aics.log'), llmBaseUrl: `${llmUrl}/v1`, llmModel: 'fake', agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmTimeoutMs: 60_000, memoryTurns: 10 } },
-      { TZ: 'UTC' },
+      { TZ: 'UTC', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' },
       dir,
     );
     const store = openStore(settings.db);

@@ -72,7 +72,7 @@ function log(text) {
 function cleanEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(AICS_|AI_CS_|HTTP_API_PORT$|TIANWANG_)/.test(k)) env[k] = v;
-  return { ...env, NO_COLOR: '1' };
+  return { ...env, NO_COLOR: '1', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' };
 }
 
 /** Starts a child that prints "listening on http://…"; keeps draining its output. */

@@ -108,6 +108,8 @@ const child = spawn(
       AICS_AGENT_QUIET_MS: '0',
       AICS_AGENT_MAX_WAIT_MS: '0',
       AICS_AGENT_SEND_GAP_MS: '0',
+      AICS_SEND_RATE: '0',
+      AICS_SEND_RATE_CUSTOMER: '0',
     },
   },
 );

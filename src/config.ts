@@ -39,6 +39,10 @@ export interface Settings {
   logLevel: LogLevelName;
   /** Days delivered callbacks, received callbacks and chat messages are kept (AICS_RETENTION_DAYS, default 90; 0 = forever). */
   retentionDays: number;
+  /** Sends a minute on one WeCom account (AICS_SEND_RATE, default 30; 0 = no limit): the polite sender. */
+  sendRate: number;
+  /** Sends a minute to one customer (AICS_SEND_RATE_CUSTOMER, default 12; 0 = no limit). */
+  sendRateCustomer: number;
   timeZone: string;
   filesDir: string;
   llmBaseUrl: string | null;
@@ -48,6 +52,13 @@ export interface Settings {
   /** The agent's settings (AICS_AGENT_*, AICS_LLM_*, AICS_HANDOFF_URL …); see docs/agent.md. */
   agent: AgentSettings;
 }
+
+/**
+ * The polite sender's defaults: one send every 2 s on an account, 12 a minute to one customer (3 back to back). WeCom
+ * throttles or bans accounts that send like a bot; a shop that knows its limits raises them.
+ */
+export const DEFAULT_SEND_RATE = 30;
+export const DEFAULT_SEND_RATE_CUSTOMER = 12;
 
 export const AGENT_PROVIDERS = ['rules', 'openai'] as const;
 export type AgentProviderName = (typeof AGENT_PROVIDERS)[number];
@@ -184,6 +195,8 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     pidFile: pidFile ? abs(pidFile) : null,
     logLevel: logLevel as LogLevelName,
     retentionDays: flags.retentionDays ?? integer(env, 'AICS_RETENTION_DAYS', 90, 0, 36_500),
+    sendRate: flags.sendRate ?? integer(env, 'AICS_SEND_RATE', DEFAULT_SEND_RATE, 0, 60_000),
+    sendRateCustomer: flags.sendRateCustomer ?? integer(env, 'AICS_SEND_RATE_CUSTOMER', DEFAULT_SEND_RATE_CUSTOMER, 0, 60_000),
     timeZone,
     filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),
     llmBaseUrl,

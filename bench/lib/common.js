@@ -115,7 +115,8 @@ export async function seedTasks(store, payloads, { batch = 5000, actor = 'bench-
 }
 
 /** Environment for resolveSettings: nothing from the machine's AICS_/AI_CS_/TIANWANG_ variables. */
-export const BENCH_ENV = { TZ: 'Asia/Shanghai' };
+/** The polite sender is off (AICS_SEND_RATE=0): the benchmarks measure the engine, not the configured pace. */
+export const BENCH_ENV = { TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' };
 
 /**
  * A real daemon in-process in the default (bridge) mode, connected to `sim` (a QingjianSimulator), on `db`,

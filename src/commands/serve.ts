@@ -63,6 +63,18 @@ ${EXIT_CODES_HELP}`;
     'log-file': Flags.string({ summary: 'JSON log file (env AICS_LOG_FILE; default logs/aics.log).', helpValue: 'FILE' }),
     'qingjian-url': Flags.string({ summary: '轻简 bridge WebSocket (env AICS_QINGJIAN_URL; default ws://127.0.0.1:9528).', helpValue: 'URL' }),
     'callback-url': Flags.string({ summary: 'Where task callbacks go (env TIANWANG_CALLBACK_URL).', helpValue: 'URL' }),
+    'send-rate': Flags.integer({
+      summary: 'Sends a minute on one WeCom account, evenly spaced (env AICS_SEND_RATE; default 30; 0 = no limit).',
+      min: 0,
+      max: 60_000,
+      helpValue: 'N',
+    }),
+    'send-rate-customer': Flags.integer({
+      summary: 'Sends a minute to one customer, 3 back to back (env AICS_SEND_RATE_CUSTOMER; default 12; 0 = no limit).',
+      min: 0,
+      max: 60_000,
+      helpValue: 'N',
+    }),
     detach: Flags.boolean({ summary: 'Run in the background: return once the daemon answers, with its pid, URL and log file.' }),
     'pid-file': pidFileFlag,
   };
@@ -77,6 +89,8 @@ ${EXIT_CODES_HELP}`;
       qingjianUrl: flags['qingjian-url'],
       callbackUrl: flags['callback-url'],
       pidFile: flags['pid-file'],
+      sendRate: flags['send-rate'],
+      sendRateCustomer: flags['send-rate-customer'],
     });
     const workers = flags.multi ? (flags.workers ?? availableParallelism()) : undefined;
     // The start record keeps the arguments without --detach, --pid-file and --json.

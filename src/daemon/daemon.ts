@@ -33,6 +33,7 @@ import { bridgeHealth, healthWarnings } from './health-warnings.js';
 import { buildAgent, type ConversationManager } from './agent/index.js';
 import { QingjianBridge } from './qingjian/index.js';
 import { PauseGate } from './ops/pause-gate.js';
+import { PoliteSender } from './ops/polite-sender.js';
 import { DaemonMetrics } from './ops/metrics.js';
 import { SystemdNotifier } from './ops/systemd-notify.js';
 
@@ -106,6 +107,7 @@ export class Daemon {
   private engine: TriggerEngine | null = null;
   private agent: ConversationManager | null = null;
   private pause: PauseGate | null = null;
+  private polite: PoliteSender | null = null;
   private readonly metrics = new DaemonMetrics();
   /** Under systemd (Type=notify): READY, STOPPING and the watchdog; a no-op elsewhere. */
   private notifier: SystemdNotifier | null = null;
@@ -203,8 +205,9 @@ export class Daemon {
       let runner: ActionRunner | null = null;
       if (this.mode !== 'api-only') {
         const bridge = new QingjianBridge({ url: settings.qingjianUrl, logger, ...this.options.bridgeOptions });
-        // Tasks and the agent send through the bridge alike.
-        const sender: MessageSender = pause.wrap(
+        // Tasks and the agent send through the bridge alike, each waiting for its turn on its account and customer.
+        this.polite = new PoliteSender({ rates: { perAccount: settings.sendRate, perCustomer: settings.sendRateCustomer }, logger, clock: this.clock });
+        const sender: MessageSender = this.polite.wrap(pause.wrap(
           this.metrics.timeSends({
             sendText: (c, r) => bridge.sendText(c, r),
             sendFile: (c, r) => bridge.sendFile(c, r),
@@ -212,7 +215,7 @@ export class Daemon {
             isConnected: () => bridge.isConnected,
             onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
           }),
-        );
+        ));
         runner = new ActionRunner({
           store,
           sender,
@@ -306,6 +309,7 @@ export class Daemon {
           files_dir: settings.filesDir,
           qingjian: this.bridge ? settings.qingjianUrl : 'disabled',
           agent: this.agent ? settings.agent.provider : 'off',
+          send_rate: this.polite ? `${settings.sendRate || 'unlimited'}/min per account, ${settings.sendRateCustomer || 'unlimited'}/min per customer` : undefined,
           auth: settings.apiToken ? 'bearer token' : 'none (loopback)',
           pid_file: this.pidFileHeld ?? undefined,
           version: this.version,
@@ -458,8 +462,10 @@ export class Daemon {
     }
     // No new firings; actions under way finish (their sends are acked or time out), then the bridge closes.
     // Bursts still waiting are answered now; turns under way finish (bounded like the rest).
-    // Sends held by a pause are given back (repeated with the same req_id after the resume) rather than waited for.
+    // Sends held by a pause, or waiting for their turn (AICS_SEND_RATE), are given back (repeated with the same req_id
+    // at the next start) rather than waited for.
     await this.pause?.stop();
+    this.polite?.close();
     const settle = Promise.all([this.scheduler?.stop(), this.engine?.drain(), this.agent?.stop()]);
     await Promise.race([settle, delay(this.options.drainTimeoutMs ?? 5000)]);
     // Answers still waiting (for their pacing slot, for the bridge) stop waiting: they stay stored and go out at the

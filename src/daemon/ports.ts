@@ -2,6 +2,7 @@
  * What the daemon's services need from the world, as small interfaces: a test builds a service with real parts
  * on loopback (a simulator bridge, a callback sink) and a clock it controls.
  */
+import type { Priority } from '../tasks/index.js';
 import type { SendFileRequest, SendTextRequest } from './qingjian/protocol.js';
 
 /** pino-compatible: `logger.info({ task_id }, '任务触发 …')`. */
@@ -22,13 +23,19 @@ export interface SendResult {
 export type TextCommand = SendTextRequest;
 export type FileCommand = SendFileRequest;
 
+/** What a send's place in the queue depends on (the polite sender, AICS_SEND_RATE): a task's priority and due time. */
+export interface SendMeta {
+  priority?: Priority;
+  dueAtMs?: number;
+}
+
 /**
  * Sends to customers: the 轻简 bridge in production. A rejection whose error has `retryable: false` is final;
  * any other rejection may succeed on a later attempt. `reqId` is stable per attempt (see requestId()).
  */
 export interface MessageSender {
-  sendText(command: TextCommand, reqId: string): Promise<SendResult>;
-  sendFile(command: FileCommand, reqId: string): Promise<SendResult>;
+  sendText(command: TextCommand, reqId: string, meta?: SendMeta): Promise<SendResult>;
+  sendFile(command: FileCommand, reqId: string, meta?: SendMeta): Promise<SendResult>;
   /** Accounts the bridge has reported as logged in; used when a customer's account is not yet known. */
   accounts?(): string[];
   /** Whether a send can leave now (the bridge is connected); absent: always. */

@@ -51,7 +51,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (/^(AICS_|AI_CS_|TIANWANG_|HTTP_API_PORT$|TZ$|NO_COLOR$|DEBUG$)/.test(k)) continue;
     env[k] = v;
   }
-  return { ...env, AICS_TZ: 'Asia/Shanghai', NO_COLOR: '1', ...extra };
+  // The polite sender off (AICS_SEND_RATE): tests count sends, not wait for them; tests of the pacing set it.
+  return { ...env, AICS_TZ: 'Asia/Shanghai', NO_COLOR: '1', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0', ...extra };
 }
 
 /** ../shared beside the repository, when this checkout has one (CI and the developers' machines do). */

@@ -84,7 +84,8 @@ export class ReplyQueue {
       }
       const reqId = `${reply.req_base}#${attempt}`;
       try {
-        await sender.sendText({ acc_id: reply.acc_id, to_id: reply.from_id, content: reply.text }, reqId);
+        // A customer is waiting for this answer: it goes before queued task sends on the account (AICS_SEND_RATE).
+        await sender.sendText({ acc_id: reply.acc_id, to_id: reply.from_id, content: reply.text }, reqId, { priority: 'urgent' });
         await store.agent.logMessage({
           acc_id: reply.acc_id,
           from_id: reply.from_id,

@@ -107,15 +107,17 @@ export class ActionRunner {
     if (!accId) throw new Error(`no WeCom account is known for customer ${to} yet (set customer.acc_id, or wait until they write)`);
     const { sender } = this.o;
     const base = { req_id: reqId, acc_id: accId, to_id: to };
+    // The polite sender queues sends by priority, then due time.
+    const meta = { priority: task.priority, dueAtMs: task.due_at ? Date.parse(task.due_at) : undefined };
     const action = task.action;
     if (action.type === 'send_message') {
-      const r = await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, reqId);
+      const r = await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, reqId, meta);
       return { ...base, msg_id: r.msg_id ?? null };
     }
     const file = checkFileUrl(action.file_url, this.o.filesDir);
     if (!file.ok) throw new FinalError(`action.file_url: ${file.error}`);
     const where = file.kind === 'url' ? { file_url: file.value } : { file_path: await realFileInside(file.value, this.o.filesDir) };
-    if (action.message) await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, `${reqId}.text`);
+    if (action.message) await sender.sendText({ acc_id: accId, to_id: to, content: action.message }, `${reqId}.text`, meta);
     const r = await sender.sendFile(
       {
         acc_id: accId,
@@ -125,6 +127,7 @@ export class ActionRunner {
         ...(action.type === 'send_file' && action.file_name ? { file_name: action.file_name } : {}),
       },
       reqId,
+      meta,
     );
     return { ...base, msg_id: r.msg_id ?? null };
   }
