@@ -2,8 +2,6 @@
  * What the daemon's services need from the world, as small interfaces: a test builds a service with real parts
  * on loopback (a simulator bridge, a callback sink) and a clock it controls.
  */
-import type { SendFileRequest, SendTextRequest } from './qingjian/protocol.js';
-
 /** pino-compatible: `logger.info({ task_id }, '任务触发 …')`. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -18,9 +16,29 @@ export interface SendResult {
   msg_id?: string | null;
 }
 
-/** What a send carries: the 轻简 protocol's requests (the bridge is the only sender there is). */
-export type TextCommand = SendTextRequest;
-export type FileCommand = SendFileRequest;
+/**
+ * What a send carries, in the daemon's own terms. The 轻简 adapter (src/daemon/qingjian) maps these onto its frames;
+ * the engine, the agent and the outbox never see a protocol type, so another bridge only needs another adapter.
+ */
+export interface TextCommand {
+  /** Our WeCom account that talks to the customer. */
+  acc_id: string;
+  /** The customer (`from_id` of their messages). */
+  to_id: string;
+  content: string;
+}
+
+export interface FileCommand {
+  acc_id: string;
+  to_id: string;
+  kind: 'file' | 'image';
+  /** An http(s) URL the bridge downloads … */
+  file_url?: string;
+  /** … or a path on the bridge's machine. Exactly one of the two. */
+  file_path?: string;
+  /** The name the customer sees. */
+  file_name?: string;
+}
 
 /**
  * Sends to customers: the 轻简 bridge in production. A rejection whose error has `retryable: false` is final;
