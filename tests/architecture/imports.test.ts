@@ -130,6 +130,21 @@ describe('the architecture of src/ (docs/architecture.md)', () => {
     expect(protocol.internal).toContain('src/daemon/qingjian/parse-frame.ts');
   });
 
+  it('finds every circle and shows it as a path', () => {
+    const edges = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts', 'd.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', []],
+      ['e.ts', ['e.ts']],
+    ]);
+    expect(findCircles(edges)).toEqual([
+      ['a.ts', 'b.ts', 'c.ts', 'a.ts'],
+      ['e.ts', 'e.ts'],
+    ]);
+    expect(findCircles(new Map([['a.ts', ['b.ts']], ['b.ts', []]]))).toEqual([]);
+  });
+
   it('has no import circle', () => {
     const circles = findCircles(graph(sources, (e) => e in CIRCLE_EDGES_ALLOWED));
     const shown = circles.map((c) => `  ${c.join('\n    → ')}`).join('\n');
