@@ -3,7 +3,6 @@
  * on loopback (a simulator bridge, a callback sink) and a clock it controls.
  */
 import type { Priority } from '../tasks/index.js';
-import type { SendFileRequest, SendTextRequest } from './qingjian/protocol.js';
 
 /** pino-compatible: `logger.info({ task_id }, '任务触发 …')`. */
 export interface Logger {
@@ -19,9 +18,29 @@ export interface SendResult {
   msg_id?: string | null;
 }
 
-/** What a send carries: the 轻简 protocol's requests (the bridge is the only sender there is). */
-export type TextCommand = SendTextRequest;
-export type FileCommand = SendFileRequest;
+/**
+ * What a send carries, in the daemon's own terms. The 轻简 adapter (src/daemon/qingjian) maps these onto its frames;
+ * the engine, the agent and the outbox never see a protocol type, so another bridge only needs another adapter.
+ */
+export interface TextCommand {
+  /** Our WeCom account that talks to the customer. */
+  acc_id: string;
+  /** The customer (`from_id` of their messages). */
+  to_id: string;
+  content: string;
+}
+
+export interface FileCommand {
+  acc_id: string;
+  to_id: string;
+  kind: 'file' | 'image';
+  /** An http(s) URL the bridge downloads … */
+  file_url?: string;
+  /** … or a path on the bridge's machine. Exactly one of the two. */
+  file_path?: string;
+  /** The name the customer sees. */
+  file_name?: string;
+}
 
 /** What a send's place in the queue depends on (the polite sender, AICS_SEND_RATE): a task's priority and due time. */
 export interface SendMeta {

@@ -27,150 +27,31 @@
  *   `ackDelayMs`; `dropAcks` (never ack); `dropEvery` (on every Nth new send, record it as delivered and drop the
  *   connection before the ack: an in-doubt send the daemon must repeat with the same req_id);
  *   `answerPings: false` (a bridge that hangs).
+ *
+ * Parts: this file holds the server, its connections and the frames; sim-events.ts the pushed events until acked,
+ * sim-commands.ts the answers to commands, sim-waiters.ts the waits, qingjian-sim-types.ts the shapes.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { ValidationError } from '../errors.js';
+import {
+  DEFAULT_SIM_ACC_ID,
+  DEFAULT_SIM_PORT,
+  type ClientNotice,
+  type QingjianSimOptions,
+  type ReceivedCommand,
+  type SimCounters,
+  type SimFaults,
+  type SimMessageInput,
+  type SimPushed,
+  type SimSummary,
+} from './qingjian-sim-types.js';
+import { SimCommands } from './sim-commands.js';
+import { SimEvents } from './sim-events.js';
+import { SimWaiters } from './sim-waiters.js';
 
-export const DEFAULT_SIM_PORT = 9528;
-export const DEFAULT_SIM_ACC_ID = '1688000001';
-
-export interface SimFaults {
-  /** Deliver an un-acked event again after this long; 0 = never. Default 5 000. */
-  redeliverMs: number;
-  /** Delay before each ack of a command. Default 0. */
-  ackDelayMs: number;
-  /** Never ack commands (they are still recorded and delivered). */
-  dropAcks: boolean;
-  /** Fraction (0–1) of new sends answered ok:false. */
-  failRate: number;
-  /** Every Nth new send is answered ok:false; 0 = never. */
-  failEvery: number;
-  /** The code of injected failures; only 4000–4004 are final, any other code is retried (protocol.ts ACK_CODES). Default 5000. */
-  failCode: number;
-  failMessage: string;
-  /** On every Nth new send, drop the connection after recording it and before its ack; 0 = never. */
-  dropEvery: number;
-  /** Answer pings with pongs. Default true. */
-  answerPings: boolean;
-}
-
-export interface QingjianSimOptions extends Partial<SimFaults> {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 9528; 0 picks a free port (see `port` / `url`). */
-  port?: number;
-  /** Our WeCom account that customers talk to. Default 1688000001. */
-  accId?: string;
-  /** Send `login` and `ready` on each connection. Default true. */
-  announce?: boolean;
-  /** Random source of failRate, for reproducible runs. */
-  random?: () => number;
-}
-
-/** A customer's message to push; `acc_id` defaults to the simulator's account. */
-export interface SimMessageInput {
-  from_id: string;
-  from_name?: string;
-  content: string;
-  acc_id?: string;
-  /** Typed on our own account (a human operator); `from_id` stays the customer of the conversation. */
-  is_self?: boolean;
-  msg_type?: string;
-  chat_type?: string;
-  file?: { name?: string; url?: string; path?: string; size?: number };
-  /** Normally generated; give one to push the same message twice under different events. */
-  msg_id?: string;
-  event_id?: string;
-}
-
-export interface SimPushed {
-  event_id: string;
-  /** For message events. */
-  msg_id?: string;
-}
-
-export interface SimAckResult {
-  ok: boolean;
-  code: number;
-  msg: string;
-  msg_id: string | null;
-}
-
-export interface ReceivedCommand {
-  /** 1-based, in arrival order. */
-  seq: number;
-  /** ms since the epoch. */
-  at: number;
-  cmd: string;
-  req_id: string;
-  data: Record<string, unknown>;
-  /** A req_id already delivered: answered with the cached result, not sent again. */
-  duplicate: boolean;
-  /** The result the daemon was (or would have been) given. */
-  result: SimAckResult;
-  /** The failure was injected (failEvery / failRate), not caused by the command. */
-  injected: boolean;
-  /** What became of the ack. */
-  ack: 'sent' | 'delayed' | 'dropped' | 'connection_dropped';
-}
-
-export interface SimCounters {
-  /** Connections accepted in all. */
-  connections: number;
-  /** Connections open now. */
-  clients: number;
-  /** Connections dropped on purpose (dropEvery, dropConnections). */
-  drops: number;
-  messages_pushed: number;
-  messages_acked: number;
-  /** All events, login/ready included. */
-  events_pushed: number;
-  events_acked: number;
-  /** Deliveries of an event after its first. */
-  redeliveries: number;
-  /** Command frames received, repeats included. */
-  sends_received: number;
-  /** Sends carried out: ok, first time for their req_id. */
-  sends_delivered: number;
-  /** Repeats of a req_id already delivered. */
-  duplicates: number;
-  failures_injected: number;
-  /** Commands refused as unusable (missing fields, unknown cmd). */
-  invalid_commands: number;
-  acks_dropped: number;
-  pings: number;
-  /** Frames from clients that were not understood. */
-  malformed: number;
-}
-
-export interface SimSummary extends SimCounters {
-  url: string;
-  commands: Array<Pick<ReceivedCommand, 'seq' | 'cmd' | 'req_id' | 'duplicate' | 'ack'> & { to_id: unknown; content?: unknown; file_url?: unknown; file_path?: unknown; ok: boolean; code: number }>;
-}
-
-export type ClientNotice = { kind: 'connected' | 'disconnected'; remote: string; clients: number };
-
-interface TrackedEvent {
-  frame: string;
-  isMessage: boolean;
-  acked: boolean;
-  /** Announcements are sent per connection and not delivered again. */
-  redeliver: boolean;
-  deliveries: number;
-  timer: NodeJS.Timeout | null;
-}
-
-interface Waiter {
-  check: () => boolean;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | null;
-}
-
-function withTimeout(timeoutMs: number): boolean {
-  return Number.isFinite(timeoutMs) && timeoutMs > 0;
-}
+export * from './qingjian-sim-types.js';
 
 export class QingjianSimulator {
   readonly accId: string;
@@ -180,14 +61,6 @@ export class QingjianSimulator {
   private readonly run = randomBytes(3).toString('hex');
   private seq = 0;
   private readonly clients = new Set<WebSocket>();
-  private readonly events = new Map<string, TrackedEvent>();
-  private readonly results = new Map<string, SimAckResult>();
-  private readonly log: ReceivedCommand[] = [];
-  private cursor = 0;
-  private newSends = 0;
-  private readonly waiters = new Set<Waiter>();
-  private readonly ackTimers = new Set<NodeJS.Timeout>();
-  private readonly commandListeners = new Set<(c: ReceivedCommand) => void>();
   private readonly clientListeners = new Set<(n: ClientNotice) => void>();
   private stopped = false;
   private readonly count: Omit<SimCounters, 'clients'> = {
@@ -207,6 +80,9 @@ export class QingjianSimulator {
     pings: 0,
     malformed: 0,
   };
+  private readonly waiters = new SimWaiters();
+  private readonly events: SimEvents;
+  private readonly sends: SimCommands;
 
   private constructor(
     private readonly wss: WebSocketServer,
@@ -229,6 +105,14 @@ export class QingjianSimulator {
       answerPings: true,
     };
     this.configure(options);
+    this.events = new SimEvents(this.count, () => this.faults.redeliverMs, () => [...this.clients]);
+    this.sends = new SimCommands({
+      count: this.count,
+      faults: this.faults,
+      random: this.random,
+      nextId: (prefix) => this.nextId(prefix),
+      changed: () => this.waiters.changed(),
+    });
     wss.on('connection', (ws, req) => this.onConnection(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
   }
 
@@ -269,8 +153,7 @@ export class QingjianSimulator {
   }
 
   onCommand(listener: (c: ReceivedCommand) => void): () => void {
-    this.commandListeners.add(listener);
-    return () => this.commandListeners.delete(listener);
+    return this.sends.onCommand(listener);
   }
 
   onClient(listener: (n: ClientNotice) => void): () => void {
@@ -281,34 +164,11 @@ export class QingjianSimulator {
   // ───────────── waiting ─────────────
 
   private waitFor(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-    if (check()) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new Error(`simulator stopped while waiting for ${what()}`));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        check: () => {
-          if (!check()) return false;
-          if (waiter.timer) clearTimeout(waiter.timer);
-          resolve();
-          return true;
-        },
-        reject: (err) => {
-          if (waiter.timer) clearTimeout(waiter.timer);
-          reject(err);
-        },
-        timer: null,
-      };
-      if (withTimeout(timeoutMs)) {
-        waiter.timer = setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
-        }, timeoutMs);
-      }
-      this.waiters.add(waiter);
-    });
+    return this.waiters.waitFor(check, timeoutMs, what);
   }
 
   private changed(): void {
-    for (const w of [...this.waiters]) if (w.check()) this.waiters.delete(w);
+    this.waiters.changed();
   }
 
   /** Until a client is connected (at once if one is). `timeoutMs` 0 waits forever. */
@@ -322,7 +182,7 @@ export class QingjianSimulator {
   }
 
   waitForAck(eventId: string, timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.events.get(eventId)?.acked === true, timeoutMs, () => `the ack of event ${eventId}`);
+    return this.waitFor(() => this.events.isAcked(eventId), timeoutMs, () => `the ack of event ${eventId}`);
   }
 
   /** Until every pushed event has been acked. */
@@ -339,15 +199,16 @@ export class QingjianSimulator {
    * missed), in arrival order.
    */
   async nextCommands(n: number, timeoutMs = 5_000): Promise<ReceivedCommand[]> {
-    await this.waitFor(() => this.log.length - this.cursor >= n, timeoutMs, () => `${n} commands (${this.log.length - this.cursor} arrived)`);
-    const out = this.log.slice(this.cursor, this.cursor + n);
-    this.cursor += n;
+    const s = this.sends;
+    await this.waitFor(() => s.log.length - s.cursor >= n, timeoutMs, () => `${n} commands (${s.log.length - s.cursor} arrived)`);
+    const out = s.log.slice(s.cursor, s.cursor + n);
+    s.cursor += n;
     return out;
   }
 
   /** Every command received so far. */
   get commands(): readonly ReceivedCommand[] {
-    return this.log;
+    return this.sends.log;
   }
 
   counters(): SimCounters {
@@ -355,21 +216,7 @@ export class QingjianSimulator {
   }
 
   summary(): SimSummary {
-    return {
-      url: this.url,
-      ...this.counters(),
-      commands: this.log.map((c) => ({
-        seq: c.seq,
-        cmd: c.cmd,
-        req_id: c.req_id,
-        to_id: c.data.to_id,
-        ...(c.cmd === 'send_text' ? { content: c.data.content } : { file_url: c.data.file_url, file_path: c.data.file_path }),
-        ok: c.result.ok,
-        code: c.result.code,
-        duplicate: c.duplicate,
-        ack: c.ack,
-      })),
-    };
+    return { url: this.url, ...this.counters(), commands: this.sends.summaries() };
   }
 
   // ───────────── pushing ─────────────
@@ -399,14 +246,14 @@ export class QingjianSimulator {
     };
     const eventId = input.event_id ?? this.nextId('e');
     this.count.messages_pushed++;
-    this.track(eventId, JSON.stringify({ type: 'event', event: 'message', event_id: eventId, ts: now, data }), true);
+    this.events.push(eventId, JSON.stringify({ type: 'event', event: 'message', event_id: eventId, ts: now, data }), true);
     return { event_id: eventId, msg_id: msgId };
   }
 
   /** Pushes another event (`login`, `logout`, `ready`, `error`, …) with `data`. */
   pushEvent(event: string, data: Record<string, unknown> = {}): SimPushed {
     const eventId = this.nextId('e');
-    this.track(eventId, JSON.stringify({ type: 'event', event, event_id: eventId, ts: Date.now(), data }), false);
+    this.events.push(eventId, JSON.stringify({ type: 'event', event, event_id: eventId, ts: Date.now(), data }), false);
     return { event_id: eventId };
   }
 
@@ -444,40 +291,6 @@ export class QingjianSimulator {
     return n;
   }
 
-  private track(eventId: string, frame: string, isMessage: boolean): void {
-    if (this.events.has(eventId)) throw new ValidationError(`event_id ${eventId} was already pushed`, 'event_id');
-    const ev: TrackedEvent = { frame, isMessage, acked: false, redeliver: true, deliveries: 0, timer: null };
-    this.events.set(eventId, ev);
-    this.count.events_pushed++;
-    if (this.deliver(ev, [...this.clients])) this.armRedelivery(eventId, ev);
-  }
-
-  private deliver(ev: TrackedEvent, to: WebSocket[]): boolean {
-    let n = 0;
-    for (const ws of to) {
-      if (ws.readyState === WebSocket.OPEN) {
-        ws.send(ev.frame);
-        n++;
-      }
-    }
-    if (n === 0) return false;
-    if (ev.deliveries > 0) this.count.redeliveries++;
-    ev.deliveries++;
-    return true;
-  }
-
-  private armRedelivery(eventId: string, ev: TrackedEvent): void {
-    if (ev.timer) clearTimeout(ev.timer);
-    ev.timer = null;
-    if (!ev.redeliver || this.faults.redeliverMs <= 0 || this.stopped) return;
-    ev.timer = setTimeout(() => {
-      ev.timer = null;
-      if (ev.acked || this.stopped) return;
-      if (this.deliver(ev, [...this.clients])) this.armRedelivery(eventId, ev);
-      // With no client, the next connection delivers it.
-    }, this.faults.redeliverMs);
-  }
-
   // ───────────── connections ─────────────
 
   private onConnection(ws: WebSocket, remote: string): void {
@@ -502,23 +315,10 @@ export class QingjianSimulator {
         ['ready', { accounts: [this.accId] }],
       ] as const) {
         const eventId = this.nextId('e');
-        const ev: TrackedEvent = {
-          frame: JSON.stringify({ type: 'event', event, event_id: eventId, ts: Date.now(), data }),
-          isMessage: false,
-          acked: false,
-          redeliver: false,
-          deliveries: 0,
-          timer: null,
-        };
-        this.events.set(eventId, ev);
-        this.count.events_pushed++;
-        this.deliver(ev, [ws]);
+        this.events.announce(ws, eventId, JSON.stringify({ type: 'event', event, event_id: eventId, ts: Date.now(), data }));
       }
     }
-    for (const [eventId, ev] of this.events) {
-      if (ev.acked || !ev.redeliver) continue;
-      if (this.deliver(ev, [ws])) this.armRedelivery(eventId, ev);
-    }
+    this.events.replayTo(ws);
     this.notifyClient({ kind: 'connected', remote, clients: this.clients.size });
     this.changed();
   }
@@ -538,134 +338,30 @@ export class QingjianSimulator {
       return;
     }
     switch (frame.type) {
-      case 'ack': {
-        const ev = typeof frame.event_id === 'string' ? this.events.get(frame.event_id) : undefined;
-        if (!ev) {
-          this.count.malformed++;
-          return;
-        }
-        if (!ev.acked) {
-          ev.acked = true;
-          if (ev.timer) clearTimeout(ev.timer);
-          ev.timer = null;
-          this.count.events_acked++;
-          if (ev.isMessage) this.count.messages_acked++;
-          this.changed();
-        }
+      case 'ack':
+        if (this.events.ack(frame.event_id)) this.changed();
+        else this.count.malformed++;
         return;
-      }
       case 'ping':
         this.count.pings++;
         if (this.faults.answerPings && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'pong', ts: frame.ts ?? Date.now() }));
         return;
       case 'cmd':
-        this.onCommandFrame(ws, frame);
+        this.sends.handle(ws, frame);
         return;
       default:
         this.count.malformed++;
     }
   }
 
-  private onCommandFrame(ws: WebSocket, frame: Record<string, unknown>): void {
-    const reqId = typeof frame.req_id === 'string' && frame.req_id !== '' ? frame.req_id : null;
-    const cmd = typeof frame.cmd === 'string' ? frame.cmd : '';
-    const data = typeof frame.data === 'object' && frame.data !== null && !Array.isArray(frame.data) ? (frame.data as Record<string, unknown>) : {};
-    if (!reqId) {
-      this.count.malformed++;
-      return;
-    }
-    this.count.sends_received++;
-    const record = (result: SimAckResult, extra: Partial<ReceivedCommand>): ReceivedCommand => {
-      const c: ReceivedCommand = { seq: this.log.length + 1, at: Date.now(), cmd, req_id: reqId, data, duplicate: false, result, injected: false, ack: 'sent', ...extra };
-      this.log.push(c);
-      return c;
-    };
-    const cached = this.results.get(reqId);
-    if (cached) {
-      this.count.duplicates++;
-      const c = record(cached, { duplicate: true });
-      this.answer(ws, c);
-      return;
-    }
-    const invalid = checkCommandData(cmd, data);
-    if (invalid) {
-      this.count.invalid_commands++;
-      const c = record({ ok: false, code: invalid.code, msg: invalid.msg, msg_id: null }, {});
-      this.answer(ws, c);
-      return;
-    }
-    const n = ++this.newSends;
-    const f = this.faults;
-    const injected = (f.failEvery > 0 && n % f.failEvery === 0) || (f.failRate > 0 && this.random() < f.failRate);
-    let c: ReceivedCommand;
-    if (injected) {
-      this.count.failures_injected++;
-      c = record({ ok: false, code: f.failCode, msg: f.failMessage, msg_id: null }, { injected: true });
-    } else {
-      const result: SimAckResult = { ok: true, code: 0, msg: 'ok', msg_id: this.nextId('sent') };
-      this.results.set(reqId, result);
-      this.count.sends_delivered++;
-      c = record(result, {});
-    }
-    if (f.dropEvery > 0 && n % f.dropEvery === 0) {
-      c.ack = 'connection_dropped';
-      this.notifyCommand(c);
-      this.count.drops++;
-      ws.terminate();
-      return;
-    }
-    this.answer(ws, c);
-  }
-
-  private answer(ws: WebSocket, c: ReceivedCommand): void {
-    const f = this.faults;
-    const r = c.result;
-    const frame = JSON.stringify(
-      r.ok ? { type: 'ack', req_id: c.req_id, ok: true, code: 0, msg: r.msg, data: { msg_id: r.msg_id } } : { type: 'ack', req_id: c.req_id, ok: false, code: r.code, msg: r.msg },
-    );
-    if (f.dropAcks) {
-      c.ack = 'dropped';
-      this.count.acks_dropped++;
-    } else if (f.ackDelayMs > 0) {
-      c.ack = 'delayed';
-      const t = setTimeout(() => {
-        this.ackTimers.delete(t);
-        if (ws.readyState === WebSocket.OPEN) ws.send(frame);
-      }, f.ackDelayMs);
-      this.ackTimers.add(t);
-    } else if (ws.readyState === WebSocket.OPEN) {
-      ws.send(frame);
-    }
-    this.notifyCommand(c);
-  }
-
-  private notifyCommand(c: ReceivedCommand): void {
-    for (const l of this.commandListeners) l(c);
-    this.changed();
-  }
-
   /** Closes every connection and the server; pending waits reject. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const ev of this.events.values()) if (ev.timer) clearTimeout(ev.timer);
-    for (const t of this.ackTimers) clearTimeout(t);
-    this.ackTimers.clear();
-    for (const w of this.waiters) w.reject(new Error('simulator stopped'));
-    this.waiters.clear();
+    this.events.stop();
+    this.sends.stop();
+    this.waiters.stop();
     for (const ws of this.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
-}
-
-/** Why a command cannot be carried out (ok:false, not retryable), or null. */
-function checkCommandData(cmd: string, d: Record<string, unknown>): { code: number; msg: string } | null {
-  const str = (v: unknown) => typeof v === 'string' && v.trim() !== '';
-  if (cmd !== 'send_text' && cmd !== 'send_file') return { code: 4004, msg: `unknown cmd "${cmd}"` };
-  if (!str(d.acc_id)) return { code: 4000, msg: 'acc_id is required' };
-  if (!str(d.to_id)) return { code: 4000, msg: 'to_id is required' };
-  if (cmd === 'send_text') return str(d.content) ? null : { code: 4000, msg: 'content is required' };
-  if (d.kind !== 'file' && d.kind !== 'image') return { code: 4000, msg: 'kind must be file or image' };
-  if (!str(d.file_url) && !str(d.file_path)) return { code: 4000, msg: 'file_url or file_path is required' };
-  return null;
 }

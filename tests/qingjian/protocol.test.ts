@@ -4,8 +4,10 @@ import {
   checkReqId,
   encodeCommand,
   encodeEventAck,
+  fileCommand,
   isRetryableAck,
   parseInboundFrame,
+  textCommand,
   type BridgeMessage,
   type SendAck,
 } from '../../src/daemon/qingjian/protocol.js';
@@ -145,5 +147,17 @@ describe('outbound frames', () => {
     expect(checkCommand({ cmd: 'send_file', data: { acc_id: 'a', to_id: 't', kind: 'image', file_path: '/srv/a.png' } })).toBeNull();
     expect(checkReqId('')).toBe('req_id must be a non-empty string');
     expect(checkReqId('x'.repeat(300))).toMatch(/longer than/);
+  });
+
+  it("carry the daemon's send commands (ports.ts) as DESIGN.md's frames, and nothing else of them", () => {
+    const text = { acc_id: '1688000001', to_id: '7881000001', content: '这是您要的文件', note: 'not for the bridge' };
+    expect(encodeCommand(textCommand(text), 'TASK_1#1')).toBe(
+      '{"type":"cmd","cmd":"send_text","req_id":"TASK_1#1","data":{"acc_id":"1688000001","to_id":"7881000001","content":"这是您要的文件"}}',
+    );
+    const file = fileCommand({ acc_id: 'a', to_id: 't', kind: 'image', file_path: '/srv/a.png' });
+    expect(checkCommand(file)).toBeNull();
+    expect(encodeCommand(file, 'TASK_2#1')).toBe('{"type":"cmd","cmd":"send_file","req_id":"TASK_2#1","data":{"acc_id":"a","to_id":"t","kind":"image","file_path":"/srv/a.png"}}');
+    // A caller outside the type system still gets a reason, not a crash.
+    expect(checkCommand(textCommand(null as never))).toBe('data must be an object');
   });
 });

@@ -5,7 +5,7 @@
 import type { Store } from '../../store/index.js';
 import type { BusinessHours } from './business-hours.js';
 import type { Faq } from './faq.js';
-import type { TurnResult } from './responder.js';
+import type { TurnResult } from './turn-result.js';
 import type { Conversation } from './tools.js';
 
 /** The marker in the chat log that this conversation was told, read back to tell it only once. */

@@ -3,11 +3,12 @@
  * timeout, an invalid tool call) the rules answer instead, and after `maxFailures` failures in a row the
  * conversation goes to a human (转接人工). A customer is never left in silence.
  */
-import type { ChatMessage, ChatToolCall, OrderRecord, Store } from '../../store/index.js';
+import type { ChatMessage, Store } from '../../store/index.js';
 import { errorText, type Logger } from '../ports.js';
 import type { BusinessHours } from './business-hours.js';
 import type { Faq } from './faq.js';
 import { withOffHoursNotice } from './off-hours.js';
+import type { TurnResult } from './turn-result.js';
 import type { Provider } from './provider.js';
 import type { RulesProvider } from './rules-provider.js';
 import { AgentTools, type Conversation } from './tools.js';
@@ -19,17 +20,7 @@ export interface TurnRequest {
   history: ChatMessage[];
 }
 
-export interface TurnResult {
-  reply: string | null;
-  /** Who wrote the reply: `rules`, `openai`, or `rules (fallback: …)`. */
-  provider: string;
-  latency_ms: number;
-  tool_calls: ChatToolCall[];
-  handoff: boolean;
-  orders: OrderRecord[];
-  /** Why the configured provider was not used, when it failed. */
-  fallback_reason: string | null;
-}
+export type { TurnResult } from './turn-result.js';
 
 export interface ResponderOptions {
   store: Store;

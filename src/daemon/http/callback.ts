@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { API_PATHS, MESSAGES, SIGNATURE_HEADER, envelope, ok, type CallbackData } from '../../api/index.js';
 import { ValidationError } from '../../errors.js';
 import { TokenBucket } from './rate-limit.js';
-import type { HttpContext } from './server.js';
+import type { HttpContext } from './context.js';
 
 /** Our own callbacks and handoff notices are about 1 KiB. */
 export const CALLBACK_BODY_LIMIT_BYTES = 64 * 1024;

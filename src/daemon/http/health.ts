@@ -7,12 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { API_PATHS, SERVICE_NAME, ok, type HealthMinimalData } from '../../api/index.js';
 import { ValidationError } from '../../errors.js';
 import { DEFAULT_ACCOUNTS_PAGE_SIZE, MAX_ACCOUNTS_PAGE_SIZE } from '../qingjian/accounts.js';
-import type { HttpContext } from './server.js';
+import type { HealthPaging, HttpContext } from './context.js';
 
-export interface HealthPaging {
-  accountsPage: number;
-  accountsPageSize: number;
-}
+export type { HealthPaging } from './context.js';
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get(API_PATHS.health, async (req) => {

@@ -7,32 +7,18 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { API_PATHS, MESSAGES, badRequest, envelope, type Envelope, type HealthData } from '../../api/index.js';
-import type { Settings } from '../../config.js';
+import { API_PATHS, MESSAGES, badRequest, envelope, type Envelope } from '../../api/index.js';
 import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/index.js';
 import { tokenChecker } from './auth.js';
 import { hostChecker } from './host-check.js';
 import { registerCallbackRoutes } from './callback.js';
 import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, errorEnvelope, nestedDeeperThan } from './errors.js';
-import { registerHealthRoutes, type HealthPaging } from './health.js';
+import type { HttpContext } from './context.js';
+import { registerHealthRoutes } from './health.js';
 import { registerTaskRoutes } from './tasks.js';
 
-/** What the routes need, passed in by the composition root (src/daemon/daemon.ts). */
-export interface HttpContext {
-  store: Store;
-  /** Called after a task was stored, so the scheduler arms it at once rather than at its next poll. */
-  onTaskReceived?(taskId: string): void;
-  logger: Logger;
-  settings: Pick<Settings, 'filesDir' | 'apiToken'> & Partial<Pick<Settings, 'allowedHosts' | 'scopeAnyCustomer'>>;
-  /** The full health body; the daemon composes it (it knows the mode, the bridge, the uptime). */
-  health(paging?: HealthPaging): Promise<HealthData>;
-  /** True once the daemon is stopping: new requests on kept-alive connections get a 503. */
-  isStopping(): boolean;
-  /** GET /metrics: the Prometheus text and its content type. */
-  metrics?(): Promise<{ contentType: string; text: string }>;
-}
+export type { HttpContext } from './context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -14,7 +14,7 @@ import {
   type TaskStatus,
   type TriggerType,
 } from '../../tasks/index.js';
-import type { HttpContext } from './server.js';
+import type { HttpContext } from './context.js';
 
 const actorOf = (req: FastifyRequest) => `api:${req.ip}`;
 

@@ -13,11 +13,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { LOG_WORDS } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import type { MessageSender } from '../ports.js';
-import type { BridgeState } from '../qingjian/index.js';
+
+/** What the metrics read of the bridge's state (the 轻简 client's state() has these and more). */
+export interface BridgeReadings {
+  connected: boolean;
+  accounts: Record<string, { status: string }>;
+  reconnects: number;
+  received: number;
+  send_failed: number;
+}
 
 export interface MetricsSources {
   store: Store;
-  bridge: () => BridgeState | null;
+  bridge: () => BridgeReadings | null;
   paused: () => boolean;
   clock: () => number;
 }
@@ -138,7 +146,7 @@ export class DaemonMetrics {
       },
     });
     // The bridge keeps these counts itself; exported as counters read at scrape time.
-    const bridgeCounter = (name: string, help: string, read: (b: BridgeState) => number) =>
+    const bridgeCounter = (name: string, help: string, read: (b: BridgeReadings) => number) =>
       new Counter({
         name,
         help,
