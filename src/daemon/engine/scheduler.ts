@@ -44,7 +44,8 @@ export class Scheduler {
   private readonly loop = new TimerLoop(() => this.tick());
   /** Leases of dead daemons on this host are taken back once, at start-up, without waiting for them to lapse. */
   private recovered = false;
-  private stopped = true;
+  /** Set by stop(): a batch under way fires no more. A pass run by hand (tick(), on a test's fake clock) fires. */
+  private stopped = false;
   private readonly active = new Set<Promise<unknown>>();
   private readonly pollMs: number;
   private readonly concurrency: number;
