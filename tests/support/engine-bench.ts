@@ -158,9 +158,20 @@ export function benchesClosedAfterEach(): () => Bench {
       },
       runner: (over = {}) =>
         new ActionRunner({ store, sender: bridge, logger: log, clock: clock.now, owner: OWNER, leaseMs: LEASE_MS, filesDir: temp.dir, backoff: NO_JITTER, every: timers.every, ...over }),
-      engine: (over = {}) => new TriggerEngine({ store, runner: bench.runner(), logger: log, owner: OWNER, leaseMs: LEASE_MS, ...over }),
+      // A second daemon: pass its own store (openAnother()) and owner; its runner uses them too.
+      engine: (over = {}) =>
+        new TriggerEngine({ store, logger: log, owner: OWNER, leaseMs: LEASE_MS, ...over, runner: over.runner ?? bench.runner({ store: over.store ?? store, owner: over.owner ?? OWNER }) }),
       scheduler: (over = {}) =>
-        new Scheduler({ store, logger: log, clock: clock.now, owner: OWNER, leaseMs: LEASE_MS, runner: bench.runner(), canSend: () => bridge.isConnected(), ...over }),
+        new Scheduler({
+          store,
+          logger: log,
+          clock: clock.now,
+          owner: OWNER,
+          leaseMs: LEASE_MS,
+          canSend: () => bridge.isConnected(),
+          ...over,
+          runner: over.runner === undefined ? bench.runner({ store: over.store ?? store, owner: over.owner ?? OWNER }) : over.runner,
+        }),
     };
     return bench;
   };
