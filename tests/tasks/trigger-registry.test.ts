@@ -8,7 +8,7 @@
  * bridge playing 轻简.
  */
 import { describe, expect, it } from 'vitest';
-import { payloadFromFlags, type TaskFlags } from '../../src/cli/task-input.js';
+import { PAYLOAD_FLAG_NAMES, defaultTriggerType, flagForField, payloadFromFlags, type TaskFlags } from '../../src/cli/task-input.js';
 import { triggerCondition } from '../../src/cli/format.js';
 import {
   ANY_CUSTOMER_TRIGGER_TYPES,
@@ -81,6 +81,19 @@ describe('the trigger registry', () => {
       expect(Boolean(d.dueAt), d.type).toBe(byClock);
     }
     for (const t of ANY_CUSTOMER_TRIGGER_TYPES) expect(MESSAGE_TRIGGER_TYPES).toContain(t);
+  });
+
+  it("task add's flags come from the registry: each field a trigger names maps to a flag task add has", () => {
+    for (const d of TRIGGERS) {
+      for (const [field, flag] of Object.entries(d.cli.fieldFlags)) {
+        expect(PAYLOAD_FLAG_NAMES, `${d.type}.${field}`).toContain(flag.slice(2));
+        expect(flagForField(`trigger.${field}`)).toBe(flag);
+      }
+    }
+    expect(() => defaultTriggerType({ time: '2030-01-01 09:00:00', cron: '0 9 * * *' })).toThrow(
+      '--cron: give either --time (once) or --cron (recurring), not both',
+    );
+    expect(() => payloadFromFlags({ customer: 'c', cron: '0 9 * * *', keyword: ['x'], message: 'y' }, 0)).toThrow('--keyword: does not apply to a cron trigger');
   });
 
   describe.each(TRIGGER_TYPES)('%s', (type) => {
