@@ -1,7 +1,7 @@
 /** How tasks look on an operator's terminal: tables (cli-table3) and times in the configured zone. */
 import Table from 'cli-table3';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../store/index.js';
-import { formatInZone, type Trigger } from '../tasks/index.js';
+import { formatInZone, triggerDescriptor, type Trigger } from '../tasks/index.js';
 
 export function table(head: string[], rows: (string | number)[][]): string {
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
@@ -19,22 +19,8 @@ export function localTime(isoText: string | null | undefined, zone: string): str
 /** The condition of a trigger in a few words: `好的`, `好的|可以|行`, `2026-02-28 09:00:00`, `0 9 * * *`. */
 export function triggerCondition(trigger: Trigger): string {
   // Adopted rows may lack what the schema requires (a time_reach row from the Python system has no time).
-  const t = trigger as Partial<Record<string, unknown>>;
-  switch (trigger.type) {
-    case 'specified_customer_reply':
-    case 'customer_reply':
-      return trigger.exact_match ? `= ${trigger.keyword}` : String(t.keyword ?? '(no keyword)');
-    case 'customer_keyword':
-      return (trigger.exact_match ? '= ' : '') + (Array.isArray(t.keywords) ? trigger.keywords.join('|') : '(no keywords)');
-    case 'customer_payment':
-      return trigger.keywords ? trigger.keywords.join('|') : '(payment words)';
-    case 'time_reach':
-      return typeof t.time === 'string' && t.time ? trigger.time : '(no time: see task status)';
-    case 'cron':
-      return typeof t.expression === 'string' && t.expression ? trigger.expression : '(no expression: see task status)';
-    default:
-      return `(unknown trigger ${String(t.type)})`;
-  }
+  const descriptor = triggerDescriptor((trigger as { type: string }).type);
+  return descriptor ? descriptor.display.condition(trigger) : `(unknown trigger ${String((trigger as { type: unknown }).type)})`;
 }
 
 export function actionSummary(task: TaskRecord): string {
@@ -104,12 +90,10 @@ function customerText(id: string | null, name: string | null): string {
 
 /** The trigger in one line: `specified_customer_reply: 好的 (customer customer_123 小明)`. */
 export function triggerSummary(trigger: Trigger): string {
-  const who =
-    trigger.type === 'specified_customer_reply'
-      ? ` (customer ${customerText(trigger.customer_id, trigger.customer_name ?? null)})`
-      : trigger.type === 'customer_payment' && trigger.customer_id
-        ? ` (customer ${trigger.customer_id})`
-        : '';
+  // The one customer who can fire it; the seed's specified_customer_reply also names them.
+  const customer = triggerDescriptor(trigger.type)?.customerOf(trigger) ?? null;
+  const name = 'customer_name' in trigger ? (trigger.customer_name ?? null) : null;
+  const who = customer ? ` (customer ${name ? customerText(customer, name) : customer})` : '';
   return `${trigger.type}: ${triggerCondition(trigger)}${who}`;
 }
 
@@ -128,7 +112,7 @@ export function taskDetails(task: TaskRecord, zone: string, full = true): string
     ['priority', task.priority],
     ...(full ? [] : ([['problem', task.problem]] as [string, string | undefined][])),
     ['due', task.due_at ? localTime(task.due_at, zone) : undefined],
-    ['expires', task.expires_at ? localTime(task.expires_at, zone) : task.trigger.type === 'cron' ? 'never (recurring)' : undefined],
+    ['expires', task.expires_at ? localTime(task.expires_at, zone) : triggerDescriptor(task.trigger.type)?.expiry === 'never' ? 'never (recurring)' : undefined],
   ];
   if (full) {
     rows.push(

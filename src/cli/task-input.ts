@@ -4,9 +4,12 @@
  * one the API accepts too; errors on flag-built payloads are renamed to the flag the operator typed.
  */
 import { ValidationError } from '../errors.js';
-import { newTaskId, type TriggerType } from '../tasks/index.js';
+import { TRIGGERS, newTaskId, triggerDescriptor, triggerFlags, type TriggerType } from '../tasks/index.js';
 
-/** The flags of `task add` that build a payload, by flag name. */
+/**
+ * The flags of `task add` that build a payload, by flag name. The trigger-specific ones (--keyword, --exact,
+ * --time, --cron, …) come from the trigger registry (src/tasks/triggers).
+ */
 export interface TaskFlags {
   'task-id'?: string;
   customer?: string;
@@ -15,8 +18,6 @@ export interface TaskFlags {
   trigger?: string;
   keyword?: string[];
   exact?: boolean;
-  time?: string;
-  cron?: string;
   message?: string;
   'file-url'?: string;
   'image-url'?: string;
@@ -25,18 +26,19 @@ export interface TaskFlags {
   'max-retry'?: number;
   'created-by'?: string;
   type?: string;
+  [triggerFlag: string]: unknown;
 }
 
-export const PAYLOAD_FLAG_NAMES: readonly (keyof TaskFlags)[] = [
+/** Which trigger types each trigger-specific flag belongs to; giving it for another trigger is a mistake, not a no-op. */
+const FLAG_TRIGGERS: ReadonlyMap<string, readonly TriggerType[]> = new Map(triggerFlags().map(({ spec, types }) => [spec.name, types]));
+
+export const PAYLOAD_FLAG_NAMES: readonly string[] = [
   'task-id',
   'customer',
   'customer-name',
   'acc-id',
   'trigger',
-  'keyword',
-  'exact',
-  'time',
-  'cron',
+  ...FLAG_TRIGGERS.keys(),
   'message',
   'file-url',
   'image-url',
@@ -47,28 +49,21 @@ export const PAYLOAD_FLAG_NAMES: readonly (keyof TaskFlags)[] = [
   'type',
 ];
 
-/** Which triggers a trigger-specific flag belongs to; giving it for another trigger is a mistake, not a no-op. */
-const FLAG_TRIGGERS: Partial<Record<keyof TaskFlags, readonly TriggerType[]>> = {
-  keyword: ['specified_customer_reply', 'customer_reply', 'customer_keyword', 'customer_payment'],
-  exact: ['specified_customer_reply', 'customer_reply', 'customer_keyword'],
-  time: ['time_reach'],
-  cron: ['cron'],
-};
-
-const ONE_KEYWORD: readonly TriggerType[] = ['specified_customer_reply', 'customer_reply'];
-
 const given = (v: unknown) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0);
 
 /**
- * The trigger type when --trigger is not given: --time → time_reach, --cron → cron, several --keyword →
- * customer_keyword, --customer with one --keyword → specified_customer_reply, otherwise customer_reply.
+ * The trigger type when --trigger is not given: a flag that alone picks a type (--time → time_reach, --cron →
+ * cron), else several --keyword → customer_keyword, --customer with one --keyword → specified_customer_reply,
+ * otherwise customer_reply.
  */
 export function defaultTriggerType(flags: TaskFlags): TriggerType {
-  if (flags.time !== undefined && flags.cron !== undefined) {
-    throw new ValidationError('--cron: give either --time (once) or --cron (recurring), not both', '--cron');
+  const picked = TRIGGERS.filter((d) => d.cli.impliedBy !== undefined && flags[d.cli.impliedBy] !== undefined);
+  if (picked.length > 1) {
+    const [first, second] = picked.map((d) => `--${d.cli.impliedBy!} (${d.recurring ? 'recurring' : 'once'})`);
+    const flag = `--${picked[1]!.cli.impliedBy!}`;
+    throw new ValidationError(`${flag}: give either ${first} or ${second}, not both`, flag);
   }
-  if (flags.time !== undefined) return 'time_reach';
-  if (flags.cron !== undefined) return 'cron';
+  if (picked.length === 1) return picked[0]!.type;
   const keywords = flags.keyword ?? [];
   if (keywords.length > 1) {
     if (flags.customer !== undefined) {
@@ -86,15 +81,13 @@ export function defaultTriggerType(flags: TaskFlags): TriggerType {
 /** The API's JSON body built from flags; not yet validated (parseTaskPayload does that). */
 export function payloadFromFlags(flags: TaskFlags, nowMs: number): Record<string, unknown> {
   const type = (flags.trigger as TriggerType | undefined) ?? defaultTriggerType(flags);
-  for (const [flag, triggers] of Object.entries(FLAG_TRIGGERS) as [keyof TaskFlags, readonly TriggerType[]][]) {
+  for (const [flag, triggers] of FLAG_TRIGGERS) {
     if (given(flags[flag]) && !triggers.includes(type)) {
       throw new ValidationError(`--${flag}: does not apply to a ${type} trigger`, `--${flag}`);
     }
   }
-  const keywords = flags.keyword ?? [];
-  if (ONE_KEYWORD.includes(type) && keywords.length > 1) {
-    throw new ValidationError(`--keyword: a ${type} trigger takes one keyword; use --trigger customer_keyword for several`, '--keyword');
-  }
+  // --trigger has `options`, so only a caller bypassing oclif meets an unknown type.
+  const trigger: Record<string, unknown> = triggerDescriptor(type)?.cli.fromFlags(flags) ?? { type };
   if (flags.customer === undefined) {
     for (const flag of ['customer-name', 'acc-id'] as const) {
       if (flags[flag] !== undefined) throw new ValidationError(`--customer: is required with --${flag}`, '--customer');
@@ -103,28 +96,6 @@ export function payloadFromFlags(flags: TaskFlags, nowMs: number): Record<string
   if (flags['file-url'] !== undefined && flags['image-url'] !== undefined) {
     throw new ValidationError('--image-url: give either --file-url or --image-url, not both', '--image-url');
   }
-
-  const exact = flags.exact ?? false;
-  const keyword = keywords[0];
-  const trigger: Record<string, unknown> = (() => {
-    switch (type) {
-      case 'specified_customer_reply':
-        return { type, customer_id: flags.customer, customer_name: flags['customer-name'], keyword, exact_match: exact };
-      case 'customer_reply':
-        return { type, keyword, exact_match: exact };
-      case 'customer_keyword':
-        return { type, keywords: keywords.length ? keywords : undefined, exact_match: exact };
-      case 'customer_payment':
-        return { type, keywords: keywords.length ? keywords : undefined, customer_id: flags.customer };
-      case 'time_reach':
-        return { type, time: flags.time };
-      case 'cron':
-        return { type, expression: flags.cron };
-      default:
-        // --trigger has `options`, so only a caller bypassing oclif gets here
-        return { type };
-    }
-  })();
 
   let action: Record<string, unknown>;
   if (flags['file-url'] !== undefined) action = { type: 'send_file', file_url: flags['file-url'], message: flags.message };
@@ -159,6 +130,11 @@ function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
 }
 
 
+/** The flag that sets each trigger field ("trigger.keyword" → "--keyword"), from the registry. */
+const TRIGGER_FIELD_FLAGS: Record<string, string> = Object.fromEntries(
+  TRIGGERS.flatMap((d) => Object.entries(d.cli.fieldFlags).map(([field, flag]) => [`trigger.${field}`, flag])),
+);
+
 /** The flag that sets a payload field, for errors on flag-built payloads ("trigger.keyword" → "--keyword"). */
 export function flagForField(field: string, actionType?: unknown): string | undefined {
   const key = field.replace(/\[\d+\]/g, '');
@@ -171,13 +147,7 @@ export function flagForField(field: string, actionType?: unknown): string | unde
     'customer.acc_id': '--acc-id',
     trigger: '--trigger',
     'trigger.type': '--trigger',
-    'trigger.customer_id': '--customer',
-    'trigger.customer_name': '--customer-name',
-    'trigger.keyword': '--keyword',
-    'trigger.keywords': '--keyword',
-    'trigger.exact_match': '--exact',
-    'trigger.time': '--time',
-    'trigger.expression': '--cron',
+    ...TRIGGER_FIELD_FLAGS,
     action: '--message',
     'action.message': '--message',
     'action.file_url': actionType === 'send_image' ? '--image-url' : '--file-url',

@@ -3,7 +3,7 @@
  * columns are kept as they are and the engine's columns are added and filled from them, so existing tasks stay
  * visible, keep firing, and the seed's sqlite3 queries still work. Runs inside migration 1's transaction.
  */
-import { PRIORITY_RANK, canonicalJson, type Priority } from '../tasks/index.js';
+import { PRIORITY_RANK, canonicalJson, triggerDescriptor, type Priority } from '../tasks/index.js';
 import type { Db } from './connection.js';
 
 /** Columns of the seed's CREATE TABLE and the ones aics adds, with what ALTER TABLE needs to add each. */
@@ -126,28 +126,20 @@ function keywords(row: SeedRow): string[] {
   return row.trigger_keywords.split(/[,，]/).map((k) => k.trim()).filter(Boolean);
 }
 
+/** Each trigger type rebuilds itself from the seed's columns (src/tasks/triggers); an unknown type keeps its name. */
 function seedTrigger(row: SeedRow): Record<string, unknown> {
-  switch (row.trigger_type) {
-    case 'specified_customer_reply':
-      return {
-        type: row.trigger_type,
-        customer_id: row.specified_customer_id ?? row.customer_id,
-        ...(row.specified_customer_name ? { customer_name: row.specified_customer_name } : {}),
-        keyword: row.trigger_keyword ?? keywords(row)[0] ?? '',
-        exact_match: false,
-      };
-    case 'customer_reply':
-      return { type: row.trigger_type, keyword: row.trigger_keyword ?? keywords(row)[0] ?? '', exact_match: false };
-    case 'customer_keyword':
-      return { type: row.trigger_type, keywords: keywords(row), exact_match: false };
-    case 'customer_payment': {
-      const k = keywords(row);
-      return { type: row.trigger_type, ...(k.length ? { keywords: k } : {}) };
-    }
-    default:
-      // time_reach kept its time outside the seed's columns: the task stays visible, and fails if it ever fires.
-      return { type: row.trigger_type ?? 'unknown' };
-  }
+  const type = row.trigger_type ?? 'unknown';
+  const descriptor = triggerDescriptor(type);
+  // time_reach kept its time outside the seed's columns: the task stays visible, and fails if it ever fires.
+  if (!descriptor?.fromSeedRow) return { type };
+  return descriptor.fromSeedRow({
+    trigger_type: type,
+    specified_customer_id: row.specified_customer_id ?? null,
+    specified_customer_name: row.specified_customer_name ?? null,
+    customer_id: row.customer_id ?? null,
+    trigger_keyword: row.trigger_keyword ?? null,
+    keywords: keywords(row),
+  });
 }
 
 function seedAction(row: SeedRow): Record<string, unknown> {

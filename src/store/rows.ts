@@ -1,8 +1,8 @@
 /** Mapping between `tasks` rows and TaskRecord, and from a payload to the seed's columns. */
 import {
-  DEFAULT_PAYMENT_KEYWORDS,
   PRIORITY_RANK,
   canonicalJson,
+  describeTrigger,
   taskProblem,
   type Action,
   type Priority,
@@ -106,11 +106,10 @@ function parseResult(text: string | null): unknown {
 /** The seed's columns (and ours) for a new task. */
 export function payloadToColumns(payload: TaskPayload, dueAtMs: number | null, expiresAtMs: number | null, nowIso: string) {
   const t = payload.trigger;
-  const specifiedId = t.type === 'specified_customer_reply' || t.type === 'customer_payment' ? (t.customer_id ?? null) : null;
-  const specifiedName = t.type === 'specified_customer_reply' ? (t.customer_name ?? null) : null;
-  const keyword = t.type === 'specified_customer_reply' || t.type === 'customer_reply' ? t.keyword : null;
-  const keywords =
-    t.type === 'customer_keyword' ? t.keywords : t.type === 'customer_payment' ? (t.keywords ?? [...DEFAULT_PAYMENT_KEYWORDS]) : null;
+  // Each trigger type says which of the seed's columns it fills (src/tasks/triggers).
+  const c = describeTrigger(t).columns(t);
+  const specifiedId = c.specified_customer_id;
+  const specifiedName = c.specified_customer_name;
   const a = payload.action;
   return {
     task_id: payload.task_id,
@@ -120,8 +119,8 @@ export function payloadToColumns(payload: TaskPayload, dueAtMs: number | null, e
     customer_name: payload.customer?.name ?? specifiedName,
     customer_id: payload.customer?.id ?? specifiedId,
     trigger_type: t.type,
-    trigger_keyword: keyword,
-    trigger_keywords: keywords ? JSON.stringify(keywords) : null,
+    trigger_keyword: c.trigger_keyword,
+    trigger_keywords: c.trigger_keywords ? JSON.stringify(c.trigger_keywords) : null,
     action_type: a.type,
     action_file_url: a.type === 'send_message' ? null : a.file_url,
     action_message: a.message ?? null,
@@ -131,8 +130,8 @@ export function payloadToColumns(payload: TaskPayload, dueAtMs: number | null, e
     created_at: nowIso,
     created_by: payload.created_by ?? null,
     acc_id: payload.customer?.acc_id ?? null,
-    exact_match: 'exact_match' in t && t.exact_match ? 1 : 0,
-    trigger_time: t.type === 'time_reach' ? t.time : t.type === 'cron' ? t.expression : null,
+    exact_match: c.exact_match ? 1 : 0,
+    trigger_time: c.trigger_time,
     trigger_json: canonicalJson(t),
     action_json: canonicalJson(a),
     payload: canonicalJson(payload),

@@ -12,10 +12,13 @@ import {
   canonicalJson,
   computeDeadlines,
   isTerminal,
-  nextCronRun,
+  nextRunAfter,
   requestId,
+  ANY_CUSTOMER_TRIGGER_TYPES,
+  sqlTypeList,
   type TaskPayload,
   type TaskStatus,
+  type Trigger,
 } from '../tasks/index.js';
 import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
 import { SqliteRepository } from './repository.js';
@@ -45,6 +48,9 @@ export const MAX_PAGE_SIZE = 200;
 
 /** The priorities' ranks, highest first: the order dueTasks reads them in. */
 const RANKS_HIGHEST_FIRST = [...new Set(Object.values(PRIORITY_RANK))].sort((a, b) => b - a);
+
+/** The trigger types any customer can fire, from the registry: a new one is found by the engine without a change here. */
+const ANY_CUSTOMER_TYPES_SQL = sqlTypeList(ANY_CUSTOMER_TRIGGER_TYPES);
 
 /** A column value computed by SQL inside the guarded UPDATE, e.g. `attempt + 1`. */
 class SqlExpression {
@@ -258,10 +264,9 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     return this.write(() => {
       const current = this.row(taskId);
       const resultText = result === undefined ? null : canonicalJson(result);
-      // A cron task is never done: each successful run puts it back to wait for the next occurrence.
-      if (current?.trigger_type === 'cron') {
-        const { expression } = JSON.parse(current.trigger_json) as { expression: string };
-        const next = nextCronRun(expression, nowMs, this.zone);
+      // A recurring (cron) task is never done: each successful run puts it back to wait for the next occurrence.
+      const next = current ? nextRunAfter(JSON.parse(current.trigger_json) as Trigger, nowMs, this.zone) : null;
+      if (next !== null) {
         return this.endRunning(
           taskId,
           attempt,
@@ -602,13 +607,13 @@ export class SqliteTaskStore extends SqliteRepository implements TaskStore {
     );
   }
 
-  /** Waiting message-triggered tasks that any customer can fire (customer_reply, customer_keyword, customer_payment). */
+  /** Waiting message-triggered tasks that any customer can fire (the registry's any-customer types). */
   waitingForAnyCustomer(): Promise<TaskRecord[]> {
     return this.read(() =>
       (
         this.statement(
             `SELECT * FROM tasks INDEXED BY tasks_any_customer WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
-             AND trigger_type IN ('customer_reply', 'customer_keyword', 'customer_payment')
+             AND trigger_type IN (${ANY_CUSTOMER_TYPES_SQL})
              ORDER BY priority_rank DESC, rowid`,
           )
           .all() as TaskRow[]

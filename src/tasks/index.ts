@@ -13,3 +13,5 @@ export * from './validate.js';
 export * from './why.js';
 export * from './problem.js';
 export * from './warnings.js';
+export * from './fields.js';
+export * from './triggers/index.js';

@@ -3,110 +3,31 @@
  * The API and `aics task add --file` share these schemas, so an error names the same field in both.
  */
 import { z } from 'zod';
-import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../errors.js';
-import { normalizeText } from './normalize.js';
+import { id, text } from './fields.js';
+import { CLOCK_TRIGGER_TYPES, TRIGGER_TYPES, triggerSchema } from './triggers/index.js';
 
-/** A UTF-16 surrogate not part of a pair (the `u` flag makes a pair one code point, so only lone ones match). */
-const LONE_SURROGATE = /[\ud800-\udfff]/u;
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    // SQLite keeps a lone surrogate as bytes that read back as U+FFFD: a task_id would answer under another id.
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (it holds a lone surrogate)');
-/**
- * Ids go into URLs, log lines, terminals and (percent-encoded) HTTP headers. Control characters (C0, DEL, C1) and
- * invisible format characters (bidi overrides, zero-width spaces and joiners, BOM) make two ids look alike or rewrite
- * a terminal line, so they are refused; Chinese, emoji and other visible characters are fine.
- */
-const INVISIBLE = /[\s\p{Cc}\p{Cf}]/u;
-const id = text(128).refine((s) => !INVISIBLE.test(s), 'must not contain spaces, control characters, or bidi or zero-width characters');
+// The trigger types live in the registry (./triggers); these names stay importable from here.
+export {
+  DEFAULT_PAYMENT_KEYWORDS,
+  TRIGGER_TYPES,
+  cronTrigger,
+  customerKeywordTrigger,
+  customerPaymentTrigger,
+  customerReplyTrigger,
+  firesAtMostOncePerMinute,
+  isValidCron,
+  specifiedCustomerReplyTrigger,
+  timeReachTrigger,
+  triggerSchema,
+  type Trigger,
+  type TriggerType,
+} from './triggers/index.js';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 /** Higher fires first when several tasks match one message. */
 export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
-
-/** What customers typically write when they have paid; used when a customer_payment trigger names no keywords. */
-export const DEFAULT_PAYMENT_KEYWORDS = [
-  '已付款',
-  '付款了',
-  '已支付',
-  '支付了',
-  '付过了',
-  '已转账',
-  '转账了',
-  '拍下了',
-  '已拍',
-  '已下单',
-] as const;
-
-/** A keyword that normalises to nothing (👍, ?, 。) could never fire: see normalize.ts. */
-const keyword = text(200).refine((k) => k === '' || normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
-const keywordList = z.array(keyword).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');
-
-export const specifiedCustomerReplyTrigger = z.object({
-  type: z.literal('specified_customer_reply'),
-  customer_id: id,
-  customer_name: text(128).optional(),
-  keyword,
-  exact_match: z.boolean().default(false),
-});
-
-export const customerReplyTrigger = z.object({
-  type: z.literal('customer_reply'),
-  keyword,
-  exact_match: z.boolean().default(false),
-});
-
-export const customerKeywordTrigger = z.object({
-  type: z.literal('customer_keyword'),
-  keywords: keywordList,
-  exact_match: z.boolean().default(false),
-});
-
-export const customerPaymentTrigger = z.object({
-  type: z.literal('customer_payment'),
-  keywords: keywordList.optional(),
-  /** Optional: only this customer's payment fires the task. */
-  customer_id: id.optional(),
-});
-
-export const timeReachTrigger = z.object({
-  type: z.literal('time_reach'),
-  /** "2026-02-28 09:00:00" in the configured zone, or ISO 8601 with an offset. */
-  time: text(40),
-});
-
-export const cronTrigger = z.object({
-  type: z.literal('cron'),
-  /** A cron expression (5 or 6 fields), e.g. "0 9 * * *" = every day at 09:00 in the configured zone. */
-  expression: text(120)
-    .refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")')
-    .refine((expr) => !isValidCron(expr) || firesAtMostOncePerMinute(expr), 'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")'),
-});
-
-export const triggerSchema = z.discriminatedUnion('type', [
-  specifiedCustomerReplyTrigger,
-  customerReplyTrigger,
-  customerKeywordTrigger,
-  customerPaymentTrigger,
-  timeReachTrigger,
-  cronTrigger,
-]);
-export type Trigger = z.infer<typeof triggerSchema>;
-export type TriggerType = Trigger['type'];
-export const TRIGGER_TYPES: readonly TriggerType[] = [
-  'specified_customer_reply',
-  'customer_reply',
-  'customer_keyword',
-  'customer_payment',
-  'time_reach',
-  'cron',
-];
 
 const fileUrl = text(2048);
 
@@ -152,28 +73,13 @@ export const taskPayloadSchema = z
   })
   .superRefine((task, ctx) => {
     // Clock-fired tasks have no replying customer: the task itself must say whom to send to.
-    if ((task.trigger.type === 'time_reach' || task.trigger.type === 'cron') && !task.customer) {
+    if ((CLOCK_TRIGGER_TYPES as readonly string[]).includes(task.trigger.type) && !task.customer) {
       ctx.addIssue({ code: 'custom', path: ['customer'], message: `is required for a ${task.trigger.type} trigger (whom to send to)` });
     }
   });
 export type TaskPayload = z.infer<typeof taskPayloadSchema>;
 /** The payload as sent, before defaults are applied. */
 export type TaskPayloadInput = z.input<typeof taskPayloadSchema>;
-
-/** With 5 fields a cron fires at most once a minute; with 6, only when the seconds field is a single number. */
-export function firesAtMostOncePerMinute(expression: string): boolean {
-  const fields = expression.trim().split(/\s+/);
-  return fields.length < 6 || /^\d{1,2}$/.test(fields[0]!);
-}
-
-export function isValidCron(expression: string): boolean {
-  try {
-    CronExpressionParser.parse(expression);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** "trigger.keyword" from a zod path. */
 function fieldName(path: readonly PropertyKey[]): string {

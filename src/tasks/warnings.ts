@@ -5,12 +5,13 @@
  * to whoever wrote. That is kept (it is the contract), but said at receive and in `task status`; with
  * AICS_SCOPE_ANY_CUSTOMER=1 such a task fires only on the named customer's messages. Pure.
  */
-import type { Trigger } from './schema.js';
+import { describeTrigger, type Trigger } from './triggers/index.js';
 
 /** The named customer an any-customer trigger should be scoped to, or null when the trigger is already specific. */
 export function unscopedCustomer(task: { trigger: Trigger; customer_id?: string | null }): string | null {
   const t = task.trigger;
-  const anyCustomer = t.type === 'customer_reply' || t.type === 'customer_keyword' || (t.type === 'customer_payment' && !t.customer_id);
+  const d = describeTrigger(t);
+  const anyCustomer = d.firedBy.includes('any-customer') && d.customerOf(t) === null;
   return anyCustomer && task.customer_id ? task.customer_id : null;
 }
 

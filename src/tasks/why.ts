@@ -5,8 +5,8 @@
  */
 import { matchesTrigger } from './match.js';
 import { keywordMatches, normalizeText } from './normalize.js';
-import { DEFAULT_PAYMENT_KEYWORDS, type Trigger } from './schema.js';
 import type { TaskStatus } from './status.js';
+import { describeTrigger, isMessageTrigger, type Trigger } from './triggers/index.js';
 
 export interface WhyTask {
   task_id: string;
@@ -58,27 +58,13 @@ export interface WhyReport {
   messages: MessageWhy[];
 }
 
-const MESSAGE_TRIGGERS = new Set(['specified_customer_reply', 'customer_reply', 'customer_keyword', 'customer_payment']);
-
-function keywordsOf(t: Trigger): { words: string[]; exact: boolean } {
-  switch (t.type) {
-    case 'specified_customer_reply':
-    case 'customer_reply':
-      return { words: [t.keyword], exact: t.exact_match };
-    case 'customer_keyword':
-      return { words: t.keywords, exact: t.exact_match };
-    case 'customer_payment':
-      return { words: [...(t.keywords ?? DEFAULT_PAYMENT_KEYWORDS)], exact: false };
-    default:
-      return { words: [], exact: false };
-  }
+function keywordsOf(t: Trigger): { words: readonly string[]; exact: boolean } {
+  return describeTrigger(t).keywords?.(t) ?? { words: [], exact: false };
 }
 
 /** The customer a trigger waits for, if it names one. */
 export function awaitedCustomer(t: Trigger): string | null {
-  if (t.type === 'specified_customer_reply') return t.customer_id;
-  if (t.type === 'customer_payment') return t.customer_id ?? null;
-  return null;
+  return describeTrigger(t).customerOf(t);
 }
 
 /** The task's status at a moment, from its history (the status after the last event at or before it). */
@@ -108,7 +94,7 @@ export function explainNotFired(
       );
       break;
     case 'waiting':
-      if (MESSAGE_TRIGGERS.has(t.type)) {
+      if (isMessageTrigger(t.type)) {
         const who = awaitedCustomer(t);
         summary.push(`waiting for ${who ? `customer ${who}` : 'any customer'} to say ${quoted}${exact ? ' (exactly, after normalisation)' : ''}`);
       }
@@ -133,7 +119,7 @@ export function explainNotFired(
     summary.push(`expires at ${context.formatTime(Date.parse(task.expires_at))} unless triggered`);
   }
   if (context.paused) summary.push('the desk is paused (aics pause): nothing fires until "aics resume"');
-  if (!MESSAGE_TRIGGERS.has(t.type)) return { summary, messages: [] };
+  if (!isMessageTrigger(t.type)) return { summary, messages: [] };
 
   const createdMs = Date.parse(task.created_at);
   const endedMs = task.completed_at && (task.status === 'expired' || task.status === 'cancelled') ? Date.parse(task.completed_at) : null;

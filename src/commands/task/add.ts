@@ -5,7 +5,7 @@ import { readJsonInput } from '../../cli/json-input.js';
 import { PAYLOAD_FLAG_NAMES, inFile, payloadFromFlags, renameToFlags, type TaskFlags } from '../../cli/task-input.js';
 import { ValidationError } from '../../errors.js';
 import type { TaskRecord } from '../../store/index.js';
-import { PRIORITIES, TRIGGER_TYPES, validateTask, type TaskStatus } from '../../tasks/index.js';
+import { PRIORITIES, TRIGGER_TYPES, triggerFlags, validateTask, type TaskStatus, type TriggerFlagSpec } from '../../tasks/index.js';
 
 export interface TaskAddResult {
   task_id: string;
@@ -68,15 +68,7 @@ ${EXIT_CODES_HELP}`;
     'customer-name': Flags.string({ summary: 'The customer’s name (customer.name; also trigger.customer_name).', helpValue: 'NAME' }),
     'acc-id': Flags.string({ summary: 'Our WeCom account the customer talks to (customer.acc_id).', helpValue: 'ID' }),
     trigger: Flags.string({ char: 't', summary: 'The trigger type (default: from the other flags, see DESCRIPTION).', options: [...TRIGGER_TYPES] }),
-    keyword: Flags.string({
-      char: 'k',
-      summary: 'A keyword the customer’s reply must contain; repeat for several (customer_keyword).',
-      multiple: true,
-      helpValue: 'WORD',
-    }),
-    exact: Flags.boolean({ summary: 'The whole reply must equal the keyword (exact_match), not just contain it.' }),
-    time: Flags.string({ summary: 'When a time_reach task fires: "YYYY-MM-DD HH:MM:SS" in AICS_TZ, or ISO 8601 with an offset.', helpValue: 'TIME' }),
-    cron: Flags.string({ summary: 'A cron expression for a recurring task, e.g. "0 9 * * *" (09:00 every day, AICS_TZ).', helpValue: 'EXPR' }),
+    ...triggerFlagDefinitions(),
     message: Flags.string({ char: 'm', summary: 'The text to send (send_message), or sent before a file or image.', helpValue: 'TEXT' }),
     'file-url': Flags.string({ summary: 'Send this file (send_file): an http(s) URL or a path inside AICS_FILES_DIR.', helpValue: 'URL' }),
     'image-url': Flags.string({ summary: 'Send this image (send_image): an http(s) URL or a path inside AICS_FILES_DIR.', helpValue: 'URL' }),
@@ -117,4 +109,15 @@ ${EXIT_CODES_HELP}`;
     this.say(taskDetails(task, settings.timeZone, false));
     return { task_id: task.task_id, status: task.status, created, task };
   }
+}
+
+/** The trigger-specific flags (--keyword, --exact, --time, --cron, …), as each trigger type declares them. */
+function triggerFlagDefinitions() {
+  const flag = (spec: TriggerFlagSpec) => {
+    const common = { summary: spec.summary, ...(spec.char ? { char: spec.char as 'k' } : {}), ...(spec.helpValue ? { helpValue: spec.helpValue } : {}) };
+    if (spec.kind === 'boolean') return Flags.boolean(common);
+    if (spec.kind === 'strings') return Flags.string({ ...common, multiple: true });
+    return Flags.string(common);
+  };
+  return Object.fromEntries(triggerFlags().map(({ spec }) => [spec.name, flag(spec)]));
 }

@@ -4,7 +4,7 @@ import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } 
 import { NotFoundError } from '../../errors.js';
 import { taskWarnings } from '../../tasks/index.js';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
-import { awaitedCustomer, explainNotFired, formatInZone, keywordMatches, type WhyReport } from '../../tasks/index.js';
+import { awaitedCustomer, explainNotFired, formatInZone, isMessageTrigger, keywordMatches, type WhyReport } from '../../tasks/index.js';
 
 export default class TaskStatus extends BaseCommand<typeof TaskStatus> {
   static override summary = 'Show one task and the history of its status changes.';
@@ -60,7 +60,7 @@ ${EXIT_CODES_HELP}`;
     if (why.messages.length) {
       this.say('');
       this.say(table(WHY_HEAD, why.messages.map((m) => [formatInZone(m.at_ms, zone), m.from_name ? `${m.from_id} (${m.from_name})` : m.from_id, m.text ?? '(not recorded)', m.reason])));
-    } else if (why.summary.length && task.trigger.type !== 'time_reach' && task.trigger.type !== 'cron') {
+    } else if (why.summary.length && isMessageTrigger(task.trigger.type)) {
       this.say('no messages from the customer recorded yet');
     }
     return { ...shown, why };

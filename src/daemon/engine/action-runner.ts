@@ -21,6 +21,15 @@ export interface ActionRunnerOptions {
   leaseMs: number;
   filesDir: string;
   backoff?: BackoffPolicy;
+  /** Runs `tick` every `ms` until the returned stop is called: the lease renewal's timer (tests pass a fake one). */
+  every?: (ms: number, tick: () => void) => () => void;
+}
+
+/** A real interval that does not keep the process alive. */
+function realEvery(ms: number, tick: () => void): () => void {
+  const timer = setInterval(tick, ms);
+  timer.unref?.();
+  return () => clearInterval(timer);
 }
 
 /** `waiting`: the send never left (the bridge was away); the task waits for the bridge, no attempt spent. */
@@ -52,10 +61,9 @@ export class ActionRunner {
     const { store, logger, owner } = this.o;
     const reqId = requestId(task);
     const log = { task_id: task.task_id, customer_id: task.target?.from_id ?? task.customer_id, req_id: reqId, attempt: task.attempt };
-    const renew = setInterval(() => {
+    const stopRenewing = (this.o.every ?? realEvery)(Math.max(250, Math.floor(this.o.leaseMs / 3)), () => {
       void store.tasks.renewLease(task.task_id, task.attempt, owner, this.o.leaseMs).catch(() => undefined);
-    }, Math.max(250, Math.floor(this.o.leaseMs / 3)));
-    renew.unref?.();
+    });
     // Earlier attempts with this req_id: each may have reached the customer (in doubt, or a daemon died mid-send).
     let priorSends = 0;
     try {
@@ -96,7 +104,7 @@ export class ActionRunner {
       logger.error({ ...log, error: message }, `${LOG_WORDS.failed} ${task.task_id}: ${message}`);
       return 'failed';
     } finally {
-      clearInterval(renew);
+      stopRenewing();
     }
   }
 

@@ -42,7 +42,8 @@ export class Scheduler {
   private readonly loop = new TimerLoop(() => this.tick());
   /** Leases of dead daemons on this host are taken back once, at start-up, without waiting for them to lapse. */
   private recovered = false;
-  private stopped = true;
+  /** Set by stop(): a batch under way fires no more. A pass run by hand (tick(), on a test's fake clock) fires. */
+  private stopped = false;
   private readonly active = new Set<Promise<unknown>>();
   private readonly pollMs: number;
   private readonly concurrency: number;
@@ -174,11 +175,27 @@ export class Scheduler {
       { task_id: task.task_id, customer_id: claimed.target?.from_id ?? task.customer_id, late_ms: lateMs },
       `${LOG_WORDS.triggered} ${task.task_id} (${task.trigger.type}${lateMs > 1000 ? `, ${Math.round(lateMs / 1000)} s late` : ''})`,
     );
-    const run: Promise<unknown> = this.o.runner!.run(claimed).finally(() => {
-      this.active.delete(run);
-      if (!this.stopped) void this.fill();
-    });
+    const run: Promise<unknown> = this.o.runner!.run(claimed).then(
+      (outcome) => {
+        this.active.delete(run);
+        // A send that never left (the bridge went away, the desk is stopping) is put back: the next pass, not this
+        // run's end, fires it again, so that nothing spins while sends cannot leave.
+        if (!this.stopped && outcome !== 'waiting') void this.fill();
+      },
+      (error: unknown) => {
+        this.active.delete(run);
+        this.o.logger.error({ task_id: task.task_id, error: String(error) }, `scheduler: ${String(error)}`);
+      },
+    );
     this.active.add(run);
+  }
+
+  /** Resolves once no claim is under way and every run started so far has ended (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.filling || this.active.size) {
+      await this.filling;
+      await Promise.allSettled([...this.active]);
+    }
   }
 }
 
