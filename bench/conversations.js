@@ -114,7 +114,7 @@ async function main() {
       { TZ: 'UTC' },
       dir,
     );
-    const store = openStore(settings.db);
+    const store = await openStore(settings.db);
     const sentAt = new Map();
     const replies = new Map();
     const latencies = [];
