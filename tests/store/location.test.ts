@@ -44,6 +44,9 @@ describe('the --db value', () => {
       expect(r.stderr).toMatch(/^error: --db \/ AICS_DB: the PostgreSQL store is not built yet/);
       expect(r.stderr).not.toContain('s3cret');
       expect(existsSync(join(ws.dir, 'postgres:'))).toBe(false);
+      const doctor = await aics(['doctor', '--json', '--db', 'postgres://aics:s3cret@db.local/aics'], { cwd: ws.dir });
+      expect(doctor.stdout).not.toContain('s3cret');
+      expect(JSON.parse(doctor.stdout).checks).toContainEqual(expect.objectContaining({ check: 'database', verdict: 'fail', detail: 'postgres://aics:***@db.local/aics: the PostgreSQL store is not built yet' }));
       const serve = await aics(['serve', '--api-only', '--port', '0'], { cwd: ws.dir, env: { AICS_DB: 'postgresql://db.local/aics' } });
       expect(serve.code).toBe(2);
       expect(serve.stderr).toContain('the PostgreSQL store is not built yet');
