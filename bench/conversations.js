@@ -114,7 +114,7 @@ async function main() {
       { TZ: 'UTC', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' },
       dir,
     );
-    const store = openStore(settings.db);
+    const store = await openStore(settings.db);
     const sentAt = new Map();
     const replies = new Map();
     const latencies = [];

@@ -168,7 +168,7 @@ async function main() {
   const db = join(dir, 'db/tasks.db');
   log(`seeding ${TASKS} + ${ANY} tasks …`);
   const all = payloads().map((p) => parseTaskPayload(p));
-  const store = openStore(db, { timeZone: BENCH_ENV.TZ });
+  const store = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const seed = await seedTasks(store, all);
   store.close();
   log(`seeded in ${seed.receive_s} s, armed in ${seed.arm_s} s`);
@@ -252,7 +252,7 @@ async function main() {
   const duplicates = phase.firingIds.reduce((n, id) => n + Math.max(0, (sendCount.get(id) ?? 0) - 1), 0);
 
   // Afterwards: what the database says about the firing customers' tasks.
-  const check = openStore(db, { timeZone: BENCH_ENV.TZ });
+  const check = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const completed = check.tasks.db
     .prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status = 'completed' AND task_id LIKE 'MATCH\\_%' ESCAPE '\\' AND task_id NOT LIKE 'MATCH\\_ANY%' ESCAPE '\\'`)
     .get().n;

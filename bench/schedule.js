@@ -101,7 +101,7 @@ async function main() {
 
   // ---- seed: estimate the seeding time on a scratch file, so that T falls just after it ends ----
   const sample = Math.min(2_000, TASKS);
-  const scratch = openStore(join(dir, 'scratch/tasks.db'), { timeZone: BENCH_ENV.TZ });
+  const scratch = await openStore(join(dir, 'scratch/tasks.db'), { timeZone: BENCH_ENV.TZ });
   const cal = await seedTasks(scratch, payloads(sample, new Date(Date.now() + 3_600_000).toISOString(), 'CAL').map((p) => parseTaskPayload(p)));
   scratch.close();
   const estimateMs = ((cal.receive_s + cal.arm_s) * 1000 * TASKS) / sample;
@@ -110,7 +110,7 @@ async function main() {
   log(`seeding ${TASKS} time_reach tasks due at ${time} (estimated ${Math.round(estimateMs / 1000)} s of seeding) …`);
   const db = join(dir, 'db/tasks.db');
   const all = payloads(TASKS, time, 'SCHED').map((p) => parseTaskPayload(p));
-  const store = openStore(db, { timeZone: BENCH_ENV.TZ });
+  const store = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const seed = await seedTasks(store, all);
   store.close();
   log(`seeded in ${seed.receive_s} s, armed in ${seed.arm_s} s`);
@@ -138,7 +138,7 @@ async function main() {
   await daemon.stop('bench done');
   await sim.stop();
 
-  const check = openStore(db, { timeZone: BENCH_ENV.TZ });
+  const check = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const byStatus = Object.fromEntries(check.tasks.db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all().map((r) => [r.status, r.n]));
   check.close();
 

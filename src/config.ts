@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ValidationError } from './errors.js';
 import { DEFAULT_DB_PATH } from './store/connection.js';
+import { isStoreUrl, parseStoreLocation } from './store/location.js';
 import { isValidTimeZone, systemTimeZone } from './tasks/time.js';
 
 export interface Settings {
@@ -182,7 +183,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
   return {
     host,
     port: httpPort,
-    db: abs(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH),
+    db: storeSetting(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH, abs),
     qingjianUrl: flags.qingjianUrl ?? first(env, ['AICS_QINGJIAN_URL']) ?? 'ws://127.0.0.1:9528',
     apiUrl: (flags.apiUrl ?? first(env, ['AI_CS_API_URL', 'AICS_API_URL']) ?? `http://${clientHost(host)}:${httpPort}`).replace(/\/+$/, ''),
     callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? null,
@@ -209,6 +210,16 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
 
 function list(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * A path is resolved against the working folder, as in the seed, and so is a file: or sqlite: URL (it names a file);
+ * any other URL (postgres://…) is kept as it is, for openStore to read.
+ */
+function storeSetting(value: string, abs: (p: string) => string): string {
+  if (!isStoreUrl(value)) return abs(value);
+  const where = /^(file|sqlite):/i.test(value.trim()) ? parseStoreLocation(value, abs('.')) : null;
+  return where?.kind === 'sqlite' ? where.file : value.trim();
 }
 
 function optionalPath(p: string | undefined | null, abs: (p: string) => string): string | null {

@@ -1,5 +1,5 @@
 /** Request and response bodies of the HTTP API: the contract between the daemon and its clients. */
-import type { StoreStats, TaskAttempt, TaskEvent, TaskPage, TaskRecord } from '../store/index.js';
+import type { StoreFileSizes, StoreStats, TaskAttempt, TaskEvent, TaskPage, TaskRecord } from '../store/index.js';
 import type { TaskPayloadInput, TaskStatus, TriggerType } from '../tasks/index.js';
 
 export const API_PATHS = {
@@ -69,7 +69,8 @@ export interface HealthData {
   uptime_s: number;
   /** The 轻简 bridge connection: `disabled` in api-only; otherwise its state, counters and accounts. */
   qingjian: { connected: boolean; state: 'disabled' | 'connecting' | 'connected' | 'disconnected' | 'stopped'; url?: string; [more: string]: unknown };
-  db: Pick<StoreStats, 'file' | 'schema_version' | 'file_bytes' | 'wal_bytes' | 'total' | 'oldest_pending' | 'next_due'>;
+  /** file_bytes and wal_bytes only for a store kept in a local file (SQLite). */
+  db: Pick<StoreStats, 'file' | 'schema_version' | 'total' | 'oldest_pending' | 'next_due'> & Partial<StoreFileSizes>;
   tasks: Record<TaskStatus, number>;
   outbox_backlog: number;
   /** Undelivered callbacks: how many, since when, and the last delivery error. */

@@ -6,9 +6,9 @@ import { Command, Flags, Interfaces } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
-import { AicsError, ExitCode, NotFoundError, loggedErrors } from '../errors.js';
+import { AicsError, ExitCode, NotFoundError, ValidationError, loggedErrors } from '../errors.js';
 import { DETACHED_ENV } from '../daemon/control/pid-file.js';
-import { SqliteTaskStore, openStore, type PauseState, type Store } from '../store/index.js';
+import { openStore, parseStoreLocation, type PauseState, type Store, type StoreMaintenance, type TaskStore } from '../store/index.js';
 import { localTime } from './format.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -31,7 +31,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     db: Flags.string({
       summary: 'SQLite task database file (env AICS_DB).',
-      description: 'Relative paths are resolved against the working folder, as in the seed.',
+      description:
+        'Relative paths are resolved against the working folder, as in the seed. A file: or sqlite: URL names a file too; postgres:// is reserved for a PostgreSQL store that is not built yet.',
       helpValue: 'FILE',
       helpGroup: 'GLOBAL',
     }),
@@ -39,8 +40,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>;
   protected args!: BaseArgs<T>;
-  private openedStore: SqliteTaskStore | undefined;
-  private openedRepositories: Store | undefined;
+  /** Stores opened by this command, by mode; all closed when it ends. */
+  private readonly opened = new Map<'readonly' | 'write', Promise<Store>>();
 
   public override async init(): Promise<void> {
     await super.init();
@@ -66,22 +67,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return resolveSettings({ db: this.flags.db, ...extra });
   }
 
-  /** The task store, opened on first use; `readonly` for commands that must never create or change the file. */
-  protected store(options: { readonly?: boolean } = {}): SqliteTaskStore {
-    if (!this.openedStore) {
+  /** The store (every port on one connection), opened on first use; `readonly` for commands that must never create or change it. */
+  protected repositories(options: { readonly?: boolean } = {}): Promise<Store> {
+    const mode = options.readonly ? 'readonly' : 'write';
+    let store = this.opened.get(mode);
+    if (!store) {
       const settings = this.settings();
-      this.openedStore = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
+      store = openStore(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
+      this.opened.set(mode, store);
     }
-    return this.openedStore;
+    return store;
   }
 
-  /** Every repository of the store (tasks, outbox, the agent's chat log …) on one connection, opened on first use. */
-  protected repositories(file?: string): Store {
-    if (!this.openedRepositories) {
-      const settings = this.settings();
-      this.openedRepositories = openStore(file ?? settings.db, { timeZone: settings.timeZone });
+  /** The task store, opened on first use. */
+  protected async store(options: { readonly?: boolean } = {}): Promise<TaskStore> {
+    return (await this.repositories(options)).tasks;
+  }
+
+  /** The store's file maintenance (backup, check, sizes); a clear error naming --db when the store has none. */
+  protected async maintenance(): Promise<StoreMaintenance> {
+    const store = await this.repositories({ readonly: true });
+    if (!store.maintenance) {
+      throw new ValidationError(`--db: the store at ${store.file} is not a SQLite file; this command works on SQLite files only`, '--db');
     }
-    return this.openedRepositories;
+    return store.maintenance;
   }
 
   /**
@@ -89,7 +98,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * at a mistyped path.
    */
   protected existingDatabase(): string {
-    const file = this.settings().db;
+    const location = parseStoreLocation(this.settings().db);
+    if (location.kind !== 'sqlite') return location.url; // a server's database: opening it says whether it is there
+    const file = location.file;
     if (!existsSync(file)) {
       throw new NotFoundError(
         `database ${file} does not exist (nothing was created): pass --db FILE or set AICS_DB, or run it in the folder where aics serve runs`,
@@ -104,14 +115,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected async pauseInForce(warn = true): Promise<PauseState | null> {
     const file = this.settings().db;
-    if (!existsSync(file)) return null;
     let paused: PauseState | null = null;
     try {
-      const store = openStore(file, { readonly: true });
+      const location = parseStoreLocation(file);
+      if (location.kind === 'sqlite' && !existsSync(location.file)) return null;
+      const store = await openStore(file, { readonly: true });
       try {
         paused = await store.control.paused();
       } finally {
-        store.close();
+        await store.close();
       }
     } catch {
       return null; // a database from before the pause existed, or one we cannot read: the command says the rest
@@ -173,8 +185,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    this.openedStore?.close();
-    this.openedRepositories?.close();
+    for (const store of this.opened.values()) await store.then((s) => s.close()).catch(() => undefined);
     return super.finally(err);
   }
 }

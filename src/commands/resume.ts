@@ -10,7 +10,7 @@ ${EXIT_CODES_HELP}`;
   static override examples = [{ description: 'After maintenance', command: '<%= config.bin %> resume' }];
 
   async run(): Promise<{ resumed: boolean; was: PauseState | null }> {
-    const was = await this.repositories().control.resume();
+    const was = await (await this.repositories()).control.resume();
     this.say(was ? 'resumed: firing and sending again' : 'not paused: nothing to resume');
     return { resumed: was !== null, was };
   }

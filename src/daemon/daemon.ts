@@ -185,10 +185,10 @@ export class Daemon {
         this.pidFileHeld = this.options.pidFile.path;
         if (replaced) logger.warn({ pid_file: this.pidFileHeld }, `${replaced}; replaced it`);
       }
-      const store = openStore(settings.db, { timeZone: settings.timeZone, clock: this.clock });
+      const store = await openStore(settings.db, { timeZone: settings.timeZone, clock: this.clock });
       this.store = store;
       // A damaged file is refused before anything runs on it: one line, exit 7, and the file left as it is.
-      const integrity = await store.tasks.check({ quick: true });
+      const integrity = (await store.maintenance?.check({ quick: true })) ?? { ok: true, problems: [] };
       if (!integrity.ok) {
         throw new DatabaseError(
           `database ${store.file} is damaged (${integrity.problems.slice(0, 3).join('; ')}): run "aics db check", then restore the latest "aics db backup" copy; nothing was deleted`,
@@ -304,7 +304,7 @@ export class Daemon {
           mode: this.mode,
           host: settings.host,
           port,
-          db: this.store.file,
+          db: store.file,
           log_file: settings.logFile,
           files_dir: settings.filesDir,
           qingjian: this.bridge ? settings.qingjianUrl : 'disabled',
@@ -385,6 +385,7 @@ export class Daemon {
 
   async health(paging?: { accountsPage?: number; accountsPageSize?: number }): Promise<HealthData> {
     const stats = await this.store!.tasks.stats();
+    const sizes = await this.store!.maintenance?.fileSizes();
     // 派单 without TIANWANG_DISPATCH_URL is held on purpose, not a callback that failed: counted on its own.
     const dispatchOff = !this.settings.dispatchUrl;
     const backlog = await this.store!.outbox.backlog(dispatchOff ? ['callback', 'handoff'] : undefined);
@@ -413,8 +414,7 @@ export class Daemon {
       db: {
         file: stats.file,
         schema_version: stats.schema_version,
-        file_bytes: stats.file_bytes,
-        wal_bytes: stats.wal_bytes,
+        ...sizes,
         total: stats.total,
         oldest_pending: stats.oldest_pending,
         next_due: stats.next_due,
@@ -478,7 +478,7 @@ export class Daemon {
     await this.outbox?.stop();
     await this.retention?.stop();
     await this.integrity?.stop();
-    this.store?.close();
+    await this.store?.close();
     await this.notifier?.close();
     if (this.log) {
       if (this.state === 'stopping') this.log.logger.info({ reason: 'stopped' }, 'stopped');

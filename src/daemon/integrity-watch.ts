@@ -2,7 +2,8 @@
  * Notices a database damaged or replaced while the daemon runs (issue #17 point 11), instead of at the next start:
  * every few minutes the file's identity (device and inode) is compared with the one opened at start, and SQLite's
  * quick_check runs. A problem is logged at ERROR once and shown by /api/health as status "degraded" with the reason.
- * Nothing is repaired or deleted: the operator runs "aics db check" and restores a backup.
+ * Nothing is repaired or deleted: the operator runs "aics db check" and restores a backup. It watches a store kept in
+ * a local file only (one with a maintenance part); for any other store it finds nothing.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Store } from '../store/index.js';
@@ -12,7 +13,7 @@ import { TimerLoop } from './timer-loop.js';
 export const INTEGRITY_CHECK_EVERY_MS = 5 * 60_000;
 
 export interface IntegrityWatchOptions {
-  store: Store;
+  store: Pick<Store, 'maintenance'>;
   logger: Logger;
   everyMs?: number;
 }
@@ -57,7 +58,7 @@ export class IntegrityWatch {
   private current: string[] = [];
 
   constructor(private readonly o: IntegrityWatchOptions) {
-    this.opened = identity(o.store.file);
+    this.opened = o.store.maintenance ? identity(o.store.maintenance.file) : null;
   }
 
   start(): void {
@@ -75,7 +76,9 @@ export class IntegrityWatch {
 
   /** One check now; returns the problems found. */
   async check(): Promise<string[]> {
-    const file = this.o.store.file;
+    const maintenance = this.o.store.maintenance;
+    if (!maintenance) return [];
+    const file = maintenance.file;
     const now = identity(file);
     const found: string[] = [];
     if (now !== this.opened) {
@@ -84,7 +87,7 @@ export class IntegrityWatch {
       found.push(`database file ${file} was overwritten while the daemon runs (it no longer starts with the SQLite header)`);
     } else {
       try {
-        const report = await this.o.store.tasks.check({ quick: true });
+        const report = await maintenance.check({ quick: true });
         if (!report.ok) found.push(`database ${file} is damaged: ${report.problems.slice(0, 3).join('; ')}`);
       } catch (error) {
         found.push(`database ${file} cannot be checked: ${errorText(error)}`);

@@ -11,7 +11,7 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import { isLoopbackHost, type Settings } from '../config.js';
 import type { DaemonStatus } from '../daemon/control/daemon-control.js';
-import { inspectDatabase } from '../store/index.js';
+import { inspectDatabase, parseStoreLocation, redactUrl } from '../store/index.js';
 import { isValidTimeZone, formatInZone } from '../tasks/index.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
@@ -90,7 +90,11 @@ export function nodeCheck(version: string, sqliteVersion: string | null = better
 }
 
 function databaseChecks(settings: Settings): CheckResult[] {
-  const file = resolve(settings.db);
+  const location = parseStoreLocation(settings.db);
+  if (location.kind !== 'sqlite') {
+    return [{ check: 'database', verdict: 'fail', detail: `${redactUrl(location.url)}: the PostgreSQL store is not built yet`, fix: 'give --db / AICS_DB a SQLite file path' }];
+  }
+  const file = location.file;
   const disk = diskCheck(existsSync(file) ? dirname(file) : nearestExisting(dirname(file)));
   if (!existsSync(file)) {
     return [

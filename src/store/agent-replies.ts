@@ -4,34 +4,15 @@
  */
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
-import type { ChatToolCall } from './agent.js';
-
-export interface QueuedReplyInput {
-  acc_id: string;
-  from_id: string;
-  text: string;
-  /** The req_id without its `#attempt`. */
-  req_base: string;
-  /** This turn handed the customer to a human: its reply goes out even though the conversation is human now. */
-  handoff: boolean;
-  provider: string | null;
-  latency_ms: number | null;
-  tool_calls: ChatToolCall[] | null;
-}
-
-export interface QueuedReply extends QueuedReplyInput {
-  id: number;
-  attempt: number;
-  sends: number;
-  created_at: string;
-}
+import type { ChatToolCall } from './ports/conversations.js';
+import type { QueuedReply, QueuedReplyInput, ReplyStore } from './ports/replies.js';
 
 interface Row extends Omit<QueuedReply, 'handoff' | 'tool_calls'> {
   handoff: number;
   tool_calls: string | null;
 }
 
-export class SqliteReplyQueue extends SqliteRepository {
+export class SqliteReplyQueue extends SqliteRepository implements ReplyStore {
   /** Stores the parts of one reply, in order; refuses them all (null) when `cap` replies are queued already. */
   enqueue(parts: readonly QueuedReplyInput[], cap: number): Promise<number[] | null> {
     const nowIso = iso(this.clock());

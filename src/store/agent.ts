@@ -5,74 +5,16 @@
  */
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
-
-export type ChatRole = 'customer' | 'agent' | 'human' | 'system';
-
-export interface ChatFile {
-  name?: string;
-  url?: string;
-  path?: string;
-  size?: number;
-}
-
-export interface ChatToolCall {
-  name: string;
-  args: unknown;
-  result?: unknown;
-  error?: string;
-}
-
-export interface ChatEntry {
-  acc_id: string;
-  from_id: string;
-  role: ChatRole;
-  text: string;
-  msg_id?: string | null;
-  msg_type?: string;
-  file?: ChatFile | null;
-  provider?: string | null;
-  latency_ms?: number | null;
-  tool_calls?: ChatToolCall[] | null;
-}
-
-export interface ChatMessage {
-  id: number;
-  conv: string;
-  acc_id: string;
-  from_id: string;
-  role: ChatRole;
-  text: string;
-  msg_id: string | null;
-  msg_type: string;
-  file: ChatFile | null;
-  at: string;
-  provider: string | null;
-  latency_ms: number | null;
-  tool_calls: ChatToolCall[] | null;
-}
-
-export type ConversationStateName = 'ai' | 'human' | 'takeover';
-
-export interface ConversationState {
-  conv: string;
-  acc_id: string;
-  from_id: string;
-  /** 'ai' also when a human state's until_ms has passed. */
-  state: ConversationStateName;
-  reason: string | null;
-  until_ms: number | null;
-  failures: number;
-  updated_at: string | null;
-}
-
-export interface OrderRecord {
-  order_id: string;
-  conv: string;
-  acc_id: string;
-  from_id: string;
-  fields: Record<string, unknown>;
-  created_at: string;
-}
+import {
+  conversationKey,
+  type ChatEntry,
+  type ChatFile,
+  type ChatMessage,
+  type ChatToolCall,
+  type ConversationState,
+  type ConversationStore,
+  type OrderRecord,
+} from './ports/conversations.js';
 
 interface ChatRow extends Omit<ChatMessage, 'file' | 'tool_calls'> {
   file_json: string | null;
@@ -80,9 +22,7 @@ interface ChatRow extends Omit<ChatMessage, 'file' | 'tool_calls'> {
   at_ms: number;
 }
 
-export const conversationKey = (accId: string, fromId: string) => `${accId}:${fromId}`;
-
-export class SqliteAgentStore extends SqliteRepository {
+export class SqliteAgentStore extends SqliteRepository implements ConversationStore {
   /** Appends one message to its conversation's log; returns its id. */
   logMessage(entry: ChatEntry): Promise<number> {
     const nowMs = this.clock();

@@ -5,32 +5,11 @@
  */
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
-
-export interface ReceivedCallback {
-  id: number;
-  received_at: string;
-  event_id: string | null;
-  task_id: string | null;
-  status: string | null;
-  /** The body as received (parsed JSON). */
-  body: unknown;
-  remote_address: string | null;
-  /** The signature header, when the sender signed the body. */
-  signature: string | null;
-}
-
-export interface CallbackReceipt {
-  body: unknown;
-  remoteAddress?: string | null;
-  signature?: string | null;
-}
-
-/** The sink keeps the newest callbacks only: a flood cannot fill the disk for the retention period. */
-export const MAX_STORED_CALLBACKS = 10_000;
+import { MAX_STORED_CALLBACKS, type CallbackReceipt, type CallbackStore, type ReceivedCallback } from './ports/callbacks.js';
 
 type ReceivedCallbackRow = Omit<ReceivedCallback, 'body'> & { body: string };
 
-export class SqliteCallbackSink extends SqliteRepository {
+export class SqliteCallbackSink extends SqliteRepository implements CallbackStore {
   record(receipt: CallbackReceipt): Promise<ReceivedCallback> {
     const nowIso = iso(this.clock());
     const body = receipt.body;

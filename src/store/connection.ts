@@ -8,8 +8,9 @@ import { dirname, resolve } from 'node:path';
 import { AicsError, DatabaseError, SchemaTooNewError } from '../errors.js';
 import { adoptSeedTasksTable, hasSeedTasksTable } from './legacy.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import type { Db } from './db.js';
 
-export type Db = Database.Database;
+export type { Db } from './db.js';
 
 /** Relative to the working folder, as in the seed (`cd …/ai_cs && python3 run.py`). */
 export const DEFAULT_DB_PATH = 'db/task_db/tasks.db';

@@ -4,14 +4,9 @@
  */
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
+import type { ControlStore, PauseState } from './ports/control.js';
 
-export interface PauseState {
-  since: string;
-  by: string | null;
-  reason: string | null;
-}
-
-export class SqliteControl extends SqliteRepository {
+export class SqliteControl extends SqliteRepository implements ControlStore {
   /** Turns the pause on; pausing again keeps the first time and reason. Returns the pause in force. */
   pause(reason: string | null, actor: string): Promise<PauseState> {
     const nowMs = this.clock();

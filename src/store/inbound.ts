@@ -4,25 +4,9 @@
  */
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
+import type { Contact, InboundMessageKey, InboundRecord, InboundStore } from './ports/inbound.js';
 
-export interface InboundMessageKey {
-  acc_id: string;
-  msg_id: string;
-  from_id: string;
-  from_name?: string | null;
-}
-
-export type InboundRecord = 'new' | 'resumed' | 'duplicate';
-
-export interface Contact {
-  acc_id: string;
-  from_id: string;
-  name: string | null;
-  first_seen_at: string;
-  last_seen_at: string;
-}
-
-export class SqliteInbound extends SqliteRepository {
+export class SqliteInbound extends SqliteRepository implements InboundStore {
   /**
    * Records a customer's message and its sender: `new`; `duplicate` when this (acc_id, msg_id) was already handled;
    * `resumed` when it was recorded before but not handled (its daemon died in between). The bridge

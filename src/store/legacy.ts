@@ -4,7 +4,7 @@
  * visible, keep firing, and the seed's sqlite3 queries still work. Runs inside migration 1's transaction.
  */
 import { PRIORITY_RANK, canonicalJson, triggerDescriptor, type Priority } from '../tasks/index.js';
-import type { Db } from './connection.js';
+import type { Db } from './db.js';
 
 /** Columns of the seed's CREATE TABLE and the ones aics adds, with what ALTER TABLE needs to add each. */
 const COLUMNS: Record<string, string> = {

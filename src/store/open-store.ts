@@ -1,32 +1,29 @@
-/** One connection, every repository on it: what the daemon's composition root opens. */
+/**
+ * The one place that picks and opens the store's implementation: from --db / AICS_DB's value, a SQLite file today
+ * (every repository on one connection); a PostgreSQL URL is recognised and refused until that store is built.
+ */
 import { SqliteAgentStore } from './agent.js';
 import { SqliteReplyQueue } from './agent-replies.js';
 import { SqliteCallbackSink } from './callback-sink.js';
-import { openDatabase } from './connection.js';
+import { ensureDatabaseFolder as ensureFolderOf, openDatabase } from './connection.js';
 import { SqliteControl } from './control.js';
-import { SqliteOps } from './ops.js';
 import { SqliteInbound } from './inbound.js';
+import { parseStoreLocation, postgresNotBuilt, sqliteFileOf } from './location.js';
+import { SqliteOps } from './ops.js';
 import { SqliteOutbox } from './outbox.js';
-import { SqliteTaskStore, type SqliteStoreOptions } from './sqlite-store.js';
+import type { OpenStoreOptions, Store } from './ports/store.js';
+import { SqliteMaintenance } from './sqlite-maintenance.js';
+import { SqliteTaskStore } from './sqlite-store.js';
 
-export interface Store {
-  readonly file: string;
-  readonly tasks: SqliteTaskStore;
-  readonly outbox: SqliteOutbox;
-  readonly inbound: SqliteInbound;
-  readonly callbacks: SqliteCallbackSink;
-  /** The agent's chat log, conversation states and orders. */
-  readonly agent: SqliteAgentStore;
-  /** The agent's answers not yet sent. */
-  readonly replies: SqliteReplyQueue;
-  /** Switches every daemon on the file obeys (the pause). */
-  readonly control: SqliteControl;
-  /** Reads for operators (metrics, why a task has not fired). */
-  readonly ops: SqliteOps;
-  close(): void;
+/** Opens the store at `location` (a path, `file:`/`sqlite:` URL; `postgres://` is refused with a ValidationError naming --db). */
+export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const where = parseStoreLocation(location);
+  if (where.kind === 'postgres') throw postgresNotBuilt(where.url);
+  return openSqliteStore(where.file, options);
 }
 
-export function openStore(file: string, options: SqliteStoreOptions = {}): Store {
+/** The SQLite store on one file, opened synchronously (SQLite-specific tests and tools). */
+export function openSqliteStore(file: string, options: OpenStoreOptions = {}): Store {
   const db = openDatabase(file, options);
   const tasks = new SqliteTaskStore(db, file, options);
   const clock = options.clock ?? Date.now;
@@ -40,6 +37,12 @@ export function openStore(file: string, options: SqliteStoreOptions = {}): Store
     replies: new SqliteReplyQueue(db, tasks.file, clock),
     control: new SqliteControl(db, tasks.file, clock),
     ops: new SqliteOps(db, tasks.file, clock),
-    close: () => tasks.close(),
+    maintenance: new SqliteMaintenance(db, tasks.file),
+    close: async () => tasks.close(),
   };
+}
+
+/** Creates the folder a file store needs before anything else (the pid file) is written beside it. */
+export function ensureDatabaseFolder(location: string): void {
+  ensureFolderOf(sqliteFileOf(location));
 }

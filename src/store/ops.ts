@@ -1,21 +1,8 @@
 /** Reads for operators: the counts /metrics exports, and what `aics task status --why` shows. */
-import Database from 'better-sqlite3';
-import { schemaVersion, translateSqliteError } from './connection.js';
-import { SCHEMA_VERSION } from './migrations.js';
 import { SqliteRepository } from './repository.js';
-import type { WhyMessage } from '../tasks/why.js';
-import type { IntegrityReport } from './types.js';
+import type { OpsStore, SeenMessage, TaskCount } from './ports/ops.js';
 
-export interface TaskCount {
-  status: string;
-  trigger_type: string;
-  count: number;
-}
-
-/** A customer's message as `task status --why` sees it (the task model's shape, read from the store). */
-export type SeenMessage = WhyMessage;
-
-export class SqliteOps extends SqliteRepository {
+export class SqliteOps extends SqliteRepository implements OpsStore {
   /**
    * Customers' recent messages, newest last: from the chat log (kept with their text when the agent runs), else
    * from the de-duplication keys (arrival only; kept 7 days). With fromId, that customer's; else anyone's.
@@ -55,39 +42,5 @@ export class SqliteOps extends SqliteRepository {
            FROM tasks INDEXED BY tasks_status_trigger GROUP BY status, trigger_type`,
         ).all() as TaskCount[],
     );
-  }
-}
-
-export interface DatabaseInspection {
-  schema_version: number;
-  /** The version this aics writes; a higher schema_version means a newer aics wrote the file. */
-  expected_version: number;
-  integrity: IntegrityReport;
-}
-
-/**
- * The file's schema version and a quick integrity check, read-only and without migrating (aics doctor changes
- * nothing). Throws the store's DatabaseError when the file cannot be opened.
- */
-export function inspectDatabase(file: string): DatabaseInspection {
-  let db: InstanceType<typeof Database>;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-  } catch (error) {
-    throw translateSqliteError(error, file);
-  }
-  try {
-    db.pragma('busy_timeout = 2000');
-    const rows = db.pragma('quick_check') as Record<string, string>[];
-    const problems = rows.map((r) => r.quick_check!);
-    return {
-      schema_version: schemaVersion(db),
-      expected_version: SCHEMA_VERSION,
-      integrity: { ok: problems.length === 1 && problems[0] === 'ok', problems },
-    };
-  } catch (error) {
-    throw translateSqliteError(error, file);
-  } finally {
-    db.close();
   }
 }

@@ -4,23 +4,9 @@
  */
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
+import type { OutboxBacklog, OutboxItem, OutboxKind, OutboxStore } from './ports/outbox.js';
 
-export type OutboxKind = 'callback' | 'dispatch' | 'handoff';
-
-export interface OutboxItem {
-  id: number;
-  event_id: string;
-  kind: OutboxKind;
-  task_id: string | null;
-  payload: string;
-  created_at: string;
-  attempts: number;
-  next_attempt_at: number;
-  delivered_at: string | null;
-  last_error: string | null;
-}
-
-export class SqliteOutbox extends SqliteRepository {
+export class SqliteOutbox extends SqliteRepository implements OutboxStore {
   /** Adds an item unless one with this event_id exists (idempotent); true when added. */
   enqueue(kind: OutboxKind, eventId: string, taskId: string | null, payload: unknown): Promise<boolean> {
     const nowMs = this.clock();
@@ -75,7 +61,7 @@ export class SqliteOutbox extends SqliteRepository {
   }
 
   /** Undelivered items (of these kinds only, when given): how many, since when, the last delivery error. */
-  backlog(kinds?: readonly OutboxKind[]): Promise<{ count: number; oldest_at: string | null; last_error: string | null }> {
+  backlog(kinds?: readonly OutboxKind[]): Promise<OutboxBacklog> {
     return this.read(() => {
       const only = kinds ? `AND kind IN (SELECT value FROM json_each(@kinds))` : '';
       const r = this.statement(
@@ -84,7 +70,7 @@ export class SqliteOutbox extends SqliteRepository {
            FROM outbox WHERE delivered_at IS NULL ${only}`,
         )
         
-        .get(...(kinds ? [{ kinds: JSON.stringify(kinds) }] : [])) as { count: number; oldest_at: string | null; last_error: string | null };
+        .get(...(kinds ? [{ kinds: JSON.stringify(kinds) }] : [])) as OutboxBacklog;
       return r;
     });
   }

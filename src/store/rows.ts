@@ -10,7 +10,7 @@ import {
   type TaskStatus,
   type Trigger,
 } from '../tasks/index.js';
-import type { TaskRecord } from './types.js';
+import type { TaskRecord } from './ports/tasks.js';
 
 export interface TaskRow {
   task_id: string;
@@ -92,6 +92,15 @@ export function rowToTask(row: TaskRow): TaskRecord {
       : null,
     ...(problem ? { problem } : {}),
   };
+}
+
+/** JSON written by aics, or kept as the text it is when someone else wrote it. */
+export function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function parseResult(text: string | null): unknown {

@@ -5,7 +5,7 @@
  * outbox for the next opening instead of paging nobody.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/config.js';
 import { BusinessHours } from '../../src/daemon/agent/business-hours.js';
 import { LocalAgent } from '../../src/daemon/agent/dialogue.js';
@@ -64,7 +64,10 @@ describe('the agent outside business hours', () => {
   afterAll(() => ws.cleanup());
   let now = at('2026-12-04 20:00'); // Friday evening, closed
   const settings = resolveSettings({}, { AICS_TZ: ZONE, AICS_AGENT_HOURS: HOURS, AICS_AGENT_HOLIDAYS: HOLIDAYS }, ws.dir);
-  const local = new LocalAgent(settings, join(ws.dir, 'hours.db'), undefined, () => now);
+  let local: LocalAgent;
+  beforeAll(async () => {
+    local = await LocalAgent.open(settings, join(ws.dir, 'hours.db'), undefined, () => now);
+  });
   afterAll(() => local.close());
   const customer = { id: 'c_night', name: '夜猫子' };
 

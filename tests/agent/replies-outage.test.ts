@@ -70,7 +70,7 @@ it('SIGTERM with 300 customers waiting for an answer: exits within the drain tim
     expect(sentBefore.size).toBeLessThan(N);
 
     // Every customer has an answer: sent, or stored for the next start.
-    const store = openStore(join(dir, 'data/tasks.db'));
+    const store = await openStore(join(dir, 'data/tasks.db'));
     const left = await store.replies.list();
     store.close();
     const owed = new Set(left.map((r) => r.from_id));

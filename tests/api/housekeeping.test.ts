@@ -30,7 +30,7 @@ describe('api-only housekeeping', () => {
       const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('任务过期 EXPIRE_1')), 3000, 'log line');
       expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'EXPIRE_1', customer_id: 'c_exp' });
       // The callback for the terminal status, queued in the same transaction, reaches the sink (here the daemon's own).
-      const store = openStore(d.db);
+      const store = await openStore(d.db);
       try {
         const got = await until(async () => (await store.callbacks.list({ taskId: 'EXPIRE_1' }))[0], 5000, 'callback');
         expect(got.body).toMatchObject({ task_id: 'EXPIRE_1', status: 'expired' });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, SqliteTaskStore, openStore } from '../../src/store/index.js';
+import { SCHEMA_VERSION, openStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { call, startDaemon, task, type TestDaemon } from '../support/daemon.js';
 
 let d: TestDaemon;
@@ -135,7 +136,7 @@ describe('POST /api/task/callback (sink)', () => {
     const res = await call(d.url, 'POST', '/api/task/callback', body, { 'x-aics-signature': 'sha256=abc' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ code: 200, message: '回调接收成功', data: { id: expect.any(Number) } });
-    const store = openStore(d.db);
+    const store = await openStore(d.db);
     try {
       const got = await store.callbacks.list({ taskId: 'CB_1' });
       expect(got).toHaveLength(1);

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
+import { SCHEMA_VERSION } from '../../src/store/index.js';
+import { SqliteMaintenance, SqliteTaskStore } from '../../src/store/sqlite.js';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, errorLine, json, seedExamples, tempDir } from '../support/cli.js';
 
@@ -152,7 +153,7 @@ describe('db backup', () => {
         expect(errorLine(r)).toBe(`error: FILE: ${target} is the database's own file ${which} (through a link or another name); choose another file`);
       }
       expect((await store.get('TASK_IN_WAL'))?.task_id).toBe('TASK_IN_WAL');
-      expect((await store.check({ quick: false })).ok).toBe(true);
+      expect((await new SqliteMaintenance(store.db, store.file).check({ quick: false })).ok).toBe(true);
     } finally {
       store.close();
     }

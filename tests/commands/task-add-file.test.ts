@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, errorLine, hasSqlite3, json, seedExamples, snapshot, tempDir } from '../support/cli.js';
 import { SEED_ROW } from '../support/fixtures.js';

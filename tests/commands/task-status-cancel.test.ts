@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics, errorLine, json, seedExamples, snapshot, tempDir } from '../support/cli.js';
 

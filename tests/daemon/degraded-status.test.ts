@@ -85,7 +85,7 @@ describe('the bridge goes away; a 派单 is held', () => {
     expect(ok.stdout).toMatch(/accounts: \S+ online/);
 
     // An order the agent dispatched, written as the agent does (outbox kind dispatch); no TIANWANG_DISPATCH_URL.
-    const store = openStore(join(ws.dir, 'db/task_db/tasks.db'));
+    const store = await openStore(join(ws.dir, 'db/task_db/tasks.db'));
     await store.outbox.enqueue('dispatch', 'order-1', null, { order_id: 'order-1', product: '名片', quantity: 500 });
     store.close();
     await sim.stop();

@@ -4,7 +4,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteMaintenance, SqliteTaskStore } from '../../src/store/sqlite.js';
 import { call, task, tempDir, until } from '../support/daemon.js';
 import { runToEnd, startServe } from '../support/spawn.js';
 
@@ -57,7 +57,7 @@ describe('aics serve --api-only (real process)', () => {
       expect(serve.stderr()).toBe('');
       const store = SqliteTaskStore.open(join(dir, 'data/tasks.db'));
       try {
-        expect(await store.check()).toEqual({ ok: true, problems: ['ok'] });
+        expect(await new SqliteMaintenance(store.db, store.file).check()).toEqual({ ok: true, problems: ['ok'] });
         expect((await store.get('INFLIGHT_1'))?.task_id).toBe('INFLIGHT_1');
       } finally {
         store.close();

@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 async function setup(options: { secret?: string } = {}) {
-  const store = openStore(join(dir, `o${++n}.db`));
+  const store = await openStore(join(dir, `o${++n}.db`));
   const sink = await startHttpSink();
   const sender = new OutboxSender({
     store,
@@ -64,10 +64,10 @@ describe('callback delivery', () => {
 
   it('survives a restart: what was queued before is delivered by the next process', async () => {
     const file = join(dir, 'restart.db');
-    const first = openStore(file);
+    const first = await openStore(file);
     await first.outbox.enqueue('callback', 'T3:expired:0', 'T3', { task_id: 'T3', status: 'expired' });
     first.close();
-    const store = openStore(file);
+    const store = await openStore(file);
     const sink = await startHttpSink();
     const sender = new OutboxSender({ store, logger: silentLogger, clock: Date.now, urls: { callback: sink.url }, pollMs: 50 });
     cleanups.push(() => store.close(), () => sink.close(), () => sender.stop());

@@ -10,7 +10,7 @@ const DAY = 86_400_000;
 
 it('forgets old bookkeeping in batches and keeps tasks, undelivered items and anything recent', async () => {
   const clock = { now: Date.parse('2026-03-01T00:00:00Z') };
-  const store = openStore(join(fileTempDir(), 'r.db'), { clock: () => clock.now });
+  const store = await openStore(join(fileTempDir(), 'r.db'), { clock: () => clock.now });
   try {
     // Old: 2,500 de-duplication keys (more than one batch), a delivered and an undelivered callback, a received
     // callback, a chat message, and a task.

@@ -21,7 +21,7 @@ it('loses nothing and sends nothing twice across a SIGKILL in the middle of send
   const env = { TIANWANG_CALLBACK_URL: sink.url, AICS_QINGJIAN_URL: sim.url };
   const args = ['--port', '0', '--db', 'db/tasks.db', '--log-file', 'logs/aics.log'];
   const first = await startServe(args, { cwd: dir, env });
-  const store = openStore(`${dir}/db/tasks.db`);
+  const store = await openStore(`${dir}/db/tasks.db`);
   try {
     for (let i = 0; i < N; i++) {
       const res = await call(first.url, 'POST', '/api/task/receive', {

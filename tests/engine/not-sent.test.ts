@@ -32,7 +32,7 @@ async function deadPort(): Promise<number> {
 }
 
 it('a claimed task whose send never left goes back to waiting, due from when it fired, no attempt spent', async () => {
-  store = openStore(join(fileTempDir(), 'tasks.db'));
+  store = await openStore(join(fileTempDir(), 'tasks.db'));
   bridge = new QingjianBridge({ url: `ws://127.0.0.1:${await deadPort()}`, sendWaitMs: 100, reconnect: { initialDelayMs: 50, maxDelayMs: 100 } });
   bridge.start();
   const b = bridge;

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { parseTaskPayload } from '../../src/tasks/index.js';
 import { aics } from '../support/cli.js';
 import { call, startDaemon } from '../support/daemon.js';

@@ -27,7 +27,7 @@ it(`${KILLS} SIGKILLs during ${N} firing tasks: nothing lost, nothing doubled`, 
   const sim = await QingjianSimulator.start({ port: 0, redeliverMs: 400, ackDelayMs: 20 });
   const sink = await startHttpSink();
   const db = `${dir}/db/tasks.db`;
-  const store = openStore(db);
+  const store = await openStore(db);
   const env = { TIANWANG_CALLBACK_URL: sink.url, AICS_QINGJIAN_URL: sim.url };
   const args = ['--port', '0', '--db', db, '--log-file', `${dir}/logs/aics.log`];
   try {

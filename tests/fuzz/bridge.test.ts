@@ -47,7 +47,7 @@ beforeAll(async () => {
     const res = await call(d.url, 'POST', '/api/task/receive', body);
     expect(res.status, res.text).toBe(200);
   }
-  store = openStore(d.db);
+  store = await openStore(d.db);
   await until(async () => (await store.tasks.list({ status: 'waiting', page: 1, pageSize: 1 })).total === M, 5000, 'the tasks armed');
 });
 

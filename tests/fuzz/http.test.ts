@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { call, startDaemon, task, until, type TestDaemon } from '../support/daemon.js';
 import {
   NASTY_STRINGS,

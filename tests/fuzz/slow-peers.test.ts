@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxSender } from '../../src/daemon/outbox/outbox-sender.js';
 import { silentLogger } from '../../src/daemon/ports.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { call, startDaemon, task, until } from '../support/daemon.js';
 import { fileTempDir } from '../support/fixtures.js';
 import { startHttpSink } from '../support/http-sink.js';
@@ -30,7 +31,7 @@ function sender(store: Store, urls: ConstructorParameters<typeof OutboxSender>[0
 }
 
 function store(): Store {
-  const s = openStore(join(dir, `peers-${++n}.db`));
+  const s = openSqliteStore(join(dir, `peers-${++n}.db`));
   cleanups.push(() => s.close());
   return s;
 }
@@ -142,7 +143,7 @@ describe("the daemon's own sink with AICS_API_TOKEN", () => {
     const token = 'own-sink-token-5b0e1c7d9a';
     const d = await startDaemon({ apiToken: token });
     cleanups.push(() => d.stop());
-    const s = openStore(d.db);
+    const s = await openStore(d.db);
     cleanups.push(() => s.close());
     await s.outbox.enqueue('handoff', 'handoff:acc:c1:1', null, { event: 'handoff', event_id: 'handoff:acc:c1:1', customer_id: 'c1' });
     await until(async () => (await s.outbox.backlog()).count === 0, 10_000, 'the handoff notice to be delivered');
@@ -166,7 +167,7 @@ describe('SIGTERM while a callback receiver dribbles (the real binary)', () => {
     const { code } = await serve.exit;
     expect(Date.now() - t0).toBeLessThan(7000);
     expect(code).toBe(0);
-    const s = openStore(join(cwd, 'tasks.db'));
+    const s = await openStore(join(cwd, 'tasks.db'));
     cleanups.push(() => s.close());
     expect((await s.outbox.backlog()).count).toBe(1);
   }, 30_000);

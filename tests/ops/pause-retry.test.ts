@@ -3,6 +3,7 @@
  * daemon, the 轻简 simulator, a callback sink) on the same database.
  */
 import { describe, expect, it } from 'vitest';
+import type { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { aics, json } from '../support/cli.js';
 import { SEED, call, until } from '../support/daemon.js';
 import { desksStoppedAfterEach, type Desk } from '../support/desk.js';
@@ -100,7 +101,7 @@ describe('aics task retry', () => {
     await d.until('F1', 'failed');
     await d.until('F2', 'failed');
     // F1 failed "long ago".
-    d.store.tasks.db.prepare(`UPDATE tasks SET completed_at = '2020-01-01T00:00:00.000Z' WHERE task_id = 'F1'`).run();
+    (d.store.tasks as SqliteTaskStore).db.prepare(`UPDATE tasks SET completed_at = '2020-01-01T00:00:00.000Z' WHERE task_id = 'F1'`).run();
     d.sim.configure({ failEvery: 0 });
     const r = await cli(d, 'task', 'retry', '--all-failed', '--since', '1h', '--json');
     expect(r.code, r.stderr).toBe(0);

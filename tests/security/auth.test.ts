@@ -73,7 +73,7 @@ describe('bound to 0.0.0.0 with AICS_API_TOKEN, called through 127.0.0.1', () =>
 describe('callbacks when a token is set', () => {
   it("reach the daemon's own callback sink (the default callback URL) with the token, instead of 401 forever", async () => {
     const d = await startDaemon({ apiToken: TOKEN });
-    const store = openStore(d.db);
+    const store = await openStore(d.db);
     try {
       expect((await call(d.url, 'POST', '/api/task/receive', task('SEC_CB_1'), AUTH)).status).toBe(200);
       expect((await call(d.url, 'POST', '/api/task/cancel', { task_id: 'SEC_CB_1', reason: 'test' }, AUTH)).status).toBe(200);

@@ -116,7 +116,7 @@ describe('when the file is sent', () => {
       });
       expect((await call(d.url, 'POST', '/api/task/receive', body)).status).toBe(200);
     }
-    const store = openStore(d.db);
+    const store = await openStore(d.db);
     try {
       for (const c of cases) await until(async () => (await store.tasks.get(c.id))?.status === 'waiting', 5000, `${c.id} armed`);
       for (const c of cases) sim.pushMessage({ from_id: `cust_${c.id}`, content: '好的' });

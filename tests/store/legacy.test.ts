@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { SCHEMA_VERSION, SqliteTaskStore } from '../../src/store/index.js';
+import { SCHEMA_VERSION } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 import { matchesTrigger } from '../../src/tasks/index.js';
 import { fileTempDir as tempDir } from '../support/fixtures.js';
 import { SEED_SCHEMA } from '../support/seed-schema.js';

@@ -1,5 +1,5 @@
 /** A separate process that tries to claim every waiting task of a database; prints the ids it won as JSON. */
-import { SqliteTaskStore } from '../../src/store/index.js';
+import { SqliteTaskStore } from '../../src/store/sqlite.js';
 
 const [file, owner, idsJson] = process.argv.slice(2) as [string, string, string];
 const store = SqliteTaskStore.open(file, { busyTimeoutMs: 20_000 });

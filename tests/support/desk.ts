@@ -61,7 +61,7 @@ export async function startDesk(
   });
   const { url } = await daemon.start();
   await sim.waitForClient();
-  const store = openStore(settings.db);
+  const store = await openStore(settings.db);
   const desk: Desk = {
     daemon,
     url,

@@ -10,7 +10,8 @@ import { ActionRunner, type ActionRunnerOptions } from '../../src/daemon/engine/
 import { Scheduler, type SchedulerOptions } from '../../src/daemon/engine/scheduler.js';
 import { TriggerEngine, type TriggerEngineOptions } from '../../src/daemon/engine/trigger-engine.js';
 import type { FileCommand, Logger, MessageSender, SendResult, TextCommand } from '../../src/daemon/ports.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { validateTask } from '../../src/tasks/index.js';
 import { tempDir } from './fixtures.js';
 
@@ -133,13 +134,14 @@ export function benchesClosedAfterEach(): () => Bench {
     const file = join(temp.dir, 'tasks.db');
     const stores: Store[] = [];
     const connect = () => {
-      const s = openStore(file, { clock: clock.now, timeZone: ZONE });
+      // The SQLite store opened synchronously, so that a bench is built in one call.
+      const s = openSqliteStore(file, { clock: clock.now, timeZone: ZONE });
       stores.push(s);
       return s;
     };
     const store = connect();
     open.push(() => {
-      for (const s of stores) s.close();
+      for (const s of stores) void s.close();
       temp.cleanup();
     });
     const bridge = new ScriptedBridge();

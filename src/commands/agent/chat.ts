@@ -36,7 +36,7 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<{ turns: { said: string; replies: string[]; tools: string[]; provider: string }[] }> {
     const settings = this.settings({ agent: { provider: this.flags.provider as AgentProviderName | undefined } });
     const temp = this.flags.db ? null : mkdtempSync(join(tmpdir(), 'aics-agent-chat-'));
-    const local = new LocalAgent(settings, temp ? join(temp, 'chat.db') : settings.db);
+    const local = await LocalAgent.open(settings, temp ? join(temp, 'chat.db') : settings.db);
     const customer = { id: this.flags.customer, name: this.flags.name };
     const turns: { said: string; replies: string[]; tools: string[]; provider: string }[] = [];
     const interactive = Boolean(process.stdin.isTTY);

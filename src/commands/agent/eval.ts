@@ -50,7 +50,7 @@ ${EXIT_CODES_HELP}`;
     const dir = mkdtempSync(join(tmpdir(), 'aics-agent-eval-'));
     let report: EvalReport;
     try {
-      const local = new LocalAgent(settings, join(dir, 'agent-eval.db'));
+      const local = await LocalAgent.open(settings, join(dir, 'agent-eval.db'));
       try {
         report = await runEval(local, file);
       } finally {

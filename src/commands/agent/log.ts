@@ -27,7 +27,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<{ customer: string; states: ConversationState[]; messages: ChatMessage[] }> {
     this.existingDatabase();
-    const { agent } = this.repositories();
+    const { agent } = await this.repositories();
     const messages = await agent.log(this.args.customer, { accId: this.flags.account, limit: this.flags.limit });
     const accounts = [...new Set(messages.map((m) => m.acc_id))];
     const states = await Promise.all(accounts.map((a) => agent.state(a, this.args.customer)));

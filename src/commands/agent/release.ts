@@ -23,7 +23,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<{ customer: string; account: string | null; released: number }> {
     this.existingDatabase();
-    const released = await this.repositories().agent.release(this.args.customer, this.flags.account);
+    const released = await (await this.repositories()).agent.release(this.args.customer, this.flags.account);
     this.say(
       released
         ? `released ${this.args.customer}: the agent answers again (${released} conversation${released === 1 ? '' : 's'})`

@@ -46,18 +46,18 @@ ${EXIT_CODES_HELP}`;
       },
     });
     const sinceMs = parseSince(this.flags.since, Date.now(), settings.timeZone);
-    const source = openStore(file, { timeZone: settings.timeZone, readonly: true });
+    const source = await openStore(file, { timeZone: settings.timeZone, readonly: true });
     let messages;
     try {
       messages = await source.agent.since(sinceMs);
     } finally {
-      source.close();
+      await source.close();
     }
     const dir = mkdtempSync(join(tmpdir(), 'aics-agent-replay-'));
     let now = Date.now();
     let result;
     try {
-      const local = new LocalAgent(settings, join(dir, 'replay.db'), undefined, () => now);
+      const local = await LocalAgent.open(settings, join(dir, 'replay.db'), undefined, () => now);
       try {
         result = await replay(local, messages, (ms) => (now = ms));
       } finally {

@@ -40,7 +40,7 @@ ${EXIT_CODES_HELP}`;
     let steps: StepResult[];
     let provider: string;
     try {
-      const local = new LocalAgent(settings, join(dir, 'agent-test.db'));
+      const local = await LocalAgent.open(settings, join(dir, 'agent-test.db'));
       provider = local.agent.provider;
       try {
         steps = await runDialogues(local, file);

@@ -37,6 +37,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<BackupResult> {
     const source = this.existingDatabase();
+    const maintenance = await this.maintenance();
     const target = resolve(this.args.file);
     if (target === source) throw new ValidationError('FILE: the backup must not be the database itself', 'FILE');
     // The same file under another name (a link, a symlinked folder, its -wal or -shm): writing there would replace
@@ -49,7 +50,7 @@ ${EXIT_CODES_HELP}`;
 
     const partial = `${target}.partial-${process.pid}`;
     try {
-      await this.store({ readonly: true }).backup(partial);
+      await maintenance.backup(partial);
       renameSync(partial, target);
     } finally {
       rmSync(partial, { force: true });

@@ -30,7 +30,7 @@ ${EXIT_CODES_HELP}`;
     const file = this.existingDatabase();
     let problems: string[];
     try {
-      const report = await this.store({ readonly: true }).check();
+      const report = await (await this.maintenance()).check();
       problems = report.ok ? [] : report.problems;
     } catch (error) {
       // A file that SQLite cannot even read as a database is the worst kind of damage: report it as such.

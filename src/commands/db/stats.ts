@@ -1,6 +1,6 @@
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { formatBytes, keyValues, localTime, table } from '../../cli/format.js';
-import type { StoreStats } from '../../store/index.js';
+import type { StoreFileSizes, StoreStats } from '../../store/index.js';
 import { TASK_STATUSES, TRIGGER_TYPES } from '../../tasks/index.js';
 
 export default class DbStats extends BaseCommand<typeof DbStats> {
@@ -16,14 +16,16 @@ ${EXIT_CODES_HELP}`;
     { description: 'Another database, as JSON for monitoring', command: '<%= config.bin %> db stats --db /srv/aics/tasks.db --json' },
   ];
 
-  async run(): Promise<StoreStats> {
+  /** The sizes only for a store kept in a local file (SQLite). */
+  async run(): Promise<StoreStats & Partial<StoreFileSizes>> {
     this.existingDatabase();
-    const stats = await this.store({ readonly: true }).stats();
+    const store = await this.repositories({ readonly: true });
+    const stats = { ...(await store.tasks.stats()), ...(await store.maintenance?.fileSizes()) };
     const zone = this.settings().timeZone;
     this.say(
       keyValues([
         ['database', stats.file],
-        ['size', `${formatBytes(stats.file_bytes)} (WAL ${formatBytes(stats.wal_bytes)})`],
+        ...(stats.file_bytes === undefined ? [] : [['size', `${formatBytes(stats.file_bytes)} (WAL ${formatBytes(stats.wal_bytes ?? 0)})`] as [string, string]]),
         ['schema', `version ${stats.schema_version}`],
         ['tasks', stats.total],
         [

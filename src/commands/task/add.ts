@@ -99,7 +99,7 @@ ${EXIT_CODES_HELP}`;
 
     let result;
     try {
-      result = await this.store().receive(validateTask(payload, settings.filesDir), this.actor);
+      result = await (await this.store()).receive(validateTask(payload, settings.filesDir), this.actor);
     } catch (error) {
       throw rename(error);
     }

@@ -30,7 +30,7 @@ ${EXIT_CODES_HELP}`;
     const reason = this.flags.reason.trim();
     if (!reason) throw new ValidationError('--reason: must not be empty', '--reason');
     this.existingDatabase();
-    const task = await this.store().cancel(this.args.id, reason, this.actor);
+    const task = await (await this.store()).cancel(this.args.id, reason, this.actor);
     this.say(`任务取消: ${task.task_id} (${reason})`);
     return { task_id: task.task_id, status: task.status, reason, task };
   }

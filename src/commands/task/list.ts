@@ -26,7 +26,7 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<TaskPage> {
     this.existingDatabase();
     await this.pauseInForce();
-    const page = await this.store().list({
+    const page = await (await this.store()).list({
       status: this.flags.status as TaskStatus | undefined,
       customerId: this.flags.customer,
       triggerType: this.flags.trigger as TriggerType | undefined,

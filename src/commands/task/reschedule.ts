@@ -26,7 +26,7 @@ ${EXIT_CODES_HELP}`;
     this.existingDatabase();
     let task: TaskRecord;
     try {
-      task = await this.store().reschedule(this.args.id, this.flags.time, this.actor);
+      task = await (await this.store()).reschedule(this.args.id, this.flags.time, this.actor);
     } catch (error) {
       // The store names the payload's field; on the command line it is the flag.
       if (error instanceof ValidationError) throw new ValidationError(error.message.replace(/^trigger\.time/, '--time'), '--time');

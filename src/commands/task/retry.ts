@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ValidationError } from '../../errors.js';
 import { parseSince } from '../../log-reader.js';
-import type { SqliteTaskStore, TaskRecord } from '../../store/index.js';
+import type { TaskRecord, TaskStore } from '../../store/index.js';
 import { LOG_WORDS } from '../../log.js';
 
 export default class TaskRetry extends BaseCommand<typeof TaskRetry> {
@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP}`;
     const { flags } = this;
     if (this.args.id && flags['all-failed']) throw new ValidationError('give a task id or --all-failed, not both', '--all-failed');
     if (!this.args.id && !flags['all-failed']) throw new ValidationError('give the id of a failed task, or --all-failed', 'id');
-    const store = this.store();
+    const store = await this.store();
     const reason = flags.reason?.trim() ?? '';
     const ids = this.args.id ? [this.args.id] : await failedIds(store, flags.since === undefined ? null : parseSince(flags.since, Date.now(), this.settings().timeZone));
     const retried: TaskRecord[] = [];
@@ -49,7 +49,7 @@ ${EXIT_CODES_HELP}`;
 }
 
 /** Every failed task, oldest first; with sinceMs, only those that ended since then. */
-async function failedIds(store: SqliteTaskStore, sinceMs: number | null): Promise<string[]> {
+async function failedIds(store: TaskStore, sinceMs: number | null): Promise<string[]> {
   const ids: string[] = [];
   for (let page = 1; ; page++) {
     const { items } = await store.list({ status: 'failed', page, pageSize: 200 });

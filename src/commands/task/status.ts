@@ -35,7 +35,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[]; why?: WhyReport }> {
     this.existingDatabase();
-    const store = this.store();
+    const store = await this.store();
     const task = await store.get(this.args.id);
     const paused = task && (task.status === 'waiting' || task.status === 'running' || task.status === 'pending') ? await this.pauseInForce() : null;
     if (!task) throw new NotFoundError(`task ${this.args.id} not found in ${store.file}`);
@@ -71,7 +71,7 @@ ${EXIT_CODES_HELP}`;
    * usual surprise: someone else said it); for an any-customer trigger, the latest from anyone.
    */
   private async messagesFor(task: TaskRecord) {
-    const ops = this.repositories().ops;
+    const ops = (await this.repositories()).ops;
     const awaited = awaitedCustomer(task.trigger);
     if (!awaited) return ops.recentMessages({ limit: 20 });
     const own = await ops.recentMessages({ fromId: awaited, limit: 20 });

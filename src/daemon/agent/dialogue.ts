@@ -30,18 +30,22 @@ import { buildAgent, type Agent, type TurnOutcome } from './index.js';
 export const DEFAULT_TEST_ACCOUNT = 'local';
 
 export class LocalAgent {
-  readonly store: Store;
-  readonly agent: Agent;
+
+  private constructor(
+    readonly store: Store,
+    readonly agent: Agent,
+  ) {}
 
   /** `clock`: the replay runs each turn at the time it was first said. */
-  constructor(settings: Settings, dbFile: string, logger: Logger = silentLogger, clock: () => number = Date.now) {
-    this.store = openStore(dbFile, { timeZone: settings.timeZone, clock });
+  static async open(settings: Settings, dbFile: string, logger: Logger = silentLogger, clock: () => number = Date.now): Promise<LocalAgent> {
+    const store = await openStore(dbFile, { timeZone: settings.timeZone, clock });
     try {
       // Replies go back to the caller through the turn's outcome; pacing is for real accounts only.
       const local = { ...settings, agent: { ...settings.agent, sendGapMs: 0 } };
-      this.agent = buildAgent({ settings: local, store: this.store, logger, clock, sender: { sendText: async () => ({}), sendFile: async () => ({}) } });
+      const agent = buildAgent({ settings: local, store, logger, clock, sender: { sendText: async () => ({}), sendFile: async () => ({}) } });
+      return new LocalAgent(store, agent);
     } catch (error) {
-      this.store.close();
+      await store.close();
       throw error;
     }
   }
@@ -70,7 +74,7 @@ export class LocalAgent {
 
   async close(): Promise<void> {
     await this.agent.conversations.stop();
-    this.store.close();
+    await this.store.close();
   }
 }
 

@@ -120,8 +120,8 @@ export class TriggerEngine {
    * messages share one read; a task claimed here leaves the list at once, and one claimed or ended elsewhere only
    * costs a claim that loses.
    */
-  private anyCustomerTasks(): Promise<TaskRecord[]> {
-    const token = this.o.store.tasks.waitingSetToken();
+  private async anyCustomerTasks(): Promise<TaskRecord[]> {
+    const token = await this.o.store.tasks.waitingSetToken();
     if (this.anyCustomer?.token !== token) {
       const tasks = this.o.store.tasks.waitingForAnyCustomer();
       this.anyCustomer = { token, tasks };

@@ -1,9 +1,9 @@
 /**
- * The store's interface, in intents. Operations return Promises although the SQLite implementation runs each one
- * as a single synchronous transaction: a PostgreSQL implementation can take its place without touching callers
- * (DESIGN.md "Tasks").
+ * The task store's port, in intents. Every operation returns a Promise and nothing here names a dialect: the
+ * SQLite implementation runs each one as a single synchronous transaction, and a PostgreSQL one can take its place
+ * without touching callers (DESIGN.md "Tasks").
  */
-import type { Action, Priority, TaskPayload, TaskStatus, Trigger, TriggerType } from '../tasks/index.js';
+import type { Action, Priority, TaskPayload, TaskStatus, Trigger, TriggerType } from '../../tasks/index.js';
 
 export interface TaskRecord {
   task_id: string;
@@ -68,6 +68,9 @@ export interface ReceiveResult {
   created: boolean;
 }
 
+/** The largest page `list` returns (the seed's API caps page_size too). */
+export const MAX_PAGE_SIZE = 200;
+
 export interface ListQuery {
   status?: TaskStatus;
   customerId?: string;
@@ -83,7 +86,9 @@ export interface TaskPage {
   items: TaskRecord[];
 }
 
+/** Counts and times every store can give; file sizes live in the SQLite-only maintenance part. */
 export interface StoreStats {
+  /** Where the store lives: the SQLite file, or a server's address (without its password). */
   file: string;
   schema_version: number;
   total: number;
@@ -92,14 +97,6 @@ export interface StoreStats {
   oldest_pending: { task_id: string; created_at: string } | null;
   next_due: { task_id: string; due_at: string } | null;
   outbox_backlog: number;
-  file_bytes: number;
-  wal_bytes: number;
-}
-
-export interface IntegrityReport {
-  ok: boolean;
-  /** "ok", or SQLite's list of problems. */
-  problems: string[];
 }
 
 export interface ClaimOptions {
@@ -111,8 +108,8 @@ export interface ClaimOptions {
   reason?: string;
 }
 
-/** One POST received by the callback sink (`POST /api/task/callback`). */
 export interface TaskStore {
+  /** Where the store lives (see StoreStats.file). */
   readonly file: string;
   receive(payload: TaskPayload, actor: string): Promise<ReceiveResult>;
   /** pending → waiting for every pending task (or the given ones) not yet expired; returns the armed ids. */
@@ -136,6 +133,7 @@ export interface TaskStore {
    * from when it was triggered). Null when the attempt is no longer the caller's.
    */
   putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null>;
+  /** Only a task that has not run yet; NotFoundError / InvalidStateError otherwise. */
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
   /** failed → waiting, due now, as a new attempt with its retry allowance again (`aics task retry`). */
   redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord>;
@@ -145,22 +143,31 @@ export interface TaskStore {
   expire(actor: string): Promise<string[]>;
   get(taskId: string): Promise<TaskRecord | null>;
   events(taskId: string): Promise<TaskEvent[]>;
+  /** Newest first; ValidationError naming page / page_size when they are out of range. */
   list(query: ListQuery): Promise<TaskPage>;
   stats(): Promise<StoreStats>;
-  backup(destination: string): Promise<{ file: string; bytes: number }>;
-  check(options?: { quick?: boolean }): Promise<IntegrityReport>;
   attempts(taskId: string): Promise<TaskAttempt[]>;
 
-  // What the engine and the scheduler ask (see SqliteTaskStore for the details of each).
-  /** Moves when new tasks may have become waiting: lets the engine cache the any-customer tasks. */
-  waitingSetToken(): string;
+  // What the engine and the scheduler ask.
+  /**
+   * An opaque value that changes whenever tasks may have become waiting (armed here or written by another
+   * process): while it stays the same, the engine may keep the any-customer tasks it read in memory.
+   */
+  waitingSetToken(): Promise<string>;
+  /** Waiting message-triggered tasks that name this customer, ready to fire now; highest priority, then oldest, first. */
   waitingForCustomer(fromId: string): Promise<TaskRecord[]>;
+  /** Waiting message-triggered tasks that any customer can fire; highest priority, then oldest, first. */
   waitingForAnyCustomer(): Promise<TaskRecord[]>;
+  /** Waiting tasks whose time has come (clock triggers, retries after their backoff), earliest first. */
   dueTasks(limit: number): Promise<TaskRecord[]>;
+  /** The earliest due time, expiry or lease end of an open task (ms), or null. */
   nextWakeAt(): Promise<number | null>;
+  /** The tasks a customer message fired (claimed). */
   firedBy(accId: string, msgId: string): Promise<string[]>;
+  /** Who holds the leases of running tasks. */
   leaseOwners(): Promise<string[]>;
+  /** Extends the lease of a running attempt; false when the task is no longer the owner's. */
   renewLease(taskId: string, attempt: number, owner: string, leaseMs: number): Promise<boolean>;
+  /** Running tasks whose lease ran out, or held by the given dead owners, go back to waiting (same req_id). */
   recoverLeases(actor: string, deadOwners?: readonly string[]): Promise<string[]>;
-  close(): void;
 }

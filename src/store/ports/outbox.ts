@@ -1,0 +1,42 @@
+/**
+ * The outbox's port: messages to the outside world (callbacks to Tianwang, 派单, handoff notices), written in the
+ * same transaction as the change they report, and delivered until accepted, across restarts.
+ */
+export type OutboxKind = 'callback' | 'dispatch' | 'handoff';
+
+export interface OutboxItem {
+  id: number;
+  event_id: string;
+  kind: OutboxKind;
+  task_id: string | null;
+  payload: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: number;
+  delivered_at: string | null;
+  last_error: string | null;
+}
+
+export interface OutboxBacklog {
+  count: number;
+  oldest_at: string | null;
+  last_error: string | null;
+}
+
+export interface OutboxStore {
+  /** Adds an item unless one with this event_id exists (idempotent); true when added. */
+  enqueue(kind: OutboxKind, eventId: string, taskId: string | null, payload: unknown): Promise<boolean>;
+  /** Undelivered items of these kinds whose next attempt is due, oldest first, leaving out `exclude` (ids in flight). */
+  due(limit: number, kinds: readonly OutboxKind[], exclude?: readonly number[]): Promise<OutboxItem[]>;
+  /** When the next undelivered item of these kinds is due (ms), or null when none waits. */
+  nextAttemptAt(kinds: readonly OutboxKind[], exclude?: readonly number[]): Promise<number | null>;
+  delivered(id: number): Promise<void>;
+  /** One more failed delivery: the error is kept and the next attempt is due at nextAttemptAtMs. */
+  deferred(id: number, error: string, nextAttemptAtMs: number): Promise<void>;
+  /** Undelivered items (of these kinds only, when given): how many, since when, the last delivery error. */
+  backlog(kinds?: readonly OutboxKind[]): Promise<OutboxBacklog>;
+  /** Forgets up to `limit` items delivered before `olderThanMs` (undelivered ones are never pruned); returns how many. */
+  prune(olderThanMs: number, limit: number): Promise<number>;
+  /** A task's items, oldest first. */
+  list(taskId: string): Promise<OutboxItem[]>;
+}
