@@ -9,6 +9,8 @@ import { resolveSettings, type SettingFlags, type Settings } from '../config.js'
 import { AicsError, ExitCode, NotFoundError, loggedErrors } from '../errors.js';
 import { DETACHED_ENV } from '../daemon/control/pid-file.js';
 import { SqliteTaskStore, openStore, type PauseState, type Store } from '../store/index.js';
+import type { AppContext } from '../app/index.js';
+import { openCommandLog, type CommandLog } from './command-log.js';
 import { localTime } from './format.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -41,6 +43,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: BaseArgs<T>;
   private openedStore: SqliteTaskStore | undefined;
   private openedRepositories: Store | undefined;
+  private openedLog: CommandLog | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -73,6 +76,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.openedStore = SqliteTaskStore.open(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
     }
     return this.openedStore;
+  }
+
+  /**
+   * What the use cases (src/app) need from a command: the task store, the daemon's log file when it exists
+   * (command-log.ts), the clock; no scheduler to wake in this process (a running daemon polls the file).
+   */
+  protected useCases(options: { readonly?: boolean } = {}): AppContext {
+    if (!this.openedLog) {
+      const settings = this.settings();
+      this.openedLog = openCommandLog(settings.logFile, settings.logLevel);
+    }
+    return { store: { tasks: this.store(options) }, logger: this.openedLog.logger, clock: Date.now };
   }
 
   /** Every repository of the store (tasks, outbox, the agent's chat log …) on one connection, opened on first use. */
@@ -175,6 +190,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async finally(err: Error | undefined): Promise<unknown> {
     this.openedStore?.close();
     this.openedRepositories?.close();
+    await this.openedLog?.close();
     return super.finally(err);
   }
 }

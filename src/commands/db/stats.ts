@@ -1,3 +1,4 @@
+import { taskStats } from '../../app/index.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { formatBytes, keyValues, localTime, table } from '../../cli/format.js';
 import type { StoreStats } from '../../store/index.js';
@@ -18,7 +19,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<StoreStats> {
     this.existingDatabase();
-    const stats = await this.store({ readonly: true }).stats();
+    const stats = await taskStats({ store: { tasks: this.store({ readonly: true }) } });
     const zone = this.settings().timeZone;
     this.say(
       keyValues([
