@@ -79,4 +79,23 @@ describe('the daemon’s stop order', () => {
       await d.stop();
     }
   });
+
+  it('with a bridge: the worker settles before the bridge closes, and the bridge closes before the outbox stops', async () => {
+    const { startDaemon } = await import('../support/daemon.js');
+    // Nothing listens on port 1: the bridge keeps reconnecting, which is all this needs.
+    const d = await startDaemon({ qingjianUrl: 'ws://127.0.0.1:1' }, { mode: 'bridge', agent: false });
+    try {
+      expect(d.daemon.stopOrder).toEqual([
+        'HTTP API',
+        'worker',
+        '轻简 bridge',
+        'outbox, retention, integrity watch',
+        'store',
+        'systemd notifier',
+        'log and pid file',
+      ]);
+    } finally {
+      await d.stop();
+    }
+  });
 });
