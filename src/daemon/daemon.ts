@@ -15,69 +15,26 @@
  * answers; the bridge closes; the outbox, retention and integrity watch stop; the store closes; the systemd
  * notifier; the log ("stopped"); the pid file last.
  */
-import { resolve } from 'node:path';
-import type { DaemonModeName, HealthData } from '../api/index.js';
-import { clientHost, isLoopbackHost, type Settings } from '../config.js';
-import { AicsError, DatabaseError, ExitCode, ValidationError, loggedErrors } from '../errors.js';
-import type { BackoffPolicy } from './engine/backoff.js';
-import { openLog, type DaemonLog, type Logger, type TextSink } from '../log.js';
-import { ensureDatabaseFolder, openStore, translateSqliteError, type Store } from '../store/index.js';
+import type { HealthData } from '../api/index.js';
+import type { Settings } from '../config.js';
+import { AicsError, ExitCode, loggedErrors } from '../errors.js';
+import { openLog, type DaemonLog, type Logger } from '../log.js';
+import { ensureDatabaseFolder } from '../store/index.js';
 import { packageVersion } from '../version.js';
-import { acquirePidFile, defaultPidFile, processStartTicks, removePidFile, writeStartRecord } from './control/pid-file.js';
-import { buildBridge, listenHttp, StartupError, type BridgeOptions } from './assembly/front.js';
+import { removePidFile } from './control/pid-file.js';
+import { buildBridge, listenHttp, StartupError } from './assembly/front.js';
 import { buildHousekeeping } from './assembly/housekeeping.js';
 import { startWorker } from './assembly/worker.js';
 import { daemonHealth, type HealthSources } from './daemon-health.js';
+import { assertStartable, type DaemonMode, type DaemonOptions } from './daemon-options.js';
 import { Releasers } from './lifecycle.js';
 import { DaemonMetrics } from './ops/metrics.js';
+import { openCheckedStore, takePidFile, writeDaemonStartRecord } from './startup-files.js';
 import { SystemdNotifier } from './ops/systemd-notify.js';
 
 export { StartupError };
 
-export type DaemonMode = DaemonModeName;
-
-export const BUILT_MODES: readonly DaemonMode[] = ['api-only', 'bridge', 'tianwang'];
-
-const MODE_DESCRIPTIONS: Record<DaemonMode, string> = {
-  'api-only': 'HTTP API only',
-  bridge: 'the customer-service mode (轻简 bridge + trigger engine + agent + HTTP API)',
-  tianwang: 'the --tianwang mode (HTTP API + 轻简 bridge + trigger engine + agent)',
-};
-
-export interface DaemonOptions {
-  settings: Settings;
-  mode: DaemonMode;
-  /** false with --no-agent; the agent never runs in api-only. */
-  agent?: boolean;
-  /** --multi: the number of workers; undefined for one process. */
-  workers?: number;
-  version?: string;
-  /** Readable (or JSON) log lines also go here: process.stdout for `aics serve`. */
-  terminal?: TextSink | null;
-  terminalFormat?: 'pretty' | 'json';
-  colour?: boolean;
-  /** Milliseconds since the epoch; tests pass a fake clock. */
-  clock?: () => number;
-  /** How often the scheduler looks for tasks written by other processes (ms; default 1000). */
-  pollMs?: number;
-  /** A claimed task's lease: renewed while its action runs; another daemon retries it once it lapses. */
-  leaseMs?: number;
-  /** Tests shorten the bridge's reconnect and the retries' backoff. */
-  bridgeOptions?: BridgeOptions;
-  actionBackoff?: BackoffPolicy;
-  deliveryBackoff?: BackoffPolicy;
-  /** How long stop() lets in-flight requests finish before it closes their connections. */
-  drainTimeoutMs?: number;
-  /** Between checks of the database file while running (default 5 minutes; see integrity-watch.ts). */
-  integrityCheckMs?: number;
-  /**
-   * `serve --pid-file` (and every detached daemon): the pid file is claimed before anything is opened (a daemon
-   * already running for it is refused, exit 5; a stale one replaced), the start record is written beside it once the
-   * daemon listens, and the pid file is removed when it stops. `argv`, `cwd` and `env` go into the start record so
-   * that `aics restart` can start it again the same way.
-   */
-  pidFile?: { path: string; argv: string[]; cwd: string; env: Record<string, string>; detached: boolean };
-}
+export { BUILT_MODES, type DaemonMode, type DaemonOptions } from './daemon-options.js';
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -108,19 +65,7 @@ export class Daemon {
 
   /** Refusals that need nothing opened: a mode not built yet, a public bind without a token. Exit 2. */
   static assertStartable(options: Pick<DaemonOptions, 'mode' | 'workers' | 'settings'>): void {
-    if (!BUILT_MODES.includes(options.mode)) {
-      throw new ValidationError(`${MODE_DESCRIPTIONS[options.mode]} is not built yet; run "aics serve --api-only"`, 'mode');
-    }
-    if (options.workers !== undefined) {
-      throw new ValidationError('--multi (worker processes) is not built yet; run one process: "aics serve" (or --api-only)', '--multi');
-    }
-    const { host, apiToken } = options.settings;
-    if (!isLoopbackHost(host) && !apiToken) {
-      throw new ValidationError(
-        `--host ${host} is not a loopback address: set AICS_API_TOKEN (a long random secret) so that the API requires it, or bind 127.0.0.1`,
-        'AICS_API_TOKEN',
-      );
-    }
+    assertStartable(options);
   }
 
   get logger(): Logger {
@@ -157,7 +102,7 @@ export class Daemon {
       const logger = this.openLogAndPidFile();
       const notifier = await releasers.step('systemd notifier', () => new SystemdNotifier({ logger }), (n) => n.close());
       this.notifier = notifier;
-      const store = await releasers.step('store', () => this.openCheckedStore(), (s) => s.close());
+      const store = await releasers.step('store', () => openCheckedStore(settings, clock), (s) => s.close());
       // Built once the HTTP API has bound its port; stopped after the bridge closes.
       const housekeepingStop = releasers.reserve('outbox, retention, integrity watch');
       const bridge =
@@ -232,7 +177,7 @@ export class Daemon {
       bridge?.start();
       worker.resumeAnswers();
       this.state = 'running';
-      this.writeStartRecord(port, health.startedAtMs);
+      writeDaemonStartRecord(options, port, health.startedAtMs);
       void notifier.ready(`listening on ${this.boundUrl}`);
       logger.info(
         {
@@ -342,57 +287,10 @@ export class Daemon {
     this.releasePidFile();
   }
 
-  /** The store, refused when damaged: one line, exit 7, and the file left as it is. */
-  private async openCheckedStore(): Promise<Store> {
-    const store = openStore(this.settings.db, { timeZone: this.settings.timeZone, clock: this.clock });
-    try {
-      const integrity = await store.tasks.check({ quick: true });
-      if (!integrity.ok) {
-        throw new DatabaseError(
-          `database ${store.file} is damaged (${integrity.problems.slice(0, 3).join('; ')}): run "aics db check", then restore the latest "aics db backup" copy; nothing was deleted`,
-          'damaged',
-          integrity.problems.join('; '),
-        );
-      }
-    } catch (error) {
-      store.close();
-      throw error;
-    }
-    return store;
-  }
-
-  private writeStartRecord(port: number, startedAtMs: number): void {
-    const p = this.options.pidFile;
-    if (!p) return;
-    writeStartRecord(p.path, {
-      pid: process.pid,
-      argv: p.argv,
-      cwd: p.cwd,
-      env: p.env,
-      started_at: new Date(startedAtMs).toISOString(),
-      url: `http://${clientHost(this.settings.host)}:${port}`,
-      log_file: this.settings.logFile,
-      mode: this.mode,
-      db: this.settings.db,
-      proc_start: processStartTicks(process.pid),
-      detached: p.detached,
-    });
-  }
-
   /** A stop that threw: said in the log while it is open (else on stderr); the other stops still run. */
   private reportStopError(step: string, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     if (this.log && step !== 'log and pid file') this.log.logger.error({ step }, `stopping ${step} failed: ${message}`);
     else process.stderr.write(`aics: stopping ${step} failed: ${message}\n`);
-  }
-}
-
-/** The pid file; one that cannot be written beside the database (a read-only mount) is the database's problem. */
-function takePidFile(pidFile: string, db: string): { replaced: string | null } {
-  try {
-    return acquirePidFile(pidFile);
-  } catch (error) {
-    if (error instanceof AicsError || pidFile !== defaultPidFile(db)) throw error;
-    throw translateSqliteError(error, resolve(db));
   }
 }

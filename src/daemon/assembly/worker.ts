@@ -54,9 +54,19 @@ export interface Worker {
 
 /** Builds the worker and reads the pause switch (before anything can fire); nothing loops until start(). */
 export async function startWorker(o: WorkerOptions): Promise<Worker> {
-  const { store, logger, clock, settings, bridge } = o;
-  const pause = new PauseGate({ store, logger, pollMs: o.pollMs });
+  const pause = new PauseGate({ store: o.store, logger: o.logger, pollMs: o.pollMs });
   await pause.start();
+  try {
+    return buildWorker(o, pause);
+  } catch (error) {
+    // A part that cannot be built (the agent's FAQ file, say): the pause gate's poll must not outlive the failure.
+    await pause.stop();
+    throw error;
+  }
+}
+
+function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
+  const { store, logger, clock, settings, bridge } = o;
   const owner = `daemon:${hostname()}:${process.pid}`;
   const leaseMs = o.leaseMs ?? 15_000;
   let runner: ActionRunner | null = null;
