@@ -5,8 +5,6 @@ import { cancelTask, listTasks, parseListQuery, receiveTask, taskStatus, type Ap
 import type { HttpContext } from './server.js';
 import { taskAttemptView, taskEventView, taskPageView, taskView } from './views.js';
 
-export { parseListQuery };
-
 const callerOf = (req: FastifyRequest) => ({ actor: `api:${req.ip}` });
 
 export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void {
