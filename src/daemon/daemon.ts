@@ -19,7 +19,7 @@ import type { HealthData } from '../api/index.js';
 import type { Settings } from '../config.js';
 import { AicsError, ExitCode, loggedErrors } from '../errors.js';
 import { openLog, type DaemonLog, type Logger } from '../log.js';
-import { ensureDatabaseFolder } from '../store/index.js';
+import { ensureDatabaseFolder, type Store } from '../store/index.js';
 import { packageVersion } from '../version.js';
 import { removePidFile } from './control/pid-file.js';
 import { buildBridge, listenHttp, StartupError } from './assembly/front.js';
@@ -44,6 +44,11 @@ export class Daemon {
   readonly version: string;
   private state: State = 'new';
   private log: DaemonLog | null = null;
+  /** The daemon's store once open, null before (tests break it under a running server). */
+  get storeInUse(): Store | null {
+    return this.store;
+  }
+  private store: Store | null = null;
   /** What /api/health reads; filled in as the steps start. */
   private healthSources: HealthSources | null = null;
   private readonly metrics = new DaemonMetrics();
@@ -103,6 +108,7 @@ export class Daemon {
       const notifier = await releasers.step('systemd notifier', () => new SystemdNotifier({ logger }), (n) => n.close());
       this.notifier = notifier;
       const store = await releasers.step('store', () => openCheckedStore(settings, clock), (s) => s.close());
+      this.store = store;
       // Built once the HTTP API has bound its port; stopped after the bridge closes.
       const housekeepingStop = releasers.reserve('outbox, retention, integrity watch');
       const bridge =
