@@ -1,6 +1,5 @@
 /** Request and response bodies of the HTTP API: the contract between the daemon and its clients. */
-import type { StoreFileSizes, StoreStats, TaskAttempt, TaskEvent, TaskPage, TaskRecord } from '../store/index.js';
-import type { TaskPayloadInput, TaskStatus, TriggerType } from '../tasks/index.js';
+import type { Action, Priority, TaskPayloadInput, TaskStatus, Trigger, TriggerType } from '../tasks/index.js';
 
 export const API_PATHS = {
   receive: '/api/task/receive',
@@ -28,9 +27,92 @@ export interface ReceiveData {
   warnings?: string[];
 }
 
-/** GET /api/task/status/:task_id: the whole task and its history. */
-/** The task, its history of status changes and its action attempts (req_id, outcome, error). */
-export type StatusData = TaskRecord & { events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[] };
+/**
+ * A task as the API shows it (the seed's fields first). Its own type rather than the store's record, so that the
+ * store can change how it keeps a task without changing what clients read; src/daemon/http/views.ts maps one to
+ * the other.
+ */
+export interface TaskView {
+  task_id: string;
+  type: string;
+  status: TaskStatus;
+  priority: Priority;
+  customer_id: string | null;
+  customer_name: string | null;
+  acc_id: string | null;
+  trigger: Trigger;
+  action: Action;
+  timeout_hours: number;
+  retry_count: number;
+  max_retry: number;
+  /** How many times the task was claimed. */
+  attempt: number;
+  /** Completed runs of a cron task. */
+  run_no: number;
+  created_at: string;
+  created_by: string | null;
+  triggered_at: string | null;
+  completed_at: string | null;
+  updated_at: string | null;
+  error_message: string | null;
+  result: unknown;
+  /** ISO times (UTC) of the next clock firing and of expiry, when they apply. */
+  due_at: string | null;
+  expires_at: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  /** The customer the action goes to, set when the trigger fired. */
+  target: { acc_id: string | null; from_id: string; from_name: string | null } | null;
+  /** Present only when the task can never fire as stored (adopted from the Python system): what is missing, how to fix it. */
+  problem?: string;
+}
+
+/** One status change in a task's history. */
+export interface TaskEventView {
+  id: number;
+  task_id: string;
+  at: string;
+  from_status: TaskStatus | null;
+  to_status: TaskStatus;
+  reason: string | null;
+  actor: string | null;
+}
+
+/** One attempt of a task's action: the bridge req_id, when it started and ended, how it ended. */
+export interface TaskAttemptView {
+  task_id: string;
+  attempt: number;
+  req_id: string;
+  owner: string | null;
+  started_at: string;
+  ended_at: string | null;
+  /** completed | retry | failed | lease_expired; null while under way. */
+  outcome: string | null;
+  error: string | null;
+}
+
+/** A page of tasks, newest first, with the total that matched. */
+export interface TaskPageView {
+  total: number;
+  page: number;
+  page_size: number;
+  items: TaskView[];
+}
+
+/** What /api/health says about the database. */
+export interface DbStatsView {
+  file: string;
+  schema_version: number;
+  /** Only for a store kept in a local file (SQLite). */
+  file_bytes?: number;
+  wal_bytes?: number;
+  total: number;
+  oldest_pending: { task_id: string; created_at: string } | null;
+  next_due: { task_id: string; due_at: string } | null;
+}
+
+/** GET /api/task/status/:task_id: the task, its history of status changes and its action attempts. */
+export type StatusData = TaskView & { events: TaskEventView[]; attempts: TaskAttemptView[]; warnings?: string[] };
 
 /** POST /api/task/cancel */
 export interface CancelRequest {
@@ -51,7 +133,7 @@ export interface ListParams {
   page?: number;
   page_size?: number;
 }
-export type ListData = TaskPage;
+export type ListData = TaskPageView;
 
 export type DaemonModeName = 'api-only' | 'bridge' | 'tianwang';
 
@@ -69,8 +151,7 @@ export interface HealthData {
   uptime_s: number;
   /** The 轻简 bridge connection: `disabled` in api-only; otherwise its state, counters and accounts. */
   qingjian: { connected: boolean; state: 'disabled' | 'connecting' | 'connected' | 'disconnected' | 'stopped'; url?: string; [more: string]: unknown };
-  /** file_bytes and wal_bytes only for a store kept in a local file (SQLite). */
-  db: Pick<StoreStats, 'file' | 'schema_version' | 'total' | 'oldest_pending' | 'next_due'> & Partial<StoreFileSizes>;
+  db: DbStatsView;
   tasks: Record<TaskStatus, number>;
   outbox_backlog: number;
   /** Undelivered callbacks: how many, since when, and the last delivery error. */

@@ -9,6 +9,8 @@ import { resolveSettings, type SettingFlags, type Settings } from '../config.js'
 import { AicsError, ExitCode, NotFoundError, ValidationError, loggedErrors } from '../errors.js';
 import { DETACHED_ENV } from '../daemon/control/pid-file.js';
 import { openStore, parseStoreLocation, type PauseState, type Store, type StoreMaintenance, type TaskStore } from '../store/index.js';
+import type { AppContext } from '../app/index.js';
+import { openCommandLog, type CommandLog } from './command-log.js';
 import { localTime } from './format.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -42,6 +44,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: BaseArgs<T>;
   /** Stores opened by this command, by mode; all closed when it ends. */
   private readonly opened = new Map<'readonly' | 'write', Promise<Store>>();
+  private openedLog: CommandLog | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
@@ -77,6 +80,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.opened.set(mode, store);
     }
     return store;
+  }
+
+  /**
+   * What the use cases (src/app) need from a command: the task store, the daemon's log file when it exists
+   * (command-log.ts), the clock; no scheduler to wake in this process (a running daemon polls the database).
+   */
+  protected async useCases(options: { readonly?: boolean } = {}): Promise<AppContext> {
+    if (!this.openedLog) {
+      const settings = this.settings();
+      this.openedLog = openCommandLog(settings.logFile, settings.logLevel);
+    }
+    return { store: { tasks: await this.store(options) }, logger: this.openedLog.logger, clock: Date.now };
   }
 
   /** The task store, opened on first use. */
@@ -186,6 +201,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
     for (const store of this.opened.values()) await store.then((s) => s.close()).catch(() => undefined);
+    await this.openedLog?.close();
     return super.finally(err);
   }
 }

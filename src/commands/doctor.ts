@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { pidFileFlag } from '../cli/daemon-flags.js';
-import { daemonStatus } from '../daemon/control/daemon-control.js';
+import { daemonStatus } from '../cli/control/daemon-status.js';
 import { pidFileFor } from '../daemon/control/pid-file.js';
 import { runChecks, type CheckResult } from '../doctor/checks.js';
 

@@ -6,7 +6,7 @@ import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { localTime } from '../cli/format.js';
 import { pidFileFlag } from '../cli/daemon-flags.js';
 import type { Settings } from '../config.js';
-import { recordToken } from '../daemon/control/daemon-control.js';
+import { recordToken } from '../cli/control/daemon-status.js';
 import { inspectPidFile, pidFileFor } from '../daemon/control/pid-file.js';
 import { DaemonUnreachableError } from '../errors.js';
 import { Monitor, MonitorView } from '../tui/monitor.js';

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { pidFileFlag } from '../cli/daemon-flags.js';
-import { startDetached } from '../daemon/control/daemon-control.js';
+import { startDetached } from '../cli/control/start-detached.js';
 import { aicsEnvironment, DETACHED_ENV, pidFileFor, recordedServeArgs } from '../daemon/control/pid-file.js';
 import { Daemon, type DaemonMode } from '../daemon/daemon.js';
 import { runUntilSignalled } from '../daemon/signals.js';

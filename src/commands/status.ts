@@ -1,7 +1,7 @@
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { pidFileFlag } from '../cli/daemon-flags.js';
 import { formatDuration, keyValues, localTime } from '../cli/format.js';
-import { daemonStatus, type DaemonStatus } from '../daemon/control/daemon-control.js';
+import { daemonStatus, type DaemonStatus } from '../cli/control/daemon-status.js';
 import { pidFileFor } from '../daemon/control/pid-file.js';
 import { ExitCode } from '../errors.js';
 import type { PauseState } from '../store/index.js';

@@ -1,6 +1,6 @@
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { pidFileFlag, stopFlags } from '../cli/daemon-flags.js';
-import { stopDaemon, stopTimeout } from '../daemon/control/daemon-control.js';
+import { stopDaemon, stopTimeout } from '../cli/control/stop-restart.js';
 import { pidFileFor } from '../daemon/control/pid-file.js';
 import { DaemonUnreachableError } from '../errors.js';
 

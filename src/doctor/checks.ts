@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { isLoopbackHost, type Settings } from '../config.js';
-import type { DaemonStatus } from '../daemon/control/daemon-control.js';
+import type { DaemonStatus } from '../cli/control/daemon-status.js';
 import { inspectDatabase, parseStoreLocation, redactUrl } from '../store/index.js';
 import { isValidTimeZone, formatInZone } from '../tasks/index.js';
 

@@ -1,10 +1,11 @@
-/** The pid file library (src/daemon/control/pid-file.ts) and the pure parts of daemon-control.ts, in-process. */
+/** The pid file library (src/daemon/control/pid-file.ts) and the pure parts of src/cli/control, in-process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/config.js';
-import { lastErrorLine, restartPlan } from '../../src/daemon/control/daemon-control.js';
+import { lastErrorLine } from '../../src/cli/control/start-detached.js';
+import { restartPlan } from '../../src/cli/control/stop-restart.js';
 import {
   acquirePidFile,
   daemonLiveness,

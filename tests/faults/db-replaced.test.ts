@@ -30,8 +30,9 @@ describe('the database changed underneath a running daemon', () => {
       return h.status === 'degraded' ? h : null;
     }, 10_000, 'health to turn degraded');
     expect(health.problems[0]).toBe(`database file ${d.db} was replaced while the daemon runs`);
-    const log = readFileSync(d.logFile, 'utf8');
-    expect(log).toMatch(/"level":"ERROR".*was replaced while the daemon runs: run \\"aics db check\\"/);
+    // The log is written asynchronously: health can say degraded a moment before the line reaches the file.
+    const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('"level":"ERROR"')), 10_000, 'the ERROR line');
+    expect(line).toMatch(/"level":"ERROR".*was replaced while the daemon runs: run \\"aics db check\\"/);
   });
 
   it('overwritten in place with garbage (cp): health turns degraded', async () => {

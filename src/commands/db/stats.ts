@@ -1,3 +1,4 @@
+import { taskStats } from '../../app/index.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { formatBytes, keyValues, localTime, table } from '../../cli/format.js';
 import type { StoreFileSizes, StoreStats } from '../../store/index.js';
@@ -20,7 +21,7 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<StoreStats & Partial<StoreFileSizes>> {
     this.existingDatabase();
     const store = await this.repositories({ readonly: true });
-    const stats = { ...(await store.tasks.stats()), ...(await store.maintenance?.fileSizes()) };
+    const stats = { ...(await taskStats({ store })), ...(await store.maintenance?.fileSizes()) };
     const zone = this.settings().timeZone;
     this.say(
       keyValues([

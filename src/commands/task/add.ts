@@ -5,7 +5,8 @@ import { readJsonInput } from '../../cli/json-input.js';
 import { PAYLOAD_FLAG_NAMES, inFile, payloadFromFlags, renameToFlags, type TaskFlags } from '../../cli/task-input.js';
 import { ValidationError } from '../../errors.js';
 import type { TaskRecord } from '../../store/index.js';
-import { PRIORITIES, TRIGGER_TYPES, triggerFlags, validateTask, type TaskStatus, type TriggerFlagSpec } from '../../tasks/index.js';
+import { PRIORITIES, TRIGGER_TYPES, triggerFlags, type TaskStatus, type TriggerFlagSpec } from '../../tasks/index.js';
+import { receiveTask } from '../../app/index.js';
 
 export interface TaskAddResult {
   task_id: string;
@@ -18,7 +19,8 @@ export interface TaskAddResult {
 export default class TaskAdd extends BaseCommand<typeof TaskAdd> {
   static override summary = 'Store a new task, from flags or from the API’s JSON body (--file).';
   static override description = `Writes the task straight into the task database as POST /api/task/receive would, with the same
-validation: a running daemon arms it on its next pass. Adding the same task_id with the same payload again is
+validation and the same 任务接收 line in the daemon's log file (when that file exists): a running daemon arms it
+on its next pass. Adding the same task_id with the same payload again is
 harmless (nothing changes); with a different payload it is refused (exit 5).
 
 From flags, the trigger type follows from what is given unless --trigger says otherwise: --time → time_reach,
@@ -99,7 +101,7 @@ ${EXIT_CODES_HELP}`;
 
     let result;
     try {
-      result = await (await this.store()).receive(validateTask(payload, settings.filesDir), this.actor);
+      result = await receiveTask(await this.useCases(), payload, { actor: this.actor, filesDir: settings.filesDir, scopeAnyCustomer: settings.scopeAnyCustomer });
     } catch (error) {
       throw rename(error);
     }

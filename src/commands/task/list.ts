@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { listTasks } from '../../app/index.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { TASK_HEAD, table, taskRows } from '../../cli/format.js';
 import { MAX_PAGE_SIZE, type TaskPage } from '../../store/index.js';
@@ -26,7 +27,7 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<TaskPage> {
     this.existingDatabase();
     await this.pauseInForce();
-    const page = await (await this.store()).list({
+    const page = await listTasks({ store: { tasks: await this.store() } }, {
       status: this.flags.status as TaskStatus | undefined,
       customerId: this.flags.customer,
       triggerType: this.flags.trigger as TriggerType | undefined,

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { taskDetails } from '../../cli/format.js';
+import { rescheduleTask } from '../../app/index.js';
 import { ValidationError } from '../../errors.js';
 import type { TaskRecord } from '../../store/index.js';
 
@@ -26,7 +27,7 @@ ${EXIT_CODES_HELP}`;
     this.existingDatabase();
     let task: TaskRecord;
     try {
-      task = await (await this.store()).reschedule(this.args.id, this.flags.time, this.actor);
+      task = await rescheduleTask(await this.useCases(), this.args.id, this.flags.time, { actor: this.actor });
     } catch (error) {
       // The store names the payload's field; on the command line it is the flag.
       if (error instanceof ValidationError) throw new ValidationError(error.message.replace(/^trigger\.time/, '--time'), '--time');

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ValidationError } from '../../errors.js';
 import { parseSince } from '../../log-reader.js';
-import type { TaskRecord, TaskStore } from '../../store/index.js';
+import { failedTaskIds, retryTasks } from '../../app/index.js';
 import { LOG_WORDS } from '../../log.js';
 
 export default class TaskRetry extends BaseCommand<typeof TaskRetry> {
@@ -37,26 +37,13 @@ ${EXIT_CODES_HELP}`;
     const { flags } = this;
     if (this.args.id && flags['all-failed']) throw new ValidationError('give a task id or --all-failed, not both', '--all-failed');
     if (!this.args.id && !flags['all-failed']) throw new ValidationError('give the id of a failed task, or --all-failed', 'id');
-    const store = await this.store();
+    const app = await this.useCases();
     const reason = flags.reason?.trim() ?? '';
-    const ids = this.args.id ? [this.args.id] : await failedIds(store, flags.since === undefined ? null : parseSince(flags.since, Date.now(), this.settings().timeZone));
-    const retried: TaskRecord[] = [];
-    for (const id of ids) retried.push(await store.redrive(id, reason, this.actor));
+    const since = flags.since === undefined ? null : parseSince(flags.since, app.clock(), this.settings().timeZone);
+    const ids = this.args.id ? [this.args.id] : await failedTaskIds(app, since);
+    const retried = await retryTasks(app, ids, reason, { actor: this.actor });
     for (const t of retried) this.say(`${LOG_WORDS.retried} ${t.task_id}: waiting, due now (attempt ${t.retry_count + 1}, up to ${t.max_retry + 1})`);
     if (!retried.length) this.say('no failed tasks to retry');
     return { retried: retried.map((t) => ({ task_id: t.task_id, status: t.status, retry_count: t.retry_count, max_retry: t.max_retry })) };
-  }
-}
-
-/** Every failed task, oldest first; with sinceMs, only those that ended since then. */
-async function failedIds(store: TaskStore, sinceMs: number | null): Promise<string[]> {
-  const ids: string[] = [];
-  for (let page = 1; ; page++) {
-    const { items } = await store.list({ status: 'failed', page, pageSize: 200 });
-    for (const t of items) {
-      const ended = t.completed_at ? Date.parse(t.completed_at) : NaN;
-      if (sinceMs === null || (!Number.isNaN(ended) && ended >= sinceMs)) ids.push(t.task_id);
-    }
-    if (items.length < 200) return ids;
   }
 }

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
-import { NotFoundError } from '../../errors.js';
-import { taskWarnings } from '../../tasks/index.js';
+import { taskStatus } from '../../app/index.js';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
 import { awaitedCustomer, explainNotFired, formatInZone, isMessageTrigger, keywordMatches, type WhyReport } from '../../tasks/index.js';
 
@@ -35,19 +34,17 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[]; why?: WhyReport }> {
     this.existingDatabase();
-    const store = await this.store();
-    const task = await store.get(this.args.id);
-    const paused = task && (task.status === 'waiting' || task.status === 'running' || task.status === 'pending') ? await this.pauseInForce() : null;
-    if (!task) throw new NotFoundError(`task ${this.args.id} not found in ${store.file}`);
-    const events = await store.events(task.task_id);
     const settings = this.settings();
+    const { task, events, attempts, warnings } = await taskStatus({ store: { tasks: await this.store() } }, this.args.id, {
+      scopeAnyCustomer: settings.scopeAnyCustomer,
+      nameDatabase: true,
+    });
+    const paused = task.status === 'waiting' || task.status === 'running' || task.status === 'pending' ? await this.pauseInForce() : null;
     const zone = settings.timeZone;
     this.say(taskDetails(task, zone, true));
-    const warnings = taskWarnings(task, settings.scopeAnyCustomer);
     for (const warning of warnings) this.say(`warning: ${warning}`);
     this.say('');
     this.say(events.length ? table(EVENT_HEAD, eventRows(events, zone)) : 'no events recorded');
-    const attempts = await store.attempts(task.task_id);
     if (attempts.length) {
       this.say('');
       this.say(table(ATTEMPT_HEAD, attemptRows(attempts, zone)));

@@ -1,0 +1,147 @@
+/**
+ * The worker assembly: what fires tasks and answers customers — the pause gate, the action runner, the trigger
+ * engine, the agent and the scheduler — given a bridge to send through (none under --api-only: the scheduler then
+ * only expires). The front (HTTP API, bridge socket) is built apart (front.ts), so that `serve --multi` can run
+ * fronts and workers in different processes.
+ */
+import { hostname } from 'node:os';
+import type { Settings } from '../../config.js';
+import type { Logger } from '../../log.js';
+import type { Store } from '../../store/index.js';
+import { buildAgent, type ConversationManager } from '../agent/index.js';
+import type { BackoffPolicy } from '../engine/backoff.js';
+import { ActionRunner } from '../engine/action-runner.js';
+import { Scheduler } from '../engine/scheduler.js';
+import { TriggerEngine } from '../engine/trigger-engine.js';
+import { delay } from '../lifecycle.js';
+import type { DaemonMetrics } from '../ops/metrics.js';
+import { PauseGate } from '../ops/pause-gate.js';
+import { PoliteSender } from '../ops/polite-sender.js';
+import type { MessageSender } from '../ports.js';
+import type { QingjianBridge } from '../qingjian/index.js';
+
+export interface WorkerOptions {
+  store: Store;
+  logger: Logger;
+  clock: () => number;
+  settings: Settings;
+  /** The 轻简 bridge; null under --api-only. */
+  bridge: QingjianBridge | null;
+  /** false with --no-agent (and always without a bridge). */
+  agent: boolean;
+  metrics: DaemonMetrics;
+  pollMs?: number;
+  leaseMs?: number;
+  actionBackoff?: BackoffPolicy;
+}
+
+export interface Worker {
+  readonly pause: PauseGate;
+  readonly scheduler: Scheduler;
+  readonly engine: TriggerEngine | null;
+  readonly agent: ConversationManager | null;
+  /** The scheduler starts looping. */
+  start(): void;
+  /** Answers a previous daemon could not send go out (once the bridge is up): call after the bridge started. */
+  resumeAnswers(): void;
+  /**
+   * Stop order: sends held by a pause or waiting for their turn (AICS_SEND_RATE) are given back (repeated with the same req_id after the resume) rather than
+   * waited for; the scheduler fires nothing more, actions under way finish, bursts still waiting are answered and
+   * turns under way finish, all bounded by `drainTimeoutMs`; then answers still waiting stop waiting (they stay
+   * stored and go out at the next start), so no timer of theirs keeps the process alive.
+   */
+  stop(drainTimeoutMs: number): Promise<void>;
+}
+
+/** Builds the worker and reads the pause switch (before anything can fire); nothing loops until start(). */
+export async function startWorker(o: WorkerOptions): Promise<Worker> {
+  const pause = new PauseGate({ store: o.store, logger: o.logger, pollMs: o.pollMs });
+  await pause.start();
+  try {
+    return buildWorker(o, pause);
+  } catch (error) {
+    // A part that cannot be built (the agent's FAQ file, say): the pause gate's poll must not outlive the failure.
+    await pause.stop();
+    throw error;
+  }
+}
+
+function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
+  const { store, logger, clock, settings, bridge } = o;
+  const owner = `daemon:${hostname()}:${process.pid}`;
+  const leaseMs = o.leaseMs ?? 15_000;
+  let runner: ActionRunner | null = null;
+  let engine: TriggerEngine | null = null;
+  let agent: ConversationManager | null = null;
+  let polite: PoliteSender | null = null;
+  if (bridge) {
+    // Tasks and the agent send through the bridge alike, each waiting for its turn on its account and customer
+    // (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER).
+    polite = new PoliteSender({ rates: { perAccount: settings.sendRate, perCustomer: settings.sendRateCustomer }, logger, clock });
+    const sender: MessageSender = polite.wrap(pause.wrap(
+      o.metrics.timeSends({
+        sendText: (c, r) => bridge.sendText(c, r),
+        sendFile: (c, r) => bridge.sendFile(c, r),
+        accounts: () => bridge.onlineAccounts(),
+        isConnected: () => bridge.isConnected,
+        onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
+      }),
+    ));
+    runner = new ActionRunner({ store, sender, logger, clock, owner, leaseMs, filesDir: settings.filesDir, backoff: o.actionBackoff });
+    const triggers = new TriggerEngine({ store, runner, logger, owner, leaseMs, scopeAnyCustomer: settings.scopeAnyCustomer });
+    engine = triggers;
+    if (o.agent) {
+      const built = buildAgent({ settings, store, sender, logger, clock });
+      agent = built.conversations;
+      logger.info({ provider: built.provider, faq: built.faq.file }, `agent: on (${built.provider})`);
+      if (!settings.dispatchUrl) {
+        logger.warn({}, 'TIANWANG_DISPATCH_URL is not set: 派单 orders will be held in the outbox until it is ("aics status" counts them)');
+      }
+    }
+    const answering = agent;
+    // The bridge acks an event once this settles: after the message is recorded and its tasks claimed, and the
+    // agent has logged it (its answer comes later, after the burst window).
+    bridge.onMessage(async (message) => {
+      const handled = await triggers.accept(message);
+      await answering?.accept(message, handled);
+    });
+  }
+  const scheduler = new Scheduler({
+    store,
+    logger,
+    clock,
+    owner,
+    leaseMs,
+    runner,
+    pollMs: o.pollMs,
+    paused: () => pause.paused !== null,
+    // A 轻简 outage fails nothing: due tasks wait for the bridge and fire as soon as it is back.
+    canSend: bridge ? () => bridge.isConnected : undefined,
+  });
+  bridge?.onStateChange((state) => {
+    if (state === 'connected') scheduler.poke();
+  });
+  return {
+    pause,
+    scheduler,
+    engine,
+    agent,
+    start() {
+      scheduler.start();
+    },
+    resumeAnswers() {
+      agent?.resume();
+    },
+    async stop(drainTimeoutMs) {
+      await pause.stop();
+      // Sends waiting for their turn go back to waiting (not an attempt), like those held by a pause.
+      polite?.close();
+      const settle = Promise.all([scheduler.stop(), engine?.drain(), agent?.stop()]);
+      await Promise.race([settle, delay(drainTimeoutMs)]);
+      if (agent) {
+        agent.halt();
+        await Promise.race([agent.drain(), delay(1000)]);
+      }
+    },
+  };
+}
