@@ -121,7 +121,8 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     expect(readFileSync(pidFileOf(dir), 'utf8')).toBe(`${first.pid}\n`);
     const record = JSON.parse(readFileSync(`${pidFileOf(dir)}.json`, 'utf8'));
     expect(record).toMatchObject({ pid: first.pid, argv: ['--port', '0', '--qingjian-url', sim.url], cwd: dir, url: first.url, mode: 'bridge', detached: true });
-    expect(record.env).toEqual({ AICS_TZ: 'Asia/Shanghai' }); // the test's clean environment: only the zone configures aics
+    // The test's clean environment: only the zone and the polite sender (off in tests) configure aics.
+    expect(record.env).toEqual({ AICS_TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' });
     // It answers on the port the record names, and its log lines went to the log file (not twice).
     expect((await call(first.url, 'GET', '/api/health')).body.data.pid).toBe(first.pid);
     const log = readFileSync(first.log_file, 'utf8');
