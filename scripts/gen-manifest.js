@@ -12,7 +12,7 @@
  * plugin while ignoring any manifest on disk, so that every command is imported and cached, and write the result.
  * The dev package would bring a few hundred packages to `npm ci` for these lines.
  */
-import { Plugin } from '@oclif/core';
+import { Plugin, settings } from '@oclif/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,9 @@ export async function generate() {
   if (!existsSync(join(root, 'dist', 'commands'))) {
     throw new Error('dist/commands is missing: run "npm run build" first');
   }
+  // The commands are the compiled dist/ (as bin/run.js says): under NODE_ENV=development or test, oclif would
+  // otherwise record the TypeScript sources in src/ as the commands' files.
+  settings.enableAutoTranspile = false;
   const plugin = new Plugin({
     root,
     isRoot: true,
