@@ -2,7 +2,10 @@
  * The base of every `aics` command: the shared --json and --db flags, one mapping from errors to exit codes,
  * stdout for data and stderr for warnings and errors.
  */
-import { Command, Flags, Interfaces } from '@oclif/core';
+// oclif's modules, not its index: the index loads all of oclif, and semver to check its own engines, on every start.
+import type { Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';

@@ -1,7 +1,8 @@
 /** How tasks look on an operator's terminal: tables (cli-table3) and times in the configured zone. */
 import Table from 'cli-table3';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../store/index.js';
-import { formatInZone, type Trigger } from '../tasks/index.js';
+import type { Trigger } from '../tasks/index.js';
+import { formatInZone } from '../tasks/time.js'; // not the index: it loads zod, which showing a task never needs
 
 export function table(head: string[], rows: (string | number)[][]): string {
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;

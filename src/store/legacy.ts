@@ -3,7 +3,9 @@
  * columns are kept as they are and the engine's columns are added and filled from them, so existing tasks stay
  * visible, keep firing, and the seed's sqlite3 queries still work. Runs inside migration 1's transaction.
  */
-import { PRIORITY_RANK, canonicalJson, type Priority } from '../tasks/index.js';
+// The task model's modules, not its index: the index loads the schema (zod), which nothing here needs.
+import { canonicalJson } from '../tasks/canonical.js';
+import { PRIORITY_RANK, type Priority } from '../tasks/kinds.js';
 import type { Db } from './connection.js';
 
 /** Columns of the seed's CREATE TABLE and the ones aics adds, with what ALTER TABLE needs to add each. */

@@ -1,15 +1,9 @@
 /** Mapping between `tasks` rows and TaskRecord, and from a payload to the seed's columns. */
-import {
-  DEFAULT_PAYMENT_KEYWORDS,
-  PRIORITY_RANK,
-  canonicalJson,
-  taskProblem,
-  type Action,
-  type Priority,
-  type TaskPayload,
-  type TaskStatus,
-  type Trigger,
-} from '../tasks/index.js';
+// The task model's modules, not its index: the index loads the schema (zod), which nothing here needs.
+import { canonicalJson } from '../tasks/canonical.js';
+import { DEFAULT_PAYMENT_KEYWORDS, PRIORITY_RANK, type Priority } from '../tasks/kinds.js';
+import { taskProblem } from '../tasks/problem.js';
+import type { Action, TaskPayload, TaskStatus, Trigger } from '../tasks/index.js';
 import type { TaskRecord } from './types.js';
 
 export interface TaskRow {

@@ -6,17 +6,12 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
-import {
-  CANCELLABLE_STATUSES,
-  TASK_STATUSES,
-  canonicalJson,
-  computeDeadlines,
-  isTerminal,
-  nextCronRun,
-  requestId,
-  type TaskPayload,
-  type TaskStatus,
-} from '../tasks/index.js';
+// The task model's modules, not its index: the index loads the schema (zod), and every command opens the store.
+import { canonicalJson } from '../tasks/canonical.js';
+import { computeDeadlines, nextCronRun } from '../tasks/deadlines.js';
+import { requestId } from '../tasks/request-id.js';
+import { CANCELLABLE_STATUSES, TASK_STATUSES, isTerminal } from '../tasks/status.js';
+import type { TaskPayload, TaskStatus } from '../tasks/index.js';
 import { openDatabase, schemaVersion, translateSqliteError, type Db, type OpenOptions } from './connection.js';
 import { SqliteRepository } from './repository.js';
 import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';

@@ -3,7 +3,8 @@
  * (optional) → keyword). Pure.
  */
 import { keywordMatches, normalizeText } from './normalize.js';
-import { DEFAULT_PAYMENT_KEYWORDS, type Trigger } from './schema.js';
+import { DEFAULT_PAYMENT_KEYWORDS } from './kinds.js';
+import type { Trigger } from './schema.js';
 
 /** A customer's message as the bridge delivered it (aliases already mapped). */
 export interface CustomerMessage {

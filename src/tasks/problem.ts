@@ -3,7 +3,7 @@
  * seed's columns have no place for a time_reach time or a cron expression. Such a task is shown everywhere, with
  * this sentence telling the operator what is missing and how to fix it. Pure.
  */
-import { TRIGGER_TYPES } from './schema.js';
+import { TRIGGER_TYPES } from './kinds.js';
 
 export function taskProblem(taskId: string, trigger: { type: string } & Record<string, unknown>): string | null {
   const fix = `set it with \`aics task reschedule ${taskId} --time "YYYY-MM-DD HH:MM:SS"\` or cancel it with \`aics task cancel ${taskId} --reason …\``;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import { ValidationError } from '../errors.js';
+import { PRIORITIES, TRIGGER_TYPES, type TriggerKind } from './kinds.js';
 import { normalizeText } from './normalize.js';
 
 /** A UTF-16 surrogate not part of a pair (the `u` flag makes a pair one code point, so only lone ones match). */
@@ -25,24 +26,7 @@ const text = (max: number) =>
 const INVISIBLE = /[\s\p{Cc}\p{Cf}]/u;
 const id = text(128).refine((s) => !INVISIBLE.test(s), 'must not contain spaces, control characters, or bidi or zero-width characters');
 
-export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-/** Higher fires first when several tasks match one message. */
-export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
-
-/** What customers typically write when they have paid; used when a customer_payment trigger names no keywords. */
-export const DEFAULT_PAYMENT_KEYWORDS = [
-  '已付款',
-  '付款了',
-  '已支付',
-  '支付了',
-  '付过了',
-  '已转账',
-  '转账了',
-  '拍下了',
-  '已拍',
-  '已下单',
-] as const;
+export { DEFAULT_PAYMENT_KEYWORDS, PRIORITIES, PRIORITY_RANK, TRIGGER_TYPES, type Priority } from './kinds.js';
 
 /** A keyword that normalises to nothing (👍, ?, 。) could never fire: see normalize.ts. */
 const keyword = text(200).refine((k) => k === '' || normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
@@ -99,14 +83,9 @@ export const triggerSchema = z.discriminatedUnion('type', [
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
 export type TriggerType = Trigger['type'];
-export const TRIGGER_TYPES: readonly TriggerType[] = [
-  'specified_customer_reply',
-  'customer_reply',
-  'customer_keyword',
-  'customer_payment',
-  'time_reach',
-  'cron',
-];
+// kinds.ts lists the trigger types without zod: both lists must name the same types.
+const sameTriggerTypes: [TriggerType] extends [TriggerKind] ? ([TriggerKind] extends [TriggerType] ? true : never) : never = true;
+void sameTriggerTypes;
 
 const fileUrl = text(2048);
 

@@ -5,7 +5,8 @@
  */
 import { matchesTrigger } from './match.js';
 import { keywordMatches, normalizeText } from './normalize.js';
-import { DEFAULT_PAYMENT_KEYWORDS, type Trigger } from './schema.js';
+import { DEFAULT_PAYMENT_KEYWORDS } from './kinds.js';
+import type { Trigger } from './schema.js';
 import type { TaskStatus } from './status.js';
 
 export interface WhyTask {
