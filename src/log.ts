@@ -17,19 +17,8 @@ import { formatInZone } from './tasks/index.js';
 
 export type { Logger } from 'pino';
 
-/** The seed's log keywords; every message about these events starts with one of them. */
-export const LOG_WORDS = {
-  received: '任务接收',
-  cancelled: '任务取消',
-  triggered: '任务触发',
-  completed: '任务完成',
-  failed: '任务失败',
-  expired: '任务过期',
-  retried: '任务重试',
-  recovered: '任务恢复',
-  dispatched: '派单',
-  handoff: '转接人工',
-} as const;
+// The seed's log keywords live in log-words.ts (no pino), for code that only names them.
+export { LOG_WORDS } from './log-words.js';
 
 /** pino's numbers for its level names. */
 export const LEVELS: Record<LogLevelName, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };

@@ -2,7 +2,6 @@
  * A small typed client of the daemon's HTTP API (undici). The monitor and any command that talks to a running
  * daemon use it; nothing else should build these requests by hand.
  */
-import { request } from 'undici';
 import { AicsError, DaemonUnreachableError, ExitCode, type ExitCodeValue } from '../errors.js';
 import { isEnvelope, type Envelope, type ErrorData } from './envelope.js';
 import { API_PATHS } from './types.js';
@@ -84,6 +83,9 @@ export class AicsClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // undici is loaded on the first request, not with this module: `aics status` with no daemon running, and every
+    // command that only might ask one, start without it (it is the largest module a command would load).
+    const { request } = await import('undici');
     let response;
     try {
       response = await request(`${this.baseUrl}${path}`, {

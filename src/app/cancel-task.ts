@@ -1,7 +1,7 @@
 /** Cancelling a task that has not run yet: POST /api/task/cancel and `aics task cancel`. */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { LOG_WORDS } from '../log.js';
+import { LOG_WORDS } from '../log-words.js';
 import type { TaskRecord } from '../store/index.js';
 import { describeIssues } from '../tasks/index.js';
 import type { AppContext, Caller } from './context.js';

@@ -1,5 +1,5 @@
 /** Operators' corrections: `aics task retry` (a failed task runs again) and `aics task reschedule` (a new time). */
-import { LOG_WORDS } from '../log.js';
+import { LOG_WORDS } from '../log-words.js';
 import type { TaskRecord } from '../store/index.js';
 import type { AppContext, Caller } from './context.js';
 

@@ -1,5 +1,5 @@
 /** Receiving a task: POST /api/task/receive and `aics task add`. */
-import { LOG_WORDS } from '../log.js';
+import { LOG_WORDS } from '../log-words.js';
 import type { TaskRecord } from '../store/index.js';
 import { taskWarnings, validateTask } from '../tasks/index.js';
 import type { AppContext, Caller } from './context.js';

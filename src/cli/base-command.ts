@@ -2,7 +2,10 @@
  * The base of every `aics` command: the shared --json and --db flags, one mapping from errors to exit codes,
  * stdout for data and stderr for warnings and errors.
  */
-import { Command, Flags, Interfaces } from '@oclif/core';
+// oclif's modules, not its index: the index loads all of oclif, and semver to check its own engines, on every start.
+import type { Interfaces } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
@@ -10,7 +13,7 @@ import { AicsError, ExitCode, NotFoundError, ValidationError, loggedErrors } fro
 import { DETACHED_ENV } from '../daemon/control/pid-file.js';
 import { openStore, parseStoreLocation, type PauseState, type Store, type StoreMaintenance, type TaskStore } from '../store/index.js';
 import type { AppContext } from '../app/index.js';
-import { openCommandLog, type CommandLog } from './command-log.js';
+import type { CommandLog } from './command-log.js';
 import { localTime } from './format.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -89,6 +92,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async useCases(options: { readonly?: boolean } = {}): Promise<AppContext> {
     if (!this.openedLog) {
       const settings = this.settings();
+      // Loaded here, not at the top: pino costs every command's start, and only the writing ones log.
+      const { openCommandLog } = await import('./command-log.js');
       this.openedLog = openCommandLog(settings.logFile, settings.logLevel);
     }
     return { store: { tasks: await this.store(options) }, logger: this.openedLog.logger, clock: Date.now };

@@ -1,5 +1,5 @@
 /** Flags shared by the commands that drive a background daemon: serve --detach, stop, restart, status. */
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 
 export const pidFileFlag = Flags.string({
   summary: "The daemon's pid file (env AICS_PID_FILE; default aics.pid beside the database). Its start record is FILE.json.",

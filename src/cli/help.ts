@@ -3,7 +3,9 @@
  * each paragraph is joined into one line here and oclif wraps it to the real width (OCLIF_COLUMNS, else the
  * terminal's, else 80). Indented lines (lists, exit codes, examples of commands) keep their own line breaks.
  */
-import { Help, type Command } from '@oclif/core';
+// oclif's help module, not its index: --help need not load all of oclif (bin/run.js explains).
+import type { Command } from '@oclif/core';
+import { Help } from '@oclif/core/help';
 
 export default class AicsHelp extends Help {
   override formatCommand(command: Command.Loadable): string {

@@ -4,11 +4,14 @@
  * and runs it when confirmed. `aics help …` never gets here (bin/run.js turns it into --help).
  */
 import type { Hook } from '@oclif/core';
-import notFoundPlugin from '@oclif/plugin-not-found';
 import { ExitCode } from '../errors.js';
 
 const hook: Hook<'command_not_found'> = async function (opts) {
-  if (process.stdin.isTTY && process.stderr.isTTY) return notFoundPlugin.call(this, opts);
+  if (process.stdin.isTTY && process.stderr.isTTY) {
+    // Loaded only here: the one-line answer below, which scripts get, needs none of it.
+    const { default: notFoundPlugin } = await import('@oclif/plugin-not-found');
+    return notFoundPlugin.call(this, opts);
+  }
   const spaced = (id: string) => id.split(':').join(' ');
   const visible = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
   const suggestion = closest(opts.id, visible);

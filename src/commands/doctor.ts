@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand, EXIT_CODES_HELP } from '../cli/base-command.js';
 import { pidFileFlag } from '../cli/daemon-flags.js';
 import { daemonStatus } from '../cli/control/daemon-status.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { render, renderToString } from 'ink';
 import { createElement } from 'react';
 import { AicsClient } from '../api/client.js';

@@ -24,10 +24,9 @@ export {
   type TriggerType,
 } from './triggers/index.js';
 
-export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-/** Higher fires first when several tasks match one message. */
-export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
+// The priorities live in kinds.ts, without zod, for the modules that need only them.
+export { PRIORITIES, PRIORITY_RANK, type Priority } from './kinds.js';
+import { PRIORITIES } from './kinds.js';
 
 const fileUrl = text(2048);
 

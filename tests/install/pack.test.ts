@@ -41,6 +41,10 @@ it.skipIf(!enabled)('npm pack → npm install -g --prefix → the better-sqlite3
   const installed = JSON.parse(readFileSync(join(prefix, 'lib/node_modules/aics/node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
   expect(installed.version).toBe(Number(process.versions.node.split('.')[0]) >= 22 ? '13.2.0' : '12.11.1');
 
+  // The manifest (build output, git-ignored) is in the package: the installed aics finds its commands without
+  // importing them all, and --help lists them from it.
+  expect(existsSync(join(prefix, 'lib/node_modules/aics/oclif.manifest.json'))).toBe(true);
+
   const aics = (...args: string[]) => spawnSync(join(prefix, 'bin/aics'), args, { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } });
   const version = aics('--version');
   expect(version.status, version.stderr).toBe(0);

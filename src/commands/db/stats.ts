@@ -2,7 +2,8 @@ import { taskStats } from '../../app/index.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { formatBytes, keyValues, localTime, table } from '../../cli/format.js';
 import type { StoreFileSizes, StoreStats } from '../../store/index.js';
-import { TASK_STATUSES, TRIGGER_TYPES } from '../../tasks/index.js';
+import { TRIGGER_TYPES } from '../../tasks/index.js';
+import { TASK_STATUSES } from '../../tasks/status.js';
 
 export default class DbStats extends BaseCommand<typeof DbStats> {
   static override summary = 'Counts of tasks by status and trigger, what is due next, and the database’s size.';

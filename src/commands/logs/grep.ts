@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { LOG_LEVEL_NAMES, type LogLevelName } from '../../config.js';
 import { existsSync } from 'node:fs';

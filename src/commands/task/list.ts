@@ -1,9 +1,11 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { listTasks } from '../../app/index.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { TASK_HEAD, table, taskRows } from '../../cli/format.js';
 import { MAX_PAGE_SIZE, type TaskPage } from '../../store/index.js';
-import { TASK_STATUSES, TRIGGER_TYPES, type TaskStatus, type TriggerType } from '../../tasks/index.js';
+import type { TaskStatus, TriggerType } from '../../tasks/index.js';
+import { TRIGGER_TYPES } from '../../tasks/index.js';
+import { TASK_STATUSES } from '../../tasks/status.js';
 
 export default class TaskList extends BaseCommand<typeof TaskList> {
   static override summary = 'List tasks, newest first, with filters and paging.';
