@@ -53,6 +53,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
       apiKey: settings.llmApiKey,
       model: settings.llmModel,
       timeoutMs: a.llmTimeoutMs,
+      connections: a.llmConnections,
       systemPrompt: loadSystemPrompt(a.systemPromptFile, faq.data.shop),
       faq,
     });
