@@ -263,7 +263,8 @@ export class ConversationManager {
       const history = config.memoryTurns > 0 ? await store.agent.history(conv.acc_id, conv.from_id, config.memoryTurns * 2, batch[0]!.id) : [];
       const text = batch.map(describe).join('\n');
       const onlyFiles = batch.every((p) => p.file && !p.content.trim());
-      const result = await responder.respond({ conv, text, onlyFiles, history });
+      // Turns of one conversation run one at a time, so the failures read above are still the count.
+      const result = await responder.respond({ conv, text, onlyFiles, history, failures: before.failures });
       if (!result.reply) return this.done(conv, silent('no reply', result));
       const parts = splitReply(maskSensitive(result.reply, this.o.sensitiveWords), config.maxReplyChars);
       const { replies } = this.o;
