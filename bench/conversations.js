@@ -9,15 +9,23 @@
  *       message the way the bridge handler does (accept()), replies collected by an in-process sender. Per
  *       customer: the time from accept() to its reply. Overhead = that time minus the fake LLM's latency.
  *   (b) baseline: the same fake LLM called directly (undici, one request per customer, the same concurrency) —
- *       what any client pays for 200 ms answers at this concurrency on this machine.
+ *       what any client pays for 200 ms answers at this concurrency on this machine. It runs first, in a child
+ *       process of its own, so its memory does not count in the agent's peak RSS.
  *
- * Burst merging is set to 0 ms (a quiet window would only add a constant). Counts: replies received, lost
- * (customers without one), duplicated (customers with more than one). Peak RSS of this process (the agent side).
+ * Burst merging is set to 0 ms (a quiet window would only add a constant); the polite sender is off. Counts:
+ * replies received, lost (customers without one), duplicated (customers with more than one), warnings (an LLM
+ * request that failed or timed out: that customer got the rules' answer). Memory: peak RSS of this process during
+ * the burst, the RSS before it, and the heap each customer still costs once answered and idle. CPU time per
+ * customer on both sides (what a loaded machine's load average does not blur). ratio_p50 / ratio_p99: agent over
+ * baseline, the issue's target is p99 ≤ 1.5 ×, peak RSS ≤ 300 MB at 10,000 customers.
  * Needs `npm run build` first. Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/conversations.js [--customers 10000] [--latency 200] [--pool 256] [--quick]   (--quick: 1000 customers)
+ *   node bench/conversations.js [--customers 10000] [--latency 200] [--pool 256] [--quick] [--dist DIR]   (--quick: 1000 customers)
  *
- * --pool: connections to the LLM endpoint on both sides (10,000 sockets at once overflow loopback's listen backlog).
+ * --dist: measure another build (e.g. main, built elsewhere) the same way: before/after in the same conditions.
+ *
+ * --pool: connections to the LLM endpoint on both sides (10,000 sockets at once overflow loopback's listen backlog);
+ *         the agent's is its setting AICS_LLM_CONNECTIONS (llmConnections).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +34,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Agent, request, setGlobalDispatcher } from 'undici';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,6 +46,9 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     pool: { type: 'string', default: '256' },
     'fake-llm': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    // Another build's dist/ (a checkout of main, built): its figures in the same conditions, before/after.
+    dist: { type: 'string' },
   },
 });
 const LATENCY = Number(args.latency);
@@ -65,16 +78,67 @@ if (args['fake-llm']) {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`));
   process.on('SIGTERM', () => process.exit(0));
+} else if (args.baseline) {
+  await baseline(args.baseline, Number(args.customers));
 } else {
   await main();
+}
+
+/** The baseline side (a child process): every customer's request straight to the fake LLM, all at once. */
+async function baseline(llmUrl, customers) {
+  let peak = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const direct = new Agent({ connections: POOL, keepAliveTimeout: 60_000 });
+  const latencies = await Promise.all(
+    Array.from({ length: customers }, async (_, i) => {
+      const t0 = performance.now();
+      const res = await request(`${llmUrl}/v1/chat/completions`, {
+        method: 'POST',
+        dispatcher: direct,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: `名片多少钱 ${i}` }] }),
+      });
+      await res.body.json();
+      return performance.now() - t0;
+    }),
+  );
+  await direct.close();
+  clearInterval(sampler);
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ latencies, peak_rss: peak, cpu_ms: (cpu.user + cpu.system) / 1000 })}\n`);
+}
+
+function runBaseline(llmUrl, customers) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--baseline', llmUrl, '--customers', String(customers), '--pool', String(POOL), '--latency', String(LATENCY)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`baseline exited ${code} without its JSON`));
+      }
+    });
+  });
+}
+
+/** A full collection, so heap figures count what is kept, not garbage not yet collected. */
+function gc() {
+  setFlagsFromString('--expose-gc');
+  runInNewContext('gc')();
 }
 
 async function main() {
   const customers = Number(args.customers ?? (args.quick ? 1000 : 10_000));
   const log = (m) => process.stderr.write(`${m}\n`);
-  const { resolveSettings } = await import(join(root, 'dist/config.js'));
-  const { openStore } = await import(join(root, 'dist/store/index.js'));
-  const { buildAgent } = await import(join(root, 'dist/daemon/agent/index.js'));
+  const dist = args.dist ?? join(root, 'dist');
+  const { resolveSettings } = await import(join(dist, 'config.js'));
+  const { openStore } = await import(join(dist, 'store/index.js'));
+  const { buildAgent } = await import(join(dist, 'daemon/agent/index.js'));
 
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--fake-llm', '--latency', String(LATENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const llmUrl = await new Promise((resolve, reject) => {
@@ -85,32 +149,20 @@ async function main() {
     child.on('exit', (code) => reject(new Error(`fake LLM exited ${code}`)));
   });
   const dir = mkdtempSync(join(tmpdir(), 'aics-bench-conv-'));
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  let peakRss = 0;
+  let sampler = null;
   try {
-    // (b) baseline first: the fake LLM called directly, all at once.
-    log(`baseline: ${customers} direct requests to the fake LLM (${LATENCY} ms)`);
-    const direct = new Agent({ connections: POOL, keepAliveTimeout: 60_000 });
-    const baseLat = await Promise.all(
-      Array.from({ length: customers }, async (_, i) => {
-        const t0 = performance.now();
-        const res = await request(`${llmUrl}/v1/chat/completions`, {
-          method: 'POST',
-          dispatcher: direct,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: `名片多少钱 ${i}` }] }),
-        });
-        await res.body.json();
-        return performance.now() - t0;
-      }),
-    );
-    await direct.close();
-    const baselineRss = peakRss;
+    // (b) baseline first, in a child process of its own: its sockets, buffers and garbage must not count in the
+    // agent's peak RSS (on main both ran in this process, so the agent's figure carried the baseline's).
+    log(`baseline: ${customers} direct requests to the fake LLM (${LATENCY} ms), in a child process`);
+    const base = await runBaseline(llmUrl, customers);
+    const baseLat = base.latencies;
+    const baselineRss = base.peak_rss;
 
     // (a) the agent
     log(`agent: ${customers} customers at once, one message each`);
     const settings = resolveSettings(
-      { db: join(dir, 'bench.db'), logFile: join(dir, 'aics.log'), llmBaseUrl: `${llmUrl}/v1`, llmModel: 'fake', agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmTimeoutMs: 60_000, memoryTurns: 10 } },
+      { db: join(dir, 'bench.db'), logFile: join(dir, 'aics.log'), llmBaseUrl: `${llmUrl}/v1`, llmModel: 'fake', agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmTimeoutMs: 60_000, memoryTurns: 10, llmConnections: POOL } },
       { TZ: 'UTC', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' },
       dir,
     );
@@ -132,9 +184,20 @@ async function main() {
     const silent = { debug() {}, info() {}, warn() {}, error() {} };
     let warnings = 0;
     const logger = { ...silent, warn: () => warnings++, error: () => warnings++ };
-    // The openai package uses the global fetch: give it the same pool as the baseline.
+    // The agent's pool is AICS_LLM_CONNECTIONS (llmConnections above); before it had one, the openai package used the
+    // global fetch: give that the same pool too, so an older build measures the same way.
     setGlobalDispatcher(new Agent({ connections: POOL, keepAliveTimeout: 60_000 }));
     const agent = buildAgent({ settings, store, sender, logger });
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const rssBefore = process.memoryUsage().rss;
+    peakRss = rssBefore;
+    let atPeak = process.memoryUsage();
+    sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      if (m.rss > peakRss) [peakRss, atPeak] = [m.rss, m];
+    }, 20);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: customers }, (_, i) => {
@@ -144,10 +207,15 @@ async function main() {
       }),
     );
     const acceptedMs = performance.now() - t0;
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + Math.max(120_000, customers * 60); // a loaded machine is slow, not broken
     while (latencies.length < customers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 500)); // late duplicates would show here
     const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    // What every customer, answered and now idle, still costs in memory: conversations held, heap grown.
+    const heldIdle = agent.conversations.active;
+    gc();
+    const heapPerIdle = (process.memoryUsage().heapUsed - heapBefore) / customers;
     await agent.conversations.stop();
     const chatRows = (await store.agent.log('bench_0')).length;
     store.close();
@@ -172,6 +240,14 @@ async function main() {
         overhead_p50_ms: round(pct(latencies, 50) - LATENCY),
         overhead_p99_ms: round(pct(latencies, 99) - LATENCY),
         peak_rss_mb: round(peakRss / 2 ** 20),
+        // The process with the agent built (modules, FAQ index, jieba's dictionary), before the first customer.
+        rss_before_burst_mb: round(rssBefore / 2 ** 20),
+        // Where the peak was: the JS heap (used / reserved) and memory outside it (sockets' buffers, SQLite, WASM).
+        at_peak_mb: { heap_used: round(atPeak.heapUsed / 2 ** 20), heap_total: round(atPeak.heapTotal / 2 ** 20), external: round(atPeak.external / 2 ** 20) },
+        // CPU time of this process per customer (user + system): what the load average cannot blur.
+        cpu_ms_per_customer: round2((cpu.user + cpu.system) / 1000 / customers),
+        idle_conversations_held: heldIdle,
+        heap_per_idle_customer_bytes: Math.round(heapPerIdle),
         chat_log_rows_per_customer: chatRows,
       },
       baseline_direct_llm: {
@@ -179,12 +255,17 @@ async function main() {
         overhead_p50_ms: round(pct(baseLat, 50) - LATENCY),
         overhead_p99_ms: round(pct(baseLat, 99) - LATENCY),
         peak_rss_mb: round(baselineRss / 2 ** 20),
+        cpu_ms_per_customer: round2(base.cpu_ms / customers),
       },
       agent_p99_overhead_beyond_baseline_ms: round(pct(latencies, 99) - pct(baseLat, 99)),
+      // The issue's targets: p99 ≤ 1.5 × the baseline's, peak RSS ≤ 300 MB (10,000 customers).
+      ratio_p50: round2(pct(latencies, 50) / pct(baseLat, 50)),
+      ratio_p99: round2(pct(latencies, 99) / pct(baseLat, 99)),
+      send_rate_limits: 'off (AICS_SEND_RATE=0, AICS_SEND_RATE_CUSTOMER=0)',
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
-    clearInterval(sampler);
+    if (sampler) clearInterval(sampler);
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
@@ -194,6 +275,9 @@ function pct(values, p) {
   if (!values.length) return NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+function round2(n) {
+  return Math.round(n * 100) / 100;
 }
 function round(n) {
   return Math.round(n * 10) / 10;

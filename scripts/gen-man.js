@@ -34,6 +34,7 @@ const ENVIRONMENT = [
   ['AICS_FAQ_FILE', 'The FAQ file of the built-in rules, YAML or JSON (default: faq/sample-print-shop.yaml, shipped with aics).'],
   ['AICS_AGENT_PROVIDER', 'The agent\'s provider: rules (no network) or openai (default openai when AICS_LLM_BASE_URL is set, else rules).'],
   ['AICS_LLM_TIMEOUT_MS, AICS_LLM_SYSTEM_PROMPT_FILE', 'Timeout of one LLM request (default 15000; then the rules answer) and the system prompt file (default prompts/agent-system.md).'],
+  ['AICS_LLM_CONNECTIONS', 'LLM requests under way at once, and connections to the endpoint (default 64); in a burst the other turns wait for a free one, and the timeout starts only then.'],
   ['AICS_AGENT_QUIET_MS, AICS_AGENT_MAX_WAIT_MS', 'A burst of customer messages is answered once after this much quiet (default 1500) or this long after its first message (default 6000).'],
   ['AICS_AGENT_TAKEOVER_MINUTES', 'A human reply on our account pauses the agent for that customer this long (default 30).'],
   ['AICS_AGENT_HANDOFF_MINUTES', 'After 转接人工 the agent stays silent for the customer until aics agent release or this long (default 240; 0: until released).'],

@@ -60,6 +60,8 @@ export interface Settings {
  */
 export const DEFAULT_SEND_RATE = 30;
 export const DEFAULT_SEND_RATE_CUSTOMER = 12;
+/** AICS_LLM_CONNECTIONS: enough for a burst of customers on a hosted LLM, few enough not to swamp a local model server. */
+export const DEFAULT_LLM_CONNECTIONS = 64;
 
 export const AGENT_PROVIDERS = ['rules', 'openai'] as const;
 export type AgentProviderName = (typeof AGENT_PROVIDERS)[number];
@@ -93,6 +95,8 @@ export interface AgentSettings {
   handoffUrl: string | null;
   /** AICS_LLM_TIMEOUT_MS, default 15000. */
   llmTimeoutMs: number;
+  /** Requests to the LLM under way at once, and connections to it (AICS_LLM_CONNECTIONS, default 64); the rest queue. */
+  llmConnections: number;
   /** AICS_LLM_SYSTEM_PROMPT_FILE; default the built-in prompts/agent-system.md. */
   systemPromptFile: string | null;
   /** Opening hours, e.g. "mon-fri 09:00-18:00, sat 10:00-16:00" (AICS_AGENT_HOURS); null: always open. */
@@ -265,6 +269,7 @@ function agentSettings(env: Env, flags: Partial<AgentSettings>, llmBaseUrl: stri
     sensitiveWordsFile: optionalPath(flags.sensitiveWordsFile ?? first(env, ['AICS_SENSITIVE_WORDS_FILE']), abs),
     handoffUrl: flags.handoffUrl ?? first(env, ['AICS_HANDOFF_URL']) ?? null,
     llmTimeoutMs: flags.llmTimeoutMs ?? integer(env, 'AICS_LLM_TIMEOUT_MS', 15_000, 100, 600_000),
+    llmConnections: flags.llmConnections ?? integer(env, 'AICS_LLM_CONNECTIONS', DEFAULT_LLM_CONNECTIONS, 1, 4096),
     systemPromptFile: optionalPath(flags.systemPromptFile ?? first(env, ['AICS_LLM_SYSTEM_PROMPT_FILE']), abs),
     hours: flags.hours ?? first(env, ['AICS_AGENT_HOURS']) ?? null,
     holidays: flags.holidays ?? first(env, ['AICS_AGENT_HOLIDAYS']) ?? null,

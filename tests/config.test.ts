@@ -18,4 +18,12 @@ describe('settings added for the daemon', () => {
     expect(resolveSettings({}, { AICS_LOG_LEVEL: 'DEBUG' }, cwd).logLevel).toBe('debug');
     expect(() => resolveSettings({}, { AICS_LOG_LEVEL: 'loud' }, cwd)).toThrow(/AICS_LOG_LEVEL: "loud"/);
   });
+
+  it('reads AICS_LLM_CONNECTIONS (default 64) and refuses a bad value, naming it', () => {
+    const cwd = '/nonexistent-aics-test';
+    expect(resolveSettings({}, {}, cwd).agent.llmConnections).toBe(64);
+    expect(resolveSettings({}, { AICS_LLM_CONNECTIONS: '8' }, cwd).agent.llmConnections).toBe(8);
+    expect(() => resolveSettings({}, { AICS_LLM_CONNECTIONS: '0' }, cwd)).toThrow(/AICS_LLM_CONNECTIONS/);
+    expect(() => resolveSettings({}, { AICS_LLM_CONNECTIONS: 'many' }, cwd)).toThrow(/AICS_LLM_CONNECTIONS/);
+  });
 });

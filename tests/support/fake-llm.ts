@@ -18,13 +18,16 @@ export interface FakeLlm {
   requests: { model: string; messages: { role: string; content: string | null }[]; tools?: unknown[] }[];
   script: Scripted[];
   fallback: Scripted;
+  /** Requests being answered now, and the most at once so far. */
+  inFlight: number;
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
 let seq = 0;
 
 export async function startFakeLlm(script: Scripted[] = [], fallback: Scripted = { text: '好的' }): Promise<FakeLlm> {
-  const llm: FakeLlm = { baseUrl: '', requests: [], script, fallback, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+  const llm: FakeLlm = { baseUrl: '', requests: [], script, fallback, inFlight: 0, maxInFlight: 0, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
@@ -35,6 +38,8 @@ export async function startFakeLlm(script: Scripted[] = [], fallback: Scripted =
         return;
       }
       llm.requests.push(JSON.parse(raw));
+      llm.maxInFlight = Math.max(llm.maxInFlight, ++llm.inFlight);
+      res.on('close', () => llm.inFlight--);
       const step = llm.script.shift() ?? llm.fallback;
       const answer = () => {
         if (res.destroyed) return;

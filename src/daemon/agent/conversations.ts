@@ -16,6 +16,7 @@
 import type { AgentSettings } from '../../config.js';
 import type { ChatFile, Store } from '../../store/index.js';
 import { errorText, type Logger } from '../ports.js';
+import type { Gate } from './llm-http.js';
 import type { ReplyQueue } from './reply-queue.js';
 import { maskSensitive, splitReply } from './reply-text.js';
 import type { Responder, TurnResult } from './responder.js';
@@ -58,6 +59,12 @@ export interface ConversationManagerOptions {
   sensitiveWords: readonly string[];
   /** Each finished turn, for the dialogue tools (`aics agent chat` shows tool calls). */
   onTurn?: (conv: Conversation, outcome: TurnOutcome) => void;
+  /**
+   * Turns that may be reading the store and waiting for the provider at once (the LLM's AICS_LLM_CONNECTIONS); the
+   * others wait as a queued callback, holding no history, no request and no timer. Sending is outside it, so an
+   * account whose sends are paced does not hold up the answers of other accounts. None: no limit (the rules).
+   */
+  thinking?: Gate;
 }
 
 interface Pending {
@@ -255,15 +262,21 @@ export class ConversationManager {
     });
     try {
       if (!batch.length) return silent('no reply');
-      const before = await store.agent.state(conv.acc_id, conv.from_id);
-      if (before.state !== 'ai') {
-        logger.debug({ customer_id: conv.from_id, state: before.state }, `agent: silent for ${conv.from_id} (${before.state})`);
-        return this.done(conv, silent(before.state));
-      }
-      const history = config.memoryTurns > 0 ? await store.agent.history(conv.acc_id, conv.from_id, config.memoryTurns * 2, batch[0]!.id) : [];
-      const text = batch.map(describe).join('\n');
-      const onlyFiles = batch.every((p) => p.file && !p.content.trim());
-      const result = await responder.respond({ conv, text, onlyFiles, history });
+      const think = async (): Promise<TurnResult | TurnOutcome['silent']> => {
+        const before = await store.agent.state(conv.acc_id, conv.from_id);
+        if (before.state !== 'ai') {
+          logger.debug({ customer_id: conv.from_id, state: before.state }, `agent: silent for ${conv.from_id} (${before.state})`);
+          return before.state;
+        }
+        const history = config.memoryTurns > 0 ? await store.agent.history(conv.acc_id, conv.from_id, config.memoryTurns * 2, batch[0]!.id) : [];
+        const text = batch.map(describe).join('\n');
+        const onlyFiles = batch.every((p) => p.file && !p.content.trim());
+        // Turns of one conversation run one at a time, so the failures read above are still the count.
+        return responder.respond({ conv, text, onlyFiles, history, failures: before.failures });
+      };
+      const thought = this.o.thinking ? await this.o.thinking.run(think) : await think();
+      if (typeof thought === 'string' || thought === null) return this.done(conv, silent(thought));
+      const result = thought;
       if (!result.reply) return this.done(conv, silent('no reply', result));
       const parts = splitReply(maskSensitive(result.reply, this.o.sensitiveWords), config.maxReplyChars);
       const { replies } = this.o;

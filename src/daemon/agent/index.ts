@@ -11,6 +11,7 @@ import type { Logger, MessageSender } from '../ports.js';
 import { BusinessHours } from './business-hours.js';
 import { ConversationManager, type ConversationManagerOptions } from './conversations.js';
 import { Faq, loadSensitiveWords, loadSystemPrompt } from './faq.js';
+import { Gate } from './llm-http.js';
 import { OpenAiProvider } from './openai-provider.js';
 import { Pacer } from './pacer.js';
 import type { Provider } from './provider.js';
@@ -53,6 +54,7 @@ export function buildAgent(o: BuildAgentOptions): Agent {
       apiKey: settings.llmApiKey,
       model: settings.llmModel,
       timeoutMs: a.llmTimeoutMs,
+      connections: a.llmConnections,
       systemPrompt: loadSystemPrompt(a.systemPromptFile, faq.data.shop),
       faq,
     });
@@ -77,6 +79,8 @@ export function buildAgent(o: BuildAgentOptions): Agent {
     config: a,
     sensitiveWords: loadSensitiveWords(a.sensitiveWordsFile),
     onTurn: o.onTurn,
+    // The LLM takes AICS_LLM_CONNECTIONS requests at once: a turn holds nothing while it waits for one of them.
+    thinking: a.provider === 'openai' ? new Gate(a.llmConnections) : undefined,
   });
   return { conversations, provider: provider.name, faq };
 }

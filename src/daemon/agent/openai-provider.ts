@@ -13,7 +13,8 @@ import type { Faq } from './faq.js';
 import { confirmationStep } from './order-draft.js';
 import type { Provider, TurnInput } from './provider.js';
 import { InvalidToolCall, toolDefinitions } from './tools.js';
-import { cappedFetch } from '../peers/capped-body.js';
+import { DEFAULT_LLM_CONNECTIONS } from '../../config.js';
+import { llmHttp, type Gate } from './llm-http.js';
 
 /** A chat completion is a few KiB; an endpoint answering more than this is broken or hostile (issue #17). */
 export const LLM_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -28,6 +29,8 @@ export interface OpenAiProviderOptions {
   faq: Faq;
   /** Tool rounds per turn before giving up (default 4). */
   maxRounds?: number;
+  /** Requests under way at once and connections to the endpoint (AICS_LLM_CONNECTIONS); see llm-http.ts. */
+  connections?: number;
 }
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -36,14 +39,17 @@ export class OpenAiProvider implements Provider {
   readonly name = 'openai';
   private readonly client: OpenAI;
   private readonly tools = toolDefinitions();
+  private readonly gate: Gate;
 
   constructor(private readonly o: OpenAiProviderOptions) {
+    const http = llmHttp(o.connections ?? DEFAULT_LLM_CONNECTIONS, LLM_BODY_LIMIT_BYTES);
+    this.gate = http.gate;
     this.client = new OpenAI({
       baseURL: o.baseUrl,
       apiKey: o.apiKey ?? 'none',
       timeout: o.timeoutMs,
       maxRetries: 0,
-      fetch: cappedFetch(LLM_BODY_LIMIT_BYTES),
+      fetch: http.fetch,
     });
   }
 
@@ -62,9 +68,9 @@ export class OpenAiProvider implements Provider {
     ];
     const rounds = this.o.maxRounds ?? 4;
     for (let round = 0; round < rounds; round++) {
-      const completion = await this.client.chat.completions.create(
-        { model: this.model, messages, tools: this.tools, tool_choice: 'auto' },
-        { timeout: this.o.timeoutMs, maxRetries: 0 },
+      // The timeout starts once a connection is free: it bounds the LLM, not our queue (llm-http.ts).
+      const completion = await this.gate.run(() =>
+        this.client.chat.completions.create({ model: this.model, messages, tools: this.tools, tool_choice: 'auto' }, { timeout: this.o.timeoutMs, maxRetries: 0 }),
       );
       const message = completion.choices?.[0]?.message;
       if (!message) throw new Error('the LLM answered no choices');

@@ -18,6 +18,8 @@ export interface TurnRequest {
   text: string;
   onlyFiles: boolean;
   history: ChatMessage[];
+  /** LLM failures in a row, as read before the turn: 0 spares the write that would reset them. */
+  failures?: number;
 }
 
 export type { TurnResult } from './turn-result.js';
@@ -64,7 +66,7 @@ export class Responder {
     const primary = this.o.provider;
     try {
       const reply = await primary.respond({ ...req, tools });
-      if (primary !== this.o.rules) await store.agent.resetFailures(req.conv.acc_id, req.conv.from_id);
+      if (primary !== this.o.rules && req.failures !== 0) await store.agent.resetFailures(req.conv.acc_id, req.conv.from_id);
       return result(reply, primary.name, null);
     } catch (error) {
       if (primary === this.o.rules) throw error;
