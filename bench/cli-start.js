@@ -64,12 +64,14 @@ function once(c, extraNodeArgs = []) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [...extraNodeArgs, ...c.argv], { cwd: c.baseline ? root : dir, env, encoding: 'utf8' });
   const ms = performance.now() - t0;
-  if (r.status !== c.exit) throw new Error(`${c.command ?? c.name}: exit ${r.status} (expected ${c.exit}): ${r.stderr.trim().slice(0, 300)}`);
+  if (r.status !== c.exit)
+    throw new Error(`${c.command ?? c.name}: exit ${r.status} (expected ${c.exit}): ${r.stderr.trim().slice(0, 300)}`);
   return { ms, stderr: r.stderr };
 }
 
 /** Peak RSS of one run, in MB: the child reports process.resourceUsage().maxRSS (KiB) as it exits. */
-const RSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write(`\\naics-bench-maxrss=${process.resourceUsage().maxRSS}\\n`))';
+const RSS_HOOK =
+  'data:text/javascript,process.on("exit",()=>process.stderr.write(`\\naics-bench-maxrss=${process.resourceUsage().maxRSS}\\n`))';
 function peakRss(c) {
   const { stderr } = once(c, ['--import', RSS_HOOK]);
   const m = /aics-bench-maxrss=(\d+)/.exec(stderr);
@@ -88,7 +90,13 @@ async function main() {
     task_id: `CLI_${String(i).padStart(6, '0')}`,
     type: 'send_file_after_reply',
     customer: { id: `customer_${i}`, name: `客户${i}` },
-    trigger: { type: 'specified_customer_reply', customer_id: `customer_${i}`, customer_name: `客户${i}`, keyword: '好的', exact_match: false },
+    trigger: {
+      type: 'specified_customer_reply',
+      customer_id: `customer_${i}`,
+      customer_name: `客户${i}`,
+      keyword: '好的',
+      exact_match: false,
+    },
     action: { type: 'send_message', message: '这是您要的文件' },
     priority: 'normal',
     timeout_hours: 24,

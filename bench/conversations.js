@@ -110,9 +110,23 @@ async function baseline(llmUrl, customers) {
 }
 
 function runBaseline(llmUrl, customers) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--baseline', llmUrl, '--customers', String(customers), '--pool', String(POOL), '--latency', String(LATENCY)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      '--baseline',
+      llmUrl,
+      '--customers',
+      String(customers),
+      '--pool',
+      String(POOL),
+      '--latency',
+      String(LATENCY),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
@@ -140,7 +154,9 @@ async function main() {
   const { openStore } = await import(join(dist, 'store/index.js'));
   const { buildAgent } = await import(join(dist, 'daemon/agent/index.js'));
 
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--fake-llm', '--latency', String(LATENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--fake-llm', '--latency', String(LATENCY)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const llmUrl = await new Promise((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (d) => {
       const m = /listening on (\S+)/.exec(d);
@@ -162,7 +178,13 @@ async function main() {
     // (a) the agent
     log(`agent: ${customers} customers at once, one message each`);
     const settings = resolveSettings(
-      { db: join(dir, 'bench.db'), logFile: join(dir, 'aics.log'), llmBaseUrl: `${llmUrl}/v1`, llmModel: 'fake', agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmTimeoutMs: 60_000, memoryTurns: 10, llmConnections: POOL } },
+      {
+        db: join(dir, 'bench.db'),
+        logFile: join(dir, 'aics.log'),
+        llmBaseUrl: `${llmUrl}/v1`,
+        llmModel: 'fake',
+        agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmTimeoutMs: 60_000, memoryTurns: 10, llmConnections: POOL },
+      },
       { TZ: 'UTC', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' },
       dir,
     );
@@ -203,7 +225,10 @@ async function main() {
       Array.from({ length: customers }, (_, i) => {
         const from_id = `bench_${i}`;
         sentAt.set(from_id, performance.now());
-        return agent.conversations.accept({ acc_id: '1688000001', from_id, content: '名片多少钱？', msg_id: `m-${i}`, msg_type: 'text' }, { duplicate: false, fired: [] });
+        return agent.conversations.accept(
+          { acc_id: '1688000001', from_id, content: '名片多少钱？', msg_id: `m-${i}`, msg_type: 'text' },
+          { duplicate: false, fired: [] },
+        );
       }),
     );
     const acceptedMs = performance.now() - t0;
@@ -243,7 +268,11 @@ async function main() {
         // The process with the agent built (modules, FAQ index, jieba's dictionary), before the first customer.
         rss_before_burst_mb: round(rssBefore / 2 ** 20),
         // Where the peak was: the JS heap (used / reserved) and memory outside it (sockets' buffers, SQLite, WASM).
-        at_peak_mb: { heap_used: round(atPeak.heapUsed / 2 ** 20), heap_total: round(atPeak.heapTotal / 2 ** 20), external: round(atPeak.external / 2 ** 20) },
+        at_peak_mb: {
+          heap_used: round(atPeak.heapUsed / 2 ** 20),
+          heap_total: round(atPeak.heapTotal / 2 ** 20),
+          external: round(atPeak.external / 2 ** 20),
+        },
         // CPU time of this process per customer (user + system): what the load average cannot blur.
         cpu_ms_per_customer: round2((cpu.user + cpu.system) / 1000 / customers),
         idle_conversations_held: heldIdle,

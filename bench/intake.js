@@ -166,7 +166,9 @@ async function main() {
       const now = Date.now();
       const sample = payloadToColumns(payload, null, now + 86_400_000, new Date(now).toISOString());
       const names = Object.keys(sample);
-      const insert = raw.prepare(`INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((c) => `@${c}`).join(', ')}, 'pending')`);
+      const insert = raw.prepare(
+        `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((c) => `@${c}`).join(', ')}, 'pending')`,
+      );
       const rows = Array.from({ length: rowsWanted }, (_, i) => ({ ...sample, task_id: taskId('c', i) }));
       const t0 = process.hrtime.bigint();
       if (oneTransaction) raw.transaction(() => rows.forEach((r) => insert.run(r))).immediate();
@@ -191,7 +193,12 @@ async function main() {
       connections,
       aics: { ...a, tasks_committed: committed, exit_code_after_sigterm: daemonExit },
       bare_http: b,
-      bare_inserts: { rows: perRow.rows, rows_per_s: perRow.rows_per_s, one_transaction_per_row: true, batched_rows_per_s: batched.rows_per_s },
+      bare_inserts: {
+        rows: perRow.rows,
+        rows_per_s: perRow.rows_per_s,
+        one_transaction_per_row: true,
+        batched_rows_per_s: batched.rows_per_s,
+      },
       ratios: {
         aics_vs_bare_http: Number((a.requests_per_s / b.requests_per_s).toFixed(3)),
         aics_vs_bare_inserts: Number((a.requests_per_s / perRow.rows_per_s).toFixed(3)),

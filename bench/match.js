@@ -24,7 +24,21 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BENCH_ENV, dist, distribution, log, machine, ratio, round3, seedTasks, sleep, startEngineDaemon, until, watchdog, workDir } from './lib/common.js';
+import {
+  BENCH_ENV,
+  dist,
+  distribution,
+  log,
+  machine,
+  ratio,
+  round3,
+  seedTasks,
+  sleep,
+  startEngineDaemon,
+  until,
+  watchdog,
+  workDir,
+} from './lib/common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -104,7 +118,17 @@ function sampleFrame(i) {
     event: 'message',
     event_id: `e-abcdef-${i}`,
     ts: now,
-    data: { msg_id: `m-abcdef-${i}`, acc_id: ACC, from_id: customer(i), from_name: `客户${i}`, chat_type: 'single', msg_type: 'text', content: QUIET_TEXT, is_self: false, send_time: now },
+    data: {
+      msg_id: `m-abcdef-${i}`,
+      acc_id: ACC,
+      from_id: customer(i),
+      from_name: `客户${i}`,
+      chat_type: 'single',
+      msg_type: 'text',
+      content: QUIET_TEXT,
+      is_self: false,
+      send_time: now,
+    },
   });
 }
 
@@ -254,11 +278,18 @@ async function main() {
   // Afterwards: what the database says about the firing customers' tasks.
   const check = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const completed = check.tasks.db
-    .prepare(`SELECT COUNT(*) AS n FROM tasks WHERE status = 'completed' AND task_id LIKE 'MATCH\\_%' ESCAPE '\\' AND task_id NOT LIKE 'MATCH\\_ANY%' ESCAPE '\\'`)
+    .prepare(
+      `SELECT COUNT(*) AS n FROM tasks WHERE status = 'completed' AND task_id LIKE 'MATCH\\_%' ESCAPE '\\' AND task_id NOT LIKE 'MATCH\\_ANY%' ESCAPE '\\'`,
+    )
     .get().n;
-  const anyFired = check.tasks.db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE task_id LIKE 'MATCH\\_ANY%' ESCAPE '\\' AND status != 'waiting'`).get().n;
+  const anyFired = check.tasks.db
+    .prepare(`SELECT COUNT(*) AS n FROM tasks WHERE task_id LIKE 'MATCH\\_ANY%' ESCAPE '\\' AND status != 'waiting'`)
+    .get().n;
   const fired_by_status = Object.fromEntries(
-    check.tasks.db.prepare(`SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'waiting' OR attempt > 0 GROUP BY status`).all().map((r) => [r.status, r.n]),
+    check.tasks.db
+      .prepare(`SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'waiting' OR attempt > 0 GROUP BY status`)
+      .all()
+      .map((r) => [r.status, r.n]),
   );
   check.close();
 

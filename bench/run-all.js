@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     /** Per benchmark, in seconds: a benchmark still running then is stopped and reported as failed. */
-    'timeout': { type: 'string' },
+    timeout: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -41,7 +41,8 @@ function benches() {
   if (!args.only) return all;
   const wanted = args.only.split(',').map((s) => s.trim().replace(/\.js$/, ''));
   const unknown = wanted.filter((w) => !all.includes(`${w}.js`));
-  if (unknown.length) throw new Error(`--only: no benchmark ${unknown.join(', ')} (have ${all.map((f) => f.replace(/\.js$/, '')).join(', ')})`);
+  if (unknown.length)
+    throw new Error(`--only: no benchmark ${unknown.join(', ')} (have ${all.map((f) => f.replace(/\.js$/, '')).join(', ')})`);
   return all.filter((f) => wanted.includes(f.replace(/\.js$/, '')));
 }
 

@@ -17,7 +17,21 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_ENV, dist, distribution, log, machine, ratio, round3, seedTasks, sleep, startEngineDaemon, until, watchdog, workDir } from './lib/common.js';
+import {
+  BENCH_ENV,
+  dist,
+  distribution,
+  log,
+  machine,
+  ratio,
+  round3,
+  seedTasks,
+  sleep,
+  startEngineDaemon,
+  until,
+  watchdog,
+  workDir,
+} from './lib/common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,7 +45,8 @@ const quick = args.quick;
 const TASKS = Math.floor(Number(args.tasks ?? (quick ? 5_000 : 100_000)));
 const CONCURRENCY = Math.floor(Number(args.concurrency));
 const TIMEOUT_S = Number(args.timeout);
-if (!(TASKS > 0) || !(CONCURRENCY > 0) || !(TIMEOUT_S > 0)) throw new Error('--tasks, --concurrency and --timeout must be positive numbers');
+if (!(TASKS > 0) || !(CONCURRENCY > 0) || !(TIMEOUT_S > 0))
+  throw new Error('--tasks, --concurrency and --timeout must be positive numbers');
 
 const ACC = '1688000001';
 const customer = (i) => `wm_sched_${String(i).padStart(7, '0')}`;
@@ -73,7 +88,10 @@ async function bareBridge(QingjianSimulator, QingjianBridge) {
     while (next < TASKS) {
       const i = next++;
       try {
-        await bridge.sendText({ acc_id: ACC, to_id: customer(i), content: `您好，您预约的提醒 ${i}` }, `BARE_${String(i).padStart(7, '0')}#1`);
+        await bridge.sendText(
+          { acc_id: ACC, to_id: customer(i), content: `您好，您预约的提醒 ${i}` },
+          `BARE_${String(i).padStart(7, '0')}#1`,
+        );
       } catch {
         failed++;
       }
@@ -84,7 +102,14 @@ async function bareBridge(QingjianSimulator, QingjianBridge) {
   const counters = sim.counters();
   await bridge.stop();
   await sim.stop();
-  return { sends: TASKS, concurrency: CONCURRENCY, seconds: round3(seconds), sends_per_s: Math.round(TASKS / seconds), failed, delivered: counters.sends_delivered };
+  return {
+    sends: TASKS,
+    concurrency: CONCURRENCY,
+    seconds: round3(seconds),
+    sends_per_s: Math.round(TASKS / seconds),
+    failed,
+    delivered: counters.sends_delivered,
+  };
 }
 
 async function main() {
@@ -102,7 +127,10 @@ async function main() {
   // ---- seed: estimate the seeding time on a scratch file, so that T falls just after it ends ----
   const sample = Math.min(2_000, TASKS);
   const scratch = await openStore(join(dir, 'scratch/tasks.db'), { timeZone: BENCH_ENV.TZ });
-  const cal = await seedTasks(scratch, payloads(sample, new Date(Date.now() + 3_600_000).toISOString(), 'CAL').map((p) => parseTaskPayload(p)));
+  const cal = await seedTasks(
+    scratch,
+    payloads(sample, new Date(Date.now() + 3_600_000).toISOString(), 'CAL').map((p) => parseTaskPayload(p)),
+  );
   scratch.close();
   const estimateMs = ((cal.receive_s + cal.arm_s) * 1000 * TASKS) / sample;
   const T = Math.ceil((Date.now() + estimateMs * ESTIMATE_FACTOR + START_MARGIN_MS) / 1000) * 1000;
@@ -139,7 +167,12 @@ async function main() {
   await sim.stop();
 
   const check = await openStore(db, { timeZone: BENCH_ENV.TZ });
-  const byStatus = Object.fromEntries(check.tasks.db.prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status').all().map((r) => [r.status, r.n]));
+  const byStatus = Object.fromEntries(
+    check.tasks.db
+      .prepare('SELECT status, COUNT(*) AS n FROM tasks GROUP BY status')
+      .all()
+      .map((r) => [r.status, r.n]),
+  );
   check.close();
 
   const late = [...firstAt.values()].map((at) => at - T);

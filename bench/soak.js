@@ -31,7 +31,18 @@ const MESSAGES = Number(args.messages ?? (args.quick ? 20_000 : 1_000_000));
 const CUSTOMERS = Number(args.customers);
 const WINDOW = Number(args.window);
 const ACC_ID = '1688000001';
-const QUESTIONS = ['多少钱', '名片怎么收费', '多久能做好', '可以开发票吗', '地址在哪里', '有哪些材质', '加急要多久', '尺寸可以定制吗', '你好', '谢谢'];
+const QUESTIONS = [
+  '多少钱',
+  '名片怎么收费',
+  '多久能做好',
+  '可以开发票吗',
+  '地址在哪里',
+  '有哪些材质',
+  '加急要多久',
+  '尺寸可以定制吗',
+  '你好',
+  '谢谢',
+];
 
 const disarm = watchdog('soak', Math.max(300_000, MESSAGES * 5));
 const { dir } = workDir('aics-soak-');
@@ -67,7 +78,17 @@ function pushSome() {
         event: 'message',
         event_id: `e${n}`,
         ts: Date.now(),
-        data: { msg_id: `m${n}`, acc_id: ACC_ID, from_id: customer, from_name: customer, chat_type: 'single', msg_type: 'text', content: QUESTIONS[n % QUESTIONS.length], is_self: false, send_time: Date.now() },
+        data: {
+          msg_id: `m${n}`,
+          acc_id: ACC_ID,
+          from_id: customer,
+          from_name: customer,
+          chat_type: 'single',
+          msg_type: 'text',
+          content: QUESTIONS[n % QUESTIONS.length],
+          is_self: false,
+          send_time: Date.now(),
+        },
       }),
     );
   }
@@ -94,7 +115,18 @@ wss.on('connection', (ws) => {
 // ---- the daemon: a real process, engine + agent (rules), answering at once ----
 const child = spawn(
   process.execPath,
-  [join(root, 'bin/run.js'), 'serve', '--port', '0', '--db', join(dir, 'tasks.db'), '--log-file', join(dir, 'aics.log'), '--qingjian-url', `ws://127.0.0.1:${port}`],
+  [
+    join(root, 'bin/run.js'),
+    'serve',
+    '--port',
+    '0',
+    '--db',
+    join(dir, 'tasks.db'),
+    '--log-file',
+    join(dir, 'aics.log'),
+    '--qingjian-url',
+    `ws://127.0.0.1:${port}`,
+  ],
   {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit'],

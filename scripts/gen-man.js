@@ -19,48 +19,108 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** DESIGN.md "Settings": every variable that src/config.ts reads, in the order an operator needs them. */
 const ENVIRONMENT = [
   ['AICS_DB', 'The SQLite task database file (default db/task_db/tasks.db, relative to the working folder). --db overrides it.'],
-  ['AICS_TZ', 'IANA time zone in which time_reach times and cron expressions are read and times are shown, e.g. Asia/Shanghai (then TZ, then the system\'s zone).'],
-  ['AI_CS_HOST', 'Address the daemon\'s HTTP API binds (default 127.0.0.1; AICS_HOST is also read). Any non-loopback address requires AICS_API_TOKEN.'],
+  [
+    'AICS_TZ',
+    "IANA time zone in which time_reach times and cron expressions are read and times are shown, e.g. Asia/Shanghai (then TZ, then the system's zone).",
+  ],
+  [
+    'AI_CS_HOST',
+    "Address the daemon's HTTP API binds (default 127.0.0.1; AICS_HOST is also read). Any non-loopback address requires AICS_API_TOKEN.",
+  ],
   ['AI_CS_PORT', 'Port of the HTTP API (default 6060; HTTP_API_PORT and AICS_PORT are also read, in that order).'],
-  ['HTTP_API_PORT', 'The seed\'s name for the HTTP API port, honoured when AI_CS_PORT is not set.'],
-  ['TIANWANG_CALLBACK_URL', 'Where task results are POSTed (default http://127.0.0.1:PORT/api/task/callback, the daemon\'s own sink).'],
+  ['HTTP_API_PORT', "The seed's name for the HTTP API port, honoured when AI_CS_PORT is not set."],
+  ['TIANWANG_CALLBACK_URL', "Where task results are POSTed (default http://127.0.0.1:PORT/api/task/callback, the daemon's own sink)."],
   ['TIANWANG_DISPATCH_URL', 'Where orders dispatched by the agent (派单) are POSTed; unset, they are kept and logged.'],
   ['AICS_API_TOKEN', 'Bearer token the HTTP API requires; required when the API binds a non-loopback address.'],
-  ['AICS_LOG_FILE', 'The daemon\'s log file, JSON lines (default logs/aics.log).'],
-  ['AICS_PID_FILE', 'The daemon\'s pid file (default aics.pid beside the database), used by serve --detach, stop, restart and status; when set, aics serve in the foreground writes it too. --pid-file overrides it.'],
-  ['AICS_FILES_DIR', 'The folder that a task\'s file_url may name paths in (default files/); anything else must be an http(s) URL.'],
+  ['AICS_LOG_FILE', "The daemon's log file, JSON lines (default logs/aics.log)."],
+  [
+    'AICS_PID_FILE',
+    "The daemon's pid file (default aics.pid beside the database), used by serve --detach, stop, restart and status; when set, aics serve in the foreground writes it too. --pid-file overrides it.",
+  ],
+  ['AICS_FILES_DIR', "The folder that a task's file_url may name paths in (default files/); anything else must be an http(s) URL."],
   ['AICS_QINGJIAN_URL', 'WebSocket of the 轻简 bridge (default ws://127.0.0.1:9528).'],
-  ['AICS_LLM_BASE_URL, AICS_LLM_API_KEY, AICS_LLM_MODEL', 'An OpenAI-compatible endpoint for the AI agent; unset, the built-in rules answer.'],
+  [
+    'AICS_LLM_BASE_URL, AICS_LLM_API_KEY, AICS_LLM_MODEL',
+    'An OpenAI-compatible endpoint for the AI agent; unset, the built-in rules answer.',
+  ],
   ['AICS_FAQ_FILE', 'The FAQ file of the built-in rules, YAML or JSON (default: faq/sample-print-shop.yaml, shipped with aics).'],
-  ['AICS_AGENT_PROVIDER', 'The agent\'s provider: rules (no network) or openai (default openai when AICS_LLM_BASE_URL is set, else rules).'],
-  ['AICS_LLM_TIMEOUT_MS, AICS_LLM_SYSTEM_PROMPT_FILE', 'Timeout of one LLM request (default 15000; then the rules answer) and the system prompt file (default prompts/agent-system.md).'],
-  ['AICS_LLM_CONNECTIONS', 'LLM requests under way at once, and connections to the endpoint (default 64); in a burst the other turns wait for a free one, and the timeout starts only then.'],
-  ['AICS_AGENT_QUIET_MS, AICS_AGENT_MAX_WAIT_MS', 'A burst of customer messages is answered once after this much quiet (default 1500) or this long after its first message (default 6000).'],
+  ['AICS_AGENT_PROVIDER', "The agent's provider: rules (no network) or openai (default openai when AICS_LLM_BASE_URL is set, else rules)."],
+  [
+    'AICS_LLM_TIMEOUT_MS, AICS_LLM_SYSTEM_PROMPT_FILE',
+    'Timeout of one LLM request (default 15000; then the rules answer) and the system prompt file (default prompts/agent-system.md).',
+  ],
+  [
+    'AICS_LLM_CONNECTIONS',
+    'LLM requests under way at once, and connections to the endpoint (default 64); in a burst the other turns wait for a free one, and the timeout starts only then.',
+  ],
+  [
+    'AICS_AGENT_QUIET_MS, AICS_AGENT_MAX_WAIT_MS',
+    'A burst of customer messages is answered once after this much quiet (default 1500) or this long after its first message (default 6000).',
+  ],
   ['AICS_AGENT_TAKEOVER_MINUTES', 'A human reply on our account pauses the agent for that customer this long (default 30).'],
-  ['AICS_AGENT_HANDOFF_MINUTES', 'After 转接人工 the agent stays silent for the customer until aics agent release or this long (default 240; 0: until released).'],
-  ['AICS_AGENT_ANSWER_TRIGGERS', 'Set to 1 to let the agent answer messages that fired a task too (default: the task\'s action is the answer).'],
-  ['AICS_AGENT_SEND_GAP_MS, AICS_AGENT_MAX_REPLY_CHARS', 'Minimum gap between two agent sends on one account (default 300) and the length above which replies are split at sentence ends (default 500).'],
-  ['AICS_AGENT_REPLY_QUEUE_MAX', 'Agent answer parts kept while the 轻简 bridge is away or across a restart (default 10000); past it a new answer is dropped and logged.'],
-  ['AICS_AGENT_MAX_FAILURES, AICS_AGENT_MEMORY_TURNS', 'LLM failures in a row before the customer goes to a human (default 3); turns of the chat log the LLM sees (default 10).'],
-  ['AICS_AGENT_HOURS, AICS_AGENT_HOLIDAYS', 'Business hours in AICS_TZ, e.g. "mon-fri 09:00-18:00, sat 10:00-16:00", and days closed, e.g. "2026-10-01..2026-10-07, 2027-01-01". Outside them the agent says the off-hours message once per conversation and queues 转接人工 for the next opening. Unset: always open.'],
-  ['AICS_SENSITIVE_WORDS_FILE', 'Words replaced with *** in the agent\'s replies, one a line (default: faq/sensitive-words.txt).'],
+  [
+    'AICS_AGENT_HANDOFF_MINUTES',
+    'After 转接人工 the agent stays silent for the customer until aics agent release or this long (default 240; 0: until released).',
+  ],
+  [
+    'AICS_AGENT_ANSWER_TRIGGERS',
+    "Set to 1 to let the agent answer messages that fired a task too (default: the task's action is the answer).",
+  ],
+  [
+    'AICS_AGENT_SEND_GAP_MS, AICS_AGENT_MAX_REPLY_CHARS',
+    'Minimum gap between two agent sends on one account (default 300) and the length above which replies are split at sentence ends (default 500).',
+  ],
+  [
+    'AICS_AGENT_REPLY_QUEUE_MAX',
+    'Agent answer parts kept while the 轻简 bridge is away or across a restart (default 10000); past it a new answer is dropped and logged.',
+  ],
+  [
+    'AICS_AGENT_MAX_FAILURES, AICS_AGENT_MEMORY_TURNS',
+    'LLM failures in a row before the customer goes to a human (default 3); turns of the chat log the LLM sees (default 10).',
+  ],
+  [
+    'AICS_AGENT_HOURS, AICS_AGENT_HOLIDAYS',
+    'Business hours in AICS_TZ, e.g. "mon-fri 09:00-18:00, sat 10:00-16:00", and days closed, e.g. "2026-10-01..2026-10-07, 2027-01-01". Outside them the agent says the off-hours message once per conversation and queues 转接人工 for the next opening. Unset: always open.',
+  ],
+  ['AICS_SENSITIVE_WORDS_FILE', "Words replaced with *** in the agent's replies, one a line (default: faq/sensitive-words.txt)."],
   ['AICS_HANDOFF_URL', 'Where handoff notices (转接人工) are POSTed (default: the callback URL; the body\'s "event" is "handoff").'],
   ['AICS_CALLBACK_SECRET', 'When set, callbacks, orders and handoff notices carry X-Aics-Signature: sha256=HMAC(body).'],
   ['AICS_LOG_LEVEL', 'trace, debug, info (default), warn, error or fatal.'],
-  ['AICS_RETENTION_DAYS', 'Days that delivered callbacks, received callbacks and the chat log are kept (default 90; 0: forever). Tasks are always kept; message de-duplication keys go after 7 days.'],
-  ['NOTIFY_SOCKET, WATCHDOG_USEC', 'Set by systemd for Type=notify units: aics serve sends READY=1 once it listens, STOPPING=1 when it drains, and WATCHDOG=1 every third of the watchdog interval (through systemd-notify).'],
+  [
+    'AICS_RETENTION_DAYS',
+    'Days that delivered callbacks, received callbacks and the chat log are kept (default 90; 0: forever). Tasks are always kept; message de-duplication keys go after 7 days.',
+  ],
+  [
+    'NOTIFY_SOCKET, WATCHDOG_USEC',
+    'Set by systemd for Type=notify units: aics serve sends READY=1 once it listens, STOPPING=1 when it drains, and WATCHDOG=1 every third of the watchdog interval (through systemd-notify).',
+  ],
   ['AICS_SYSTEMD_NOTIFY', 'The systemd-notify program to send those messages with (default: systemd-notify on the PATH).'],
   ['NO_COLOR', 'Set to print tables without colour.'],
   ['DEBUG', 'Set to print the stack trace of an unexpected error (exit 1).'],
 ];
 
 const FILES = [
-  ['db/task_db/tasks.db', 'The task database (SQLite, WAL mode), relative to the working folder, as in the old system. The seed\'s sqlite3 queries work on it.'],
-  ['db/task_db/tasks.db-wal, db/task_db/tasks.db-shm', 'SQLite\'s write-ahead log and its index. Never copy the database without them while the daemon runs: use aics db backup.'],
-  ['db/task_db/aics.pid', 'The pid of the daemon of that database, written once it listens and removed when it exits (AICS_PID_FILE, --pid-file). A stale one (a crash, a reused pid) is recognised and replaced.'],
-  ['db/task_db/aics.pid.json', 'The start record beside the pid file: the arguments, working folder and aics environment the daemon was started with, the URL it listens on and its log file. aics restart starts the daemon again from it (also from cron); readable by its owner only, as it may hold AICS_API_TOKEN.'],
+  [
+    'db/task_db/tasks.db',
+    "The task database (SQLite, WAL mode), relative to the working folder, as in the old system. The seed's sqlite3 queries work on it.",
+  ],
+  [
+    'db/task_db/tasks.db-wal, db/task_db/tasks.db-shm',
+    "SQLite's write-ahead log and its index. Never copy the database without them while the daemon runs: use aics db backup.",
+  ],
+  [
+    'db/task_db/aics.pid',
+    'The pid of the daemon of that database, written once it listens and removed when it exits (AICS_PID_FILE, --pid-file). A stale one (a crash, a reused pid) is recognised and replaced.',
+  ],
+  [
+    'db/task_db/aics.pid.json',
+    'The start record beside the pid file: the arguments, working folder and aics environment the daemon was started with, the URL it listens on and its log file. aics restart starts the daemon again from it (also from cron); readable by its owner only, as it may hold AICS_API_TOKEN.',
+  ],
   ['.env, .env.tianwang', 'KEY=VALUE settings read from the working folder; the real environment wins over them, and flags over both.'],
-  ['logs/aics.log', 'The daemon\'s log (AICS_LOG_FILE); its lines keep the old keywords: 任务接收, 任务触发, 任务完成, 任务失败, 派单, 转接人工. Rotated copies beside it (aics.log.1, aics.log.2.gz …; deploy/aics.logrotate) are searched by aics logs grep too.'],
+  [
+    'logs/aics.log',
+    "The daemon's log (AICS_LOG_FILE); its lines keep the old keywords: 任务接收, 任务触发, 任务完成, 任务失败, 派单, 转接人工. Rotated copies beside it (aics.log.1, aics.log.2.gz …; deploy/aics.logrotate) are searched by aics logs grep too.",
+  ],
   ['files/', 'Files that tasks may send by path (AICS_FILES_DIR).'],
 ];
 
@@ -254,7 +314,11 @@ The commands below read and write the same database as the daemon, so they work 
   }
 
   out.push('.SH ENVIRONMENT');
-  out.push(paragraphs('Settings are taken from flags, then the environment, then .env and .env.tianwang in the working folder, then defaults. Relative paths are resolved against the working folder.'));
+  out.push(
+    paragraphs(
+      'Settings are taken from flags, then the environment, then .env and .env.tianwang in the working folder, then defaults. Relative paths are resolved against the working folder.',
+    ),
+  );
   for (const [name, text] of ENVIRONMENT) {
     out.push('.TP');
     out.push(`.B ${esc(name)}`);

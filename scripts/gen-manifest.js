@@ -54,7 +54,11 @@ export async function generate() {
   });
   await plugin.load();
   const { commands, version } = plugin.manifest;
-  const sorted = Object.fromEntries(Object.keys(commands).sort().map((id) => [id, commands[id]]));
+  const sorted = Object.fromEntries(
+    Object.keys(commands)
+      .sort()
+      .map((id) => [id, commands[id]]),
+  );
   return `${JSON.stringify({ commands: sorted, version }, null, 2)}\n`;
 }
 

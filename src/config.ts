@@ -173,10 +173,12 @@ export function clientHost(host: string): string {
 export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = process.env, cwd = process.cwd()): Settings {
   const env: Env = { ...readEnvFiles(cwd), ...processEnv };
   const host = flags.host ?? first(env, ['AI_CS_HOST', 'AICS_HOST']) ?? '127.0.0.1';
-  const portSource = flags.port !== undefined ? '--port' : (['AI_CS_PORT', 'HTTP_API_PORT', 'AICS_PORT'].find((n) => first(env, [n])) ?? 'port');
+  const portSource =
+    flags.port !== undefined ? '--port' : (['AI_CS_PORT', 'HTTP_API_PORT', 'AICS_PORT'].find((n) => first(env, [n])) ?? 'port');
   const httpPort = port(flags.port ?? first(env, ['AI_CS_PORT', 'HTTP_API_PORT', 'AICS_PORT']) ?? 6060, portSource);
   const timeZone = first(env, ['AICS_TZ', 'TZ']) ?? systemTimeZone();
-  if (!isValidTimeZone(timeZone)) throw new ValidationError(`AICS_TZ: unknown time zone "${timeZone}" (use an IANA name such as Asia/Shanghai)`, 'AICS_TZ');
+  if (!isValidTimeZone(timeZone))
+    throw new ValidationError(`AICS_TZ: unknown time zone "${timeZone}" (use an IANA name such as Asia/Shanghai)`, 'AICS_TZ');
   const logLevel = (flags.logLevel ?? first(env, ['AICS_LOG_LEVEL']) ?? 'info').toLowerCase();
   if (!(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
     throw new ValidationError(`AICS_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVEL_NAMES.join(', ')}`, 'AICS_LOG_LEVEL');
@@ -213,7 +215,10 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
 }
 
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -234,7 +239,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const raw = first(env, [name]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`, name);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ValidationError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`, name);
   return n;
 }
 
@@ -252,7 +258,10 @@ function agentSettings(env: Env, flags: Partial<AgentSettings>, llmBaseUrl: stri
     throw new ValidationError(`AICS_AGENT_PROVIDER: "${provider}" is not one of ${AGENT_PROVIDERS.join(', ')}`, 'AICS_AGENT_PROVIDER');
   }
   if (provider === 'openai' && !llmBaseUrl) {
-    throw new ValidationError('AICS_AGENT_PROVIDER=openai needs AICS_LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1)', 'AICS_LLM_BASE_URL');
+    throw new ValidationError(
+      'AICS_AGENT_PROVIDER=openai needs AICS_LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1)',
+      'AICS_LLM_BASE_URL',
+    );
   }
   return {
     provider: provider as AgentProviderName,

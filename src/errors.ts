@@ -56,7 +56,11 @@ export class InvalidStateError extends AicsError {
 
 /** The database was written by a newer aics; running older code on it could corrupt it. */
 export class SchemaTooNewError extends AicsError {
-  constructor(readonly found: number, readonly supported: number, file: string) {
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+    file: string,
+  ) {
     super(
       `database ${file} has schema version ${found}, this aics understands up to ${supported}: upgrade aics (nothing was changed)`,
       ExitCode.schemaTooNew,

@@ -34,7 +34,8 @@ export function parseSince(text: string, nowMs: number, zone: string): number {
   if (rel) return nowMs - Number(rel[1]) * UNITS[rel[2]!.toLowerCase()]!;
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text.trim()) ? `${text.trim()} 00:00:00` : text;
   const parsed = parseTriggerTime(iso, zone);
-  if (!parsed.ok) throw new ValidationError(`--since: "${text}" is neither a duration (10m, 2h, 1d) nor a time (${parsed.error})`, '--since');
+  if (!parsed.ok)
+    throw new ValidationError(`--since: "${text}" is neither a duration (10m, 2h, 1d) nor a time (${parsed.error})`, '--since');
   return parsed.utcMs;
 }
 
@@ -56,7 +57,8 @@ function recordTime(record: Record<string, unknown>): number {
 export function matchLine(raw: string, filter: LogFilter, zone: string): LogMatch | null {
   if (raw.trim() === '') return null;
   const record = parseRecord(raw);
-  const structured = filter.minLevel !== undefined || filter.taskId !== undefined || filter.customerId !== undefined || filter.sinceMs !== undefined;
+  const structured =
+    filter.minLevel !== undefined || filter.taskId !== undefined || filter.customerId !== undefined || filter.sinceMs !== undefined;
   if (!record) {
     if (structured) return null;
     return !filter.pattern || filter.pattern.test(raw) ? { raw, record: null, text: printable(raw.replace(/\r?\n$/, '')) } : null;

@@ -110,7 +110,16 @@ export function openLog(options: LogOptions): DaemonLog {
       formatters: { level: (label) => ({ level: label.toUpperCase() }) },
       // Defence in depth: nothing logs headers or settings whole, but a token must never reach a log line.
       redact: {
-        paths: ['authorization', 'token', 'apiToken', 'api_token', '*.authorization', '*.apiToken', 'headers.authorization', 'req.headers.authorization'],
+        paths: [
+          'authorization',
+          'token',
+          'apiToken',
+          'api_token',
+          '*.authorization',
+          '*.apiToken',
+          'headers.authorization',
+          'req.headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },
@@ -197,7 +206,11 @@ export function formatRecord(record: Record<string, unknown>, options: { zone: s
     if (key === 'err' && value && typeof value === 'object') {
       const err = value as { message?: string; stack?: string; type?: string };
       fields.push(`err=${fieldValue(err.message ?? err.type ?? 'error')}`);
-      if (err.stack) stack = `\n${err.stack.split('\n').map((l) => `    ${printable(l)}`).join('\n')}`;
+      if (err.stack)
+        stack = `\n${err.stack
+          .split('\n')
+          .map((l) => `    ${printable(l)}`)
+          .join('\n')}`;
       continue;
     }
     fields.push(`${printable(key)}=${fieldValue(value)}`);

@@ -31,7 +31,17 @@ describe('man/aics.1', () => {
       expect(page).toContain(`\n.SH ${section}\n`);
     }
     for (const code of [0, 1, 2, 3, 4, 5, 6, 7]) expect(page).toContain(`\n.B ${code}\n`);
-    for (const name of ['AICS_DB', 'AICS_TZ', 'AI_CS_HOST', 'AI_CS_PORT', 'HTTP_API_PORT', 'TIANWANG_CALLBACK_URL', 'AICS_API_TOKEN', 'AICS_LOG_FILE', 'AICS_FILES_DIR']) {
+    for (const name of [
+      'AICS_DB',
+      'AICS_TZ',
+      'AI_CS_HOST',
+      'AI_CS_PORT',
+      'HTTP_API_PORT',
+      'TIANWANG_CALLBACK_URL',
+      'AICS_API_TOKEN',
+      'AICS_LOG_FILE',
+      'AICS_FILES_DIR',
+    ]) {
       expect(page).toContain(`.B ${name.replace(/-/g, '\\-')}`);
     }
     // deterministic: no date or version in the title line, no path of this machine anywhere
@@ -43,10 +53,15 @@ describe('man/aics.1', () => {
 
   it('--check fails, naming the file, when the page differs from what would be generated', () => {
     const stale = join(ws.dir, 'aics.1');
-    writeFileSync(stale, readFileSync(join(repoRoot, 'man', 'aics.1'), 'utf8').replace('Cancel a task that has not run yet.', 'Cancel a task.'));
+    writeFileSync(
+      stale,
+      readFileSync(join(repoRoot, 'man', 'aics.1'), 'utf8').replace('Cancel a task that has not run yet.', 'Cancel a task.'),
+    );
     const r = gen('--check', '--out', stale);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^gen-man: .*aics\.1 differs from the commands' metadata \(first at line \d+\): run "npm run build && npm run man"/);
+    expect(r.stderr).toMatch(
+      /^gen-man: .*aics\.1 differs from the commands' metadata \(first at line \d+\): run "npm run build && npm run man"/,
+    );
     // and writing it makes it current again
     expect(gen('--out', stale).status).toBe(0);
     expect(gen('--check', '--out', stale).status).toBe(0);

@@ -125,7 +125,11 @@ export const BENCH_ENV = { TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_R
 export async function startEngineDaemon(sim, db, dir) {
   const { resolveSettings } = await dist('config.js');
   const { Daemon } = await dist('daemon/daemon.js');
-  const settings = resolveSettings({ db, port: 0, qingjianUrl: sim.url, logFile: join(dir, 'logs/aics.log'), host: '127.0.0.1' }, BENCH_ENV, dir);
+  const settings = resolveSettings(
+    { db, port: 0, qingjianUrl: sim.url, logFile: join(dir, 'logs/aics.log'), host: '127.0.0.1' },
+    BENCH_ENV,
+    dir,
+  );
   const daemon = new Daemon({ settings, mode: 'bridge', agent: false });
   await daemon.start();
   await sim.waitForClient(10_000);

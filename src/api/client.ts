@@ -5,16 +5,7 @@
 import { AicsError, DaemonUnreachableError, ExitCode, type ExitCodeValue } from '../errors.js';
 import { isEnvelope, type Envelope, type ErrorData } from './envelope.js';
 import { API_PATHS } from './types.js';
-import type {
-  CancelData,
-  HealthData,
-  HealthMinimalData,
-  ListData,
-  ListParams,
-  ReceiveData,
-  ReceiveRequest,
-  StatusData,
-} from './types.js';
+import type { CancelData, HealthData, HealthMinimalData, ListData, ListParams, ReceiveData, ReceiveRequest, StatusData } from './types.js';
 
 export interface ClientOptions {
   /** e.g. http://127.0.0.1:6060 (AI_CS_API_URL) */
@@ -31,7 +22,10 @@ export class ApiError extends AicsError {
     message: string,
     readonly data: unknown,
   ) {
-    const field = data && typeof data === 'object' && typeof (data as { field?: unknown }).field === 'string' ? (data as { field: string }).field : undefined;
+    const field =
+      data && typeof data === 'object' && typeof (data as { field?: unknown }).field === 'string'
+        ? (data as { field: string }).field
+        : undefined;
     super(message, exitCodeFor(status), status, field);
   }
 }
@@ -109,7 +103,11 @@ export class AicsClient {
       parsed = undefined;
     }
     if (!isEnvelope(parsed)) {
-      throw new ApiError(response.statusCode, `unexpected answer from ${this.baseUrl}${path} (HTTP ${response.statusCode}): ${text.slice(0, 200)}`, null);
+      throw new ApiError(
+        response.statusCode,
+        `unexpected answer from ${this.baseUrl}${path} (HTTP ${response.statusCode}): ${text.slice(0, 200)}`,
+        null,
+      );
     }
     const env = parsed as Envelope<T | ErrorData>;
     if (response.statusCode < 200 || response.statusCode >= 300) throw new ApiError(env.code, env.message, env.data);

@@ -150,7 +150,12 @@ export interface HealthData {
   started_at: string;
   uptime_s: number;
   /** The 轻简 bridge connection: `disabled` in api-only; otherwise its state, counters and accounts. */
-  qingjian: { connected: boolean; state: 'disabled' | 'connecting' | 'connected' | 'disconnected' | 'stopped'; url?: string; [more: string]: unknown };
+  qingjian: {
+    connected: boolean;
+    state: 'disabled' | 'connecting' | 'connected' | 'disconnected' | 'stopped';
+    url?: string;
+    [more: string]: unknown;
+  };
   db: DbStatsView;
   tasks: Record<TaskStatus, number>;
   outbox_backlog: number;

@@ -30,6 +30,9 @@ export async function cancelTask(ctx: AppContext, body: unknown, caller: Caller)
   }
   const { task_id, reason = '' } = parsed.data;
   const task = await ctx.store.tasks.cancel(task_id, reason, caller.actor);
-  ctx.logger.info({ task_id, customer_id: task.customer_id ?? undefined, reason }, `${LOG_WORDS.cancelled} ${task_id}${reason ? `: ${reason}` : ''}`);
+  ctx.logger.info(
+    { task_id, customer_id: task.customer_id ?? undefined, reason },
+    `${LOG_WORDS.cancelled} ${task_id}${reason ? `: ${reason}` : ''}`,
+  );
   return { task, reason };
 }

@@ -40,7 +40,10 @@ export async function retryTasks(ctx: AppContext, taskIds: readonly string[], re
 /** A time_reach task that has not run yet gets a new time (read in the store's zone); logged and the scheduler woken. */
 export async function rescheduleTask(ctx: AppContext, taskId: string, time: string, caller: Caller): Promise<TaskRecord> {
   const task = await ctx.store.tasks.reschedule(taskId, time, caller.actor);
-  ctx.logger.info({ task_id: task.task_id, customer_id: task.customer_id ?? undefined, due_at: task.due_at ?? undefined }, `rescheduled ${task.task_id}`);
+  ctx.logger.info(
+    { task_id: task.task_id, customer_id: task.customer_id ?? undefined, due_at: task.due_at ?? undefined },
+    `rescheduled ${task.task_id}`,
+  );
   ctx.wake?.(task.task_id);
   return task;
 }

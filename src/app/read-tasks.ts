@@ -1,6 +1,14 @@
 /** Reading tasks: GET /api/task/list and `aics task list`, GET /api/task/status and `aics task status`, the stats. */
 import { NotFoundError, ValidationError } from '../errors.js';
-import { MAX_PAGE_SIZE, type ListQuery, type StoreStats, type TaskAttempt, type TaskEvent, type TaskPage, type TaskRecord } from '../store/index.js';
+import {
+  MAX_PAGE_SIZE,
+  type ListQuery,
+  type StoreStats,
+  type TaskAttempt,
+  type TaskEvent,
+  type TaskPage,
+  type TaskRecord,
+} from '../store/index.js';
 import { TASK_STATUSES, TRIGGER_TYPES, taskWarnings, type TaskStatus, type TriggerType } from '../tasks/index.js';
 import type { AppContext } from './context.js';
 

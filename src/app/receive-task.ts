@@ -28,7 +28,8 @@ export async function receiveTask(ctx: AppContext, body: unknown, options: Recei
   const { task, created } = await ctx.store.tasks.receive(payload, options.actor);
   if (created) ctx.wake?.(task.task_id);
   const warnings = taskWarnings(task, options.scopeAnyCustomer);
-  for (const warning of warnings) ctx.logger.warn({ task_id: task.task_id, customer_id: task.customer_id ?? undefined }, `${task.task_id}: ${warning}`);
+  for (const warning of warnings)
+    ctx.logger.warn({ task_id: task.task_id, customer_id: task.customer_id ?? undefined }, `${task.task_id}: ${warning}`);
   ctx.logger.info(
     {
       task_id: task.task_id,

@@ -182,20 +182,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(err: Error & { exitCode?: number; code?: string; oclif?: { exit?: number } }): Promise<unknown> {
     if (err.code === 'EEXIT') throw err; // this.exit(): already decided
-    const exitCode =
-      err instanceof AicsError ? err.exitCode : typeof err.oclif?.exit === 'number' ? err.oclif.exit : ExitCode.unexpected;
+    const exitCode = err instanceof AicsError ? err.exitCode : typeof err.oclif?.exit === 'number' ? err.oclif.exit : ExitCode.unexpected;
     process.exitCode = exitCode;
     const message = oneLine(err.message);
     if (this.jsonEnabled()) {
       const field = err instanceof AicsError ? err.field : undefined;
-      process.stdout.write(
-        `${JSON.stringify({ error: { name: err.name, message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`,
-      );
+      process.stdout.write(`${JSON.stringify({ error: { name: err.name, message, exit_code: exitCode, ...(field ? { field } : {}) } })}\n`);
     } else if (process.env[DETACHED_ENV] === '1') {
       // A detached daemon's stderr is its log file: the failure is a JSON line like every other (unless the daemon
       // logged it already), so "aics logs grep --level error" finds it and "serve --detach" reports its message.
       if (!loggedErrors.has(err)) {
-        process.stderr.write(`${JSON.stringify({ level: 'ERROR', time: new Date().toISOString(), pid: process.pid, exit_code: exitCode, msg: message })}\n`);
+        process.stderr.write(
+          `${JSON.stringify({ level: 'ERROR', time: new Date().toISOString(), pid: process.pid, exit_code: exitCode, msg: message })}\n`,
+        );
       }
     } else {
       process.stderr.write(`error: ${message}\n`);

@@ -74,7 +74,12 @@ export function formatDuration(seconds: number): string {
     [s % 60, 's'],
   ];
   const first = parts.findIndex(([n]) => n > 0);
-  return first === -1 ? '0s' : parts.slice(first).map(([n, u]) => `${n}${u}`).join(' ');
+  return first === -1
+    ? '0s'
+    : parts
+        .slice(first)
+        .map(([n, u]) => `${n}${u}`)
+        .join(' ');
 }
 
 /** Aligned "label  value" lines; rows whose value is undefined are left out. */
@@ -112,7 +117,14 @@ export function taskDetails(task: TaskRecord, zone: string, full = true): string
     ['priority', task.priority],
     ...(full ? [] : ([['problem', task.problem]] as [string, string | undefined][])),
     ['due', task.due_at ? localTime(task.due_at, zone) : undefined],
-    ['expires', task.expires_at ? localTime(task.expires_at, zone) : triggerDescriptor(task.trigger.type)?.expiry === 'never' ? 'never (recurring)' : undefined],
+    [
+      'expires',
+      task.expires_at
+        ? localTime(task.expires_at, zone)
+        : triggerDescriptor(task.trigger.type)?.expiry === 'never'
+          ? 'never (recurring)'
+          : undefined,
+    ],
   ];
   if (full) {
     rows.push(
@@ -121,11 +133,23 @@ export function taskDetails(task: TaskRecord, zone: string, full = true): string
       ['created', `${localTime(task.created_at, zone)}${task.created_by ? ` by ${task.created_by}` : ''}`],
       ['triggered', task.triggered_at ? localTime(task.triggered_at, zone) : undefined],
       ['completed', task.completed_at ? localTime(task.completed_at, zone) : undefined],
-      ['sent to', task.target ? customerText(task.target.from_id, task.target.from_name) + (task.target.acc_id ? ` via ${task.target.acc_id}` : '') : undefined],
+      [
+        'sent to',
+        task.target
+          ? customerText(task.target.from_id, task.target.from_name) + (task.target.acc_id ? ` via ${task.target.acc_id}` : '')
+          : undefined,
+      ],
       ['lease', task.lease_owner ? `${task.lease_owner} until ${localTime(task.lease_expires_at, zone)}` : undefined],
       ['problem', task.problem],
       ['error', task.error_message ?? undefined],
-      ['result', task.result === null || task.result === undefined ? undefined : typeof task.result === 'string' ? task.result : JSON.stringify(task.result)],
+      [
+        'result',
+        task.result === null || task.result === undefined
+          ? undefined
+          : typeof task.result === 'string'
+            ? task.result
+            : JSON.stringify(task.result),
+      ],
     );
   }
   return keyValues(rows, '  ');
@@ -136,5 +160,12 @@ export const EVENT_HEAD = ['TIME', 'CHANGE', 'REASON', 'BY'];
 export const ATTEMPT_HEAD = ['ATTEMPT', 'REQ_ID', 'STARTED', 'ENDED', 'OUTCOME', 'ERROR'];
 
 export function attemptRows(attempts: TaskAttempt[], zone: string): (string | number)[][] {
-  return attempts.map((a) => [a.attempt, a.req_id, localTime(a.started_at, zone), localTime(a.ended_at, zone), a.outcome ?? 'under way', truncate(a.error ?? '', 50)]);
+  return attempts.map((a) => [
+    a.attempt,
+    a.req_id,
+    localTime(a.started_at, zone),
+    localTime(a.ended_at, zone),
+    a.outcome ?? 'under way',
+    truncate(a.error ?? '', 50),
+  ]);
 }

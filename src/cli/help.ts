@@ -17,7 +17,14 @@ export function reflow(text: string): string {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const prev = out.at(-1);
-    const joinable = prev !== undefined && prev.trim() !== '' && !/^\s/.test(line) && line.trim() !== '' && !/^\s/.test(prev) && !/:$/.test(prev) && prev !== prev.toUpperCase();
+    const joinable =
+      prev !== undefined &&
+      prev.trim() !== '' &&
+      !/^\s/.test(line) &&
+      line.trim() !== '' &&
+      !/^\s/.test(prev) &&
+      !/:$/.test(prev) &&
+      prev !== prev.toUpperCase();
     if (joinable) out[out.length - 1] = `${prev} ${line}`;
     else out.push(line);
   }

@@ -28,7 +28,8 @@ export async function readJsonInput(path: string, flag: string, stdin: NodeJS.Re
   try {
     text = await readStream(path === '-' ? stdin : createReadStream(resolve(path)));
   } catch (error) {
-    if (error instanceof TooLarge) throw new ValidationError(`${flag}: ${name} is larger than ${INPUT_LIMIT_BYTES / 1024} KiB (a task is far smaller)`, flag);
+    if (error instanceof TooLarge)
+      throw new ValidationError(`${flag}: ${name} is larger than ${INPUT_LIMIT_BYTES / 1024} KiB (a task is far smaller)`, flag);
     const err = error as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'it is a folder' : (err.code ?? err.message);
     throw new ValidationError(`${flag}: cannot read ${name}: ${why}`, flag);

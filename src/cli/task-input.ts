@@ -115,7 +115,9 @@ export function payloadFromFlags(flags: TaskFlags, nowMs: number): Record<string
     task_id: flags['task-id'] ?? newTaskId(nowMs),
     type: flags.type,
     customer:
-      flags.customer === undefined ? undefined : dropUndefined({ id: flags.customer, name: flags['customer-name'], acc_id: flags['acc-id'] }),
+      flags.customer === undefined
+        ? undefined
+        : dropUndefined({ id: flags.customer, name: flags['customer-name'], acc_id: flags['acc-id'] }),
     trigger: dropUndefined(trigger),
     action: dropUndefined(action),
     priority: flags.priority,
@@ -128,7 +130,6 @@ export function payloadFromFlags(flags: TaskFlags, nowMs: number): Record<string
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
-
 
 /** The flag that sets each trigger field ("trigger.keyword" → "--keyword"), from the registry. */
 const TRIGGER_FIELD_FLAGS: Record<string, string> = Object.fromEntries(

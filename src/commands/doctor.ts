@@ -30,7 +30,10 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     port: Flags.integer({ summary: 'The HTTP port to check (as serve --port; env AI_CS_PORT, HTTP_API_PORT).', min: 0, max: 65535 }),
     host: Flags.string({ summary: 'The address to check (as serve --host; env AI_CS_HOST).' }),
-    'qingjian-url': Flags.string({ summary: 'The 轻简 bridge to check (as serve --qingjian-url; env AICS_QINGJIAN_URL).', helpValue: 'URL' }),
+    'qingjian-url': Flags.string({
+      summary: 'The 轻简 bridge to check (as serve --qingjian-url; env AICS_QINGJIAN_URL).',
+      helpValue: 'URL',
+    }),
     'pid-file': pidFileFlag,
     timeout: Flags.integer({ summary: 'Seconds each network probe may take.', default: 3, min: 1, max: 60, helpValue: 'SECONDS' }),
     strict: Flags.boolean({ summary: 'Warnings fail too (exit 1).' }),
@@ -44,7 +47,9 @@ ${EXIT_CODES_HELP}`;
     const failing = checks.filter((c) => c.verdict === 'fail' || (flags.strict && c.verdict === 'warn'));
     const width = Math.max(...checks.map((c) => columns(c.check)));
     for (const c of checks) {
-      this.say(`${c.verdict.toUpperCase().padEnd(4)}  ${c.check}${' '.repeat(width - columns(c.check))}  ${c.detail}${c.fix && c.verdict !== 'ok' ? ` — ${c.fix}` : ''}`);
+      this.say(
+        `${c.verdict.toUpperCase().padEnd(4)}  ${c.check}${' '.repeat(width - columns(c.check))}  ${c.detail}${c.fix && c.verdict !== 'ok' ? ` — ${c.fix}` : ''}`,
+      );
     }
     this.say(failing.length ? `${failing.length} of ${checks.length} checks need attention` : `all ${checks.length} checks pass`);
     if (failing.length) process.exitCode = 1;

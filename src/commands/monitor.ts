@@ -28,7 +28,10 @@ AICS_API_TOKEN is sent when set.
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'Watch the local daemon', command: '<%= config.bin %> monitor' },
-    { description: 'Another daemon, every 5 seconds', command: 'AICS_API_TOKEN=… <%= config.bin %> monitor --url http://10.0.0.5:6060 --interval 5' },
+    {
+      description: 'Another daemon, every 5 seconds',
+      command: 'AICS_API_TOKEN=… <%= config.bin %> monitor --url http://10.0.0.5:6060 --interval 5',
+    },
     { description: 'One frame, e.g. for a log or a cron mail', command: '<%= config.bin %> monitor --once' },
   ];
   static override flags = {
@@ -53,7 +56,9 @@ ${EXIT_CODES_HELP}`;
     }
     const snap = await takeSnapshot(client, this.flags.recent);
     if (!this.jsonEnabled()) {
-      process.stdout.write(`${renderToString(createElement(MonitorView, { snap, baseUrl: client.baseUrl, intervalMs, formatTime }), { columns: 120 })}\n`);
+      process.stdout.write(
+        `${renderToString(createElement(MonitorView, { snap, baseUrl: client.baseUrl, intervalMs, formatTime }), { columns: 120 })}\n`,
+      );
     }
     if (snap.error) {
       process.exitCode = new DaemonUnreachableError(snap.error).exitCode;

@@ -24,7 +24,9 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<{ paused: PauseState }> {
     const paused = await (await this.repositories()).control.pause(this.flags.reason?.trim() || null, this.actor);
-    this.say(`paused since ${localTime(paused.since, this.settings().timeZone)} by ${paused.by ?? '?'}${paused.reason ? ` (${paused.reason})` : ''}: nothing fires or is sent until "aics resume"`);
+    this.say(
+      `paused since ${localTime(paused.since, this.settings().timeZone)} by ${paused.by ?? '?'}${paused.reason ? ` (${paused.reason})` : ''}: nothing fires or is sent until "aics resume"`,
+    );
     return { paused };
   }
 }

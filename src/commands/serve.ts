@@ -48,20 +48,40 @@ ${EXIT_CODES_HELP}`;
       description: 'Reachable from other machines: a token is required',
       command: 'AICS_API_TOKEN=$(openssl rand -hex 32) <%= config.bin %> serve --api-only --host 0.0.0.0',
     },
-    { description: 'Database and log file elsewhere', command: '<%= config.bin %> serve --api-only --db /srv/aics/tasks.db --log-file /var/log/aics/aics.log' },
-    { description: 'In the background (instead of nohup … &): returns once it answers; then aics status / stop / restart', command: '<%= config.bin %> serve --detach' },
-    { description: 'In the foreground under systemd, with a pid file that aics status reads', command: '<%= config.bin %> serve --api-only --pid-file /opt/aics/db/task_db/aics.pid' },
+    {
+      description: 'Database and log file elsewhere',
+      command: '<%= config.bin %> serve --api-only --db /srv/aics/tasks.db --log-file /var/log/aics/aics.log',
+    },
+    {
+      description: 'In the background (instead of nohup … &): returns once it answers; then aics status / stop / restart',
+      command: '<%= config.bin %> serve --detach',
+    },
+    {
+      description: 'In the foreground under systemd, with a pid file that aics status reads',
+      command: '<%= config.bin %> serve --api-only --pid-file /opt/aics/db/task_db/aics.pid',
+    },
   ];
   static override flags = {
-    'api-only': Flags.boolean({ summary: 'Run only the HTTP API and expiry (no 轻简 bridge, no agent; tasks stay pending).', exclusive: ['tianwang'] }),
+    'api-only': Flags.boolean({
+      summary: 'Run only the HTTP API and expiry (no 轻简 bridge, no agent; tasks stay pending).',
+      exclusive: ['tianwang'],
+    }),
     tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent.' }),
     agent: Flags.boolean({ summary: 'Run the AI agent (--no-agent: without it).', allowNo: true, default: true }),
     multi: Flags.boolean({ summary: 'Several worker processes, customers sharded by md5(acc_id:from_id) (not built yet).' }),
     workers: Flags.integer({ summary: 'Number of workers with --multi (default: the CPU count).', min: 1, max: 64, dependsOn: ['multi'] }),
-    port: Flags.integer({ char: 'p', summary: 'HTTP port (env AI_CS_PORT, HTTP_API_PORT; default 6060; 0 = any free port).', min: 0, max: 65535 }),
+    port: Flags.integer({
+      char: 'p',
+      summary: 'HTTP port (env AI_CS_PORT, HTTP_API_PORT; default 6060; 0 = any free port).',
+      min: 0,
+      max: 65535,
+    }),
     host: Flags.string({ summary: 'Address to bind (env AI_CS_HOST; default 127.0.0.1). Not loopback: AICS_API_TOKEN is required.' }),
     'log-file': Flags.string({ summary: 'JSON log file (env AICS_LOG_FILE; default logs/aics.log).', helpValue: 'FILE' }),
-    'qingjian-url': Flags.string({ summary: '轻简 bridge WebSocket (env AICS_QINGJIAN_URL; default ws://127.0.0.1:9528).', helpValue: 'URL' }),
+    'qingjian-url': Flags.string({
+      summary: '轻简 bridge WebSocket (env AICS_QINGJIAN_URL; default ws://127.0.0.1:9528).',
+      helpValue: 'URL',
+    }),
     'callback-url': Flags.string({ summary: 'Where task callbacks go (env TIANWANG_CALLBACK_URL).', helpValue: 'URL' }),
     'send-rate': Flags.integer({
       summary: 'Sends a minute on one WeCom account, evenly spaced (env AICS_SEND_RATE; default 30; 0 = no limit).',
@@ -119,7 +139,13 @@ ${EXIT_CODES_HELP}`;
       terminalFormat: this.jsonEnabled() ? 'json' : 'pretty',
       colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
       // Always held, also in the foreground: one daemon per database, and status / monitor / stop find this one.
-      pidFile: { path: pidFileFor(settings), argv, cwd: process.cwd(), env: aicsEnvironment(process.env), detached: process.env[DETACHED_ENV] === '1' },
+      pidFile: {
+        path: pidFileFor(settings),
+        argv,
+        cwd: process.cwd(),
+        env: aicsEnvironment(process.env),
+        detached: process.env[DETACHED_ENV] === '1',
+      },
     });
     await daemon.start();
     await runUntilSignalled(daemon);

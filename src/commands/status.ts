@@ -7,7 +7,8 @@ import { ExitCode } from '../errors.js';
 import type { PauseState } from '../store/index.js';
 
 export default class Status extends BaseCommand<typeof Status> {
-  static override summary = 'Is the background daemon running and healthy: pid, uptime, mode, URL, 轻简 bridge, tasks, backlog, last error.';
+  static override summary =
+    'Is the background daemon running and healthy: pid, uptime, mode, URL, 轻简 bridge, tasks, backlog, last error.';
   static override description = `Replaces the seed's "ps aux | grep run.py", "netstat -tlnp | grep 6060" and "curl …/api/health". Reads the pid
 file (default db/task_db/aics.pid beside the database; --pid-file, AICS_PID_FILE) and its start record, checks that
 the process is the aics daemon, and asks its GET /api/health at the URL it really listens on (also with --port 0),
@@ -22,7 +23,10 @@ answer (the message says which). Changes nothing: a stale pid file is reported, 
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'How the daemon of the database in this folder is', command: '<%= config.bin %> status' },
-    { description: 'For monitoring: JSON, and the exit code says up (0), degraded (8) or not (3)', command: '<%= config.bin %> status --json' },
+    {
+      description: 'For monitoring: JSON, and the exit code says up (0), degraded (8) or not (3)',
+      command: '<%= config.bin %> status --json',
+    },
     { description: 'From a script: restart it when it is not answering', command: '<%= config.bin %> status >/dev/null || aics restart' },
   ];
   static override flags = { 'pid-file': pidFileFlag };
@@ -60,14 +64,20 @@ function describe(s: DaemonStatus, zone: string): string {
     ['version', s.version ?? undefined],
     ['bridge', bridge],
     ['tasks', tasks],
-    ['outbox', s.outbox_backlog !== null ? `${s.outbox_backlog} callback${s.outbox_backlog === 1 ? '' : 's'} not yet delivered` : undefined],
+    [
+      'outbox',
+      s.outbox_backlog !== null ? `${s.outbox_backlog} callback${s.outbox_backlog === 1 ? '' : 's'} not yet delivered` : undefined,
+    ],
     ['派单 held', s.dispatch_held ? `${s.dispatch_held} (TIANWANG_DISPATCH_URL is not set)` : undefined],
     ...s.warnings.map((w): [string, string] => ['warning', w]),
     ['last error', s.healthy && !s.details_hidden ? (s.last_error ?? 'none') : undefined],
     ['details', s.details_hidden ? 'hidden: the daemon requires AICS_API_TOKEN, and this one is missing or wrong' : undefined],
     ['log file', s.log_file ?? undefined],
     ['pid file', s.pid_file],
-    ['started as', !s.running && s.start ? `aics serve ${s.start.argv.join(' ')} (in ${s.start.cwd}); "aics restart" starts it so` : undefined],
+    [
+      'started as',
+      !s.running && s.start ? `aics serve ${s.start.argv.join(' ')} (in ${s.start.cwd}); "aics restart" starts it so` : undefined,
+    ],
   ];
   return `${head}\n${keyValues(rows, '  ')}`;
 }

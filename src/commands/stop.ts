@@ -43,7 +43,9 @@ ${EXIT_CODES_HELP}`;
     }
     if (result.outcome === 'timeout') throw stopTimeout(result.pid, result.waited_ms);
     if (!result.detached) {
-      this.warnLine(`pid ${result.pid} ran in the foreground under a supervisor (systemd, docker?), which may start it again: stop it there, e.g. "systemctl stop aics"`);
+      this.warnLine(
+        `pid ${result.pid} ran in the foreground under a supervisor (systemd, docker?), which may start it again: stop it there, e.g. "systemctl stop aics"`,
+      );
     }
     const seconds = (result.waited_ms / 1000).toFixed(1);
     this.say(

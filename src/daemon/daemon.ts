@@ -105,16 +105,28 @@ export class Daemon {
     const drainMs = options.drainTimeoutMs ?? 5000;
     try {
       const logger = this.openLogAndPidFile();
-      const notifier = await releasers.step('systemd notifier', () => new SystemdNotifier({ logger }), (n) => n.close());
+      const notifier = await releasers.step(
+        'systemd notifier',
+        () => new SystemdNotifier({ logger }),
+        (n) => n.close(),
+      );
       this.notifier = notifier;
-      const store = await releasers.step('store', () => openCheckedStore(settings, clock), (s) => s.close());
+      const store = await releasers.step(
+        'store',
+        () => openCheckedStore(settings, clock),
+        (s) => s.close(),
+      );
       this.store = store;
       // Built once the HTTP API has bound its port; stopped after the bridge closes.
       const housekeepingStop = releasers.reserve('outbox, retention, integrity watch');
       const bridge =
         this.mode === 'api-only'
           ? null
-          : await releasers.step('轻简 bridge', () => buildBridge(settings, logger, options.bridgeOptions), (b) => b.stop());
+          : await releasers.step(
+              '轻简 bridge',
+              () => buildBridge(settings, logger, options.bridgeOptions),
+              (b) => b.stop(),
+            );
       const worker = await releasers.step(
         'worker',
         () =>
@@ -195,7 +207,9 @@ export class Daemon {
           files_dir: settings.filesDir,
           qingjian: bridge ? settings.qingjianUrl : 'disabled',
           agent: worker.agent ? settings.agent.provider : 'off',
-          send_rate: bridge ? `${settings.sendRate || 'unlimited'}/min per account, ${settings.sendRateCustomer || 'unlimited'}/min per customer` : undefined,
+          send_rate: bridge
+            ? `${settings.sendRate || 'unlimited'}/min per account, ${settings.sendRateCustomer || 'unlimited'}/min per customer`
+            : undefined,
           auth: settings.apiToken ? 'bearer token' : 'none (loopback)',
           pid_file: this.pidFileHeld ?? undefined,
           version: this.version,
@@ -206,7 +220,10 @@ export class Daemon {
     } catch (error) {
       // A start-up failure is a log line too (JSON in the file), so "aics logs grep --level error" finds it.
       if (this.log && error instanceof Error) {
-        this.log.logger.error({ start_failed: true, exit_code: error instanceof AicsError ? error.exitCode : ExitCode.unexpected }, error.message);
+        this.log.logger.error(
+          { start_failed: true, exit_code: error instanceof AicsError ? error.exitCode : ExitCode.unexpected },
+          error.message,
+        );
         loggedErrors.add(error);
       }
       await releasers.release();

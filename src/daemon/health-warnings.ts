@@ -39,11 +39,15 @@ export function healthWarnings(i: WarningInputs): string[] {
         i.mode === 'api-only'
           ? 'this daemon is --api-only and no daemon with a 轻简 bridge runs on this database: start "aics serve" without --api-only to arm and fire them'
           : 'they are not being armed: look at "aics logs grep --level warn"';
-      out.push(`${i.pending} task${i.pending === 1 ? '' : 's'} pending, the oldest (${i.oldestPending.task_id}) since ${i.oldestPending.created_at}: ${who}`);
+      out.push(
+        `${i.pending} task${i.pending === 1 ? '' : 's'} pending, the oldest (${i.oldestPending.task_id}) since ${i.oldestPending.created_at}: ${who}`,
+      );
     }
   }
   if (i.dispatchHeld > 0) {
-    out.push(`${i.dispatchHeld} 派单 order${i.dispatchHeld === 1 ? '' : 's'} held: TIANWANG_DISPATCH_URL is not set (they are sent once it is)`);
+    out.push(
+      `${i.dispatchHeld} 派单 order${i.dispatchHeld === 1 ? '' : 's'} held: TIANWANG_DISPATCH_URL is not set (they are sent once it is)`,
+    );
   }
   return out;
 }
@@ -52,7 +56,9 @@ export function healthWarnings(i: WarningInputs): string[] {
  * The bridge's state for /api/health. While it is not connected nobody knows whether an account is online: the
  * last status it reported stays as `last_known`, and `status` says `unknown`.
  */
-export function bridgeHealth<S extends { connected: boolean; accounts: Record<string, { status: string }> }>(state: S): S & HealthData['qingjian'] {
+export function bridgeHealth<S extends { connected: boolean; accounts: Record<string, { status: string }> }>(
+  state: S,
+): S & HealthData['qingjian'] {
   if (state.connected) return { ...state } as S & HealthData['qingjian'];
   const accounts = Object.fromEntries(
     Object.entries(state.accounts).map(([id, a]) => [id, { ...a, status: 'unknown', last_known: a.status }]),

@@ -82,7 +82,11 @@ export class IntegrityWatch {
     const now = identity(file);
     const found: string[] = [];
     if (now !== this.opened) {
-      found.push(now === null ? `database file ${file} was removed while the daemon runs` : `database file ${file} was replaced while the daemon runs`);
+      found.push(
+        now === null
+          ? `database file ${file} was removed while the daemon runs`
+          : `database file ${file} was replaced while the daemon runs`,
+      );
     } else if (!safeHeader(file)) {
       found.push(`database file ${file} was overwritten while the daemon runs (it no longer starts with the SQLite header)`);
     } else {
@@ -95,7 +99,10 @@ export class IntegrityWatch {
     }
     for (const p of found) {
       if (!this.current.includes(p)) {
-        this.o.logger.error({ db: file, problem: p }, `${p}: run "aics db check", then stop the daemon and restore the latest "aics db backup" copy`);
+        this.o.logger.error(
+          { db: file, problem: p },
+          `${p}: run "aics db check", then stop the daemon and restore the latest "aics db backup" copy`,
+        );
       }
     }
     this.current = found;

@@ -34,15 +34,18 @@ export class TimerLoop {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.current = this.pass()
-        .catch(() => 1000)
-        .then((next) => {
-          this.current = null;
-          this.schedule(this.again ? 0 : next);
-          this.again = false;
-        });
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.current = this.pass()
+          .catch(() => 1000)
+          .then((next) => {
+            this.current = null;
+            this.schedule(this.again ? 0 : next);
+            this.again = false;
+          });
+      },
+      Math.max(0, delayMs),
+    );
   }
 }

@@ -83,22 +83,45 @@ export function nodeCheck(version: string, sqliteVersion: string | null = better
     };
   }
   if (major < 22 && sqliteMajor >= 13) {
-    return { check: 'node', verdict: 'fail', detail: `${detail} with better-sqlite3 ${sqliteVersion}, which needs Node 22 or later`, fix: `${reinstall} (12 on Node 20), or move to Node 22` };
+    return {
+      check: 'node',
+      verdict: 'fail',
+      detail: `${detail} with better-sqlite3 ${sqliteVersion}, which needs Node 22 or later`,
+      fix: `${reinstall} (12 on Node 20), or move to Node 22`,
+    };
   }
-  if (major === 20) return { check: 'node', verdict: 'warn', detail: `${withSqlite}: Node 20 reached its end of life in April 2026`, fix: 'move to Node 22 or 24' };
+  if (major === 20)
+    return {
+      check: 'node',
+      verdict: 'warn',
+      detail: `${withSqlite}: Node 20 reached its end of life in April 2026`,
+      fix: 'move to Node 22 or 24',
+    };
   return { check: 'node', verdict: 'ok', detail: withSqlite };
 }
 
 function databaseChecks(settings: Settings): CheckResult[] {
   const location = parseStoreLocation(settings.db);
   if (location.kind !== 'sqlite') {
-    return [{ check: 'database', verdict: 'fail', detail: `${redactUrl(location.url)}: the PostgreSQL store is not built yet`, fix: 'give --db / AICS_DB a SQLite file path' }];
+    return [
+      {
+        check: 'database',
+        verdict: 'fail',
+        detail: `${redactUrl(location.url)}: the PostgreSQL store is not built yet`,
+        fix: 'give --db / AICS_DB a SQLite file path',
+      },
+    ];
   }
   const file = location.file;
   const disk = diskCheck(existsSync(file) ? dirname(file) : nearestExisting(dirname(file)));
   if (!existsSync(file)) {
     return [
-      { check: 'database', verdict: 'warn', detail: `${file} does not exist yet`, fix: 'it is created on the first "aics serve" or "aics task add"; check --db / AICS_DB if one exists elsewhere' },
+      {
+        check: 'database',
+        verdict: 'warn',
+        detail: `${file} does not exist yet`,
+        fix: 'it is created on the first "aics serve" or "aics task add"; check --db / AICS_DB if one exists elsewhere',
+      },
       disk,
     ];
   }
@@ -108,19 +131,41 @@ function databaseChecks(settings: Settings): CheckResult[] {
     out.push(
       info.integrity.ok
         ? { check: 'database', verdict: 'ok', detail: `${file}: integrity ok` }
-        : { check: 'database', verdict: 'fail', detail: `${file} is damaged: ${info.integrity.problems.slice(0, 3).join('; ')}`, fix: 'run "aics db check", then restore the latest "aics db backup" copy' },
+        : {
+            check: 'database',
+            verdict: 'fail',
+            detail: `${file} is damaged: ${info.integrity.problems.slice(0, 3).join('; ')}`,
+            fix: 'run "aics db check", then restore the latest "aics db backup" copy',
+          },
     );
     if (info.schema_version > info.expected_version) {
-      out.push({ check: 'schema', verdict: 'fail', detail: `version ${info.schema_version}, written by a newer aics (this one knows ${info.expected_version})`, fix: 'upgrade aics' });
+      out.push({
+        check: 'schema',
+        verdict: 'fail',
+        detail: `version ${info.schema_version}, written by a newer aics (this one knows ${info.expected_version})`,
+        fix: 'upgrade aics',
+      });
     } else if (info.schema_version < info.expected_version) {
-      out.push({ check: 'schema', verdict: 'ok', detail: `version ${info.schema_version}; migrated to ${info.expected_version} when the daemon next starts` });
+      out.push({
+        check: 'schema',
+        verdict: 'ok',
+        detail: `version ${info.schema_version}; migrated to ${info.expected_version} when the daemon next starts`,
+      });
     } else {
       out.push({ check: 'schema', verdict: 'ok', detail: `version ${info.schema_version}` });
     }
     out.push(disk);
     return out;
   } catch (error) {
-    return [{ check: 'database', verdict: 'fail', detail: (error as Error).message, fix: 'check the path (--db, AICS_DB), its permissions, and that no other program locks it' }, disk];
+    return [
+      {
+        check: 'database',
+        verdict: 'fail',
+        detail: (error as Error).message,
+        fix: 'check the path (--db, AICS_DB), its permissions, and that no other program locks it',
+      },
+      disk,
+    ];
   }
 }
 
@@ -135,8 +180,10 @@ function diskCheck(dir: string): CheckResult {
     const s = statfsSync(dir);
     const free = s.bavail * s.bsize;
     const detail = `${Math.round(free / MB)} MB free in ${dir}`;
-    if (free < 100 * MB) return { check: 'disk', verdict: 'fail', detail, fix: 'free disk space: SQLite stops writing when the disk is full' };
-    if (free < 1024 * MB) return { check: 'disk', verdict: 'warn', detail, fix: 'free disk space soon (logs rotate, but the database and backups grow)' };
+    if (free < 100 * MB)
+      return { check: 'disk', verdict: 'fail', detail, fix: 'free disk space: SQLite stops writing when the disk is full' };
+    if (free < 1024 * MB)
+      return { check: 'disk', verdict: 'warn', detail, fix: 'free disk space soon (logs rotate, but the database and backups grow)' };
     return { check: 'disk', verdict: 'ok', detail };
   } catch (error) {
     return { check: 'disk', verdict: 'warn', detail: `cannot read free space of ${dir}: ${(error as Error).message}` };
@@ -153,9 +200,19 @@ async function portCheck(ctx: DoctorContext): Promise<CheckResult> {
   });
   if (!error) return { check: 'port', verdict: 'ok', detail: `${host}:${port} is free for "aics serve"` };
   if (error.code === 'EADDRINUSE') {
-    return { check: 'port', verdict: 'fail', detail: `${host}:${port} is in use by another program`, fix: `find it with "ss -ltnp 'sport = :${port}'", or choose --port / AI_CS_PORT` };
+    return {
+      check: 'port',
+      verdict: 'fail',
+      detail: `${host}:${port} is in use by another program`,
+      fix: `find it with "ss -ltnp 'sport = :${port}'", or choose --port / AI_CS_PORT`,
+    };
   }
-  return { check: 'port', verdict: 'fail', detail: `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, fix: 'choose --host / AI_CS_HOST (an address of this machine) and a port above 1024' };
+  return {
+    check: 'port',
+    verdict: 'fail',
+    detail: `cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+    fix: 'choose --host / AI_CS_HOST (an address of this machine) and a port above 1024',
+  };
 }
 
 async function bridgeCheck(ctx: DoctorContext, timeoutMs: number): Promise<CheckResult> {
@@ -164,11 +221,24 @@ async function bridgeCheck(ctx: DoctorContext, timeoutMs: number): Promise<Check
   if (q && q.state !== 'disabled') {
     const accounts = Object.values((q.accounts ?? {}) as Record<string, { acc_id: string; status: string }>);
     const online = accounts.filter((a) => a.status === 'online').map((a) => a.acc_id);
-    if (!q.connected) return { check: '轻简 bridge', verdict: 'fail', detail: `the daemon is not connected to ${q.url ?? url} (${q.state})`, fix: 'start 轻简 on the WeCom PC and check AICS_QINGJIAN_URL' };
-    if (!online.length) return { check: '轻简 bridge', verdict: 'fail', detail: `connected to ${q.url ?? url}, but no WeCom account is logged in`, fix: 'log the WeCom accounts in on the PC running 轻简' };
+    if (!q.connected)
+      return {
+        check: '轻简 bridge',
+        verdict: 'fail',
+        detail: `the daemon is not connected to ${q.url ?? url} (${q.state})`,
+        fix: 'start 轻简 on the WeCom PC and check AICS_QINGJIAN_URL',
+      };
+    if (!online.length)
+      return {
+        check: '轻简 bridge',
+        verdict: 'fail',
+        detail: `connected to ${q.url ?? url}, but no WeCom account is logged in`,
+        fix: 'log the WeCom accounts in on the PC running 轻简',
+      };
     return { check: '轻简 bridge', verdict: 'ok', detail: `connected; accounts online: ${online.join(', ')}` };
   }
-  if (ctx.daemon.healthy && q?.state === 'disabled') return { check: '轻简 bridge', verdict: 'skip', detail: 'the daemon runs --api-only (no bridge)' };
+  if (ctx.daemon.healthy && q?.state === 'disabled')
+    return { check: '轻简 bridge', verdict: 'skip', detail: 'the daemon runs --api-only (no bridge)' };
   // No daemon of ours: can we reach it at all? Connect and leave at once, so no message is taken from the daemon.
   const reached = await new Promise<string | null>((done) => {
     const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
@@ -180,7 +250,12 @@ async function bridgeCheck(ctx: DoctorContext, timeoutMs: number): Promise<Check
   });
   return reached === null
     ? { check: '轻简 bridge', verdict: 'ok', detail: `${url} accepts connections (accounts are known once the daemon runs)` }
-    : { check: '轻简 bridge', verdict: 'fail', detail: `${url}: ${reached}`, fix: 'start 轻简 on the WeCom PC and check AICS_QINGJIAN_URL (--qingjian-url)' };
+    : {
+        check: '轻简 bridge',
+        verdict: 'fail',
+        detail: `${url}: ${reached}`,
+        fix: 'start 轻简 on the WeCom PC and check AICS_QINGJIAN_URL (--qingjian-url)',
+      };
 }
 
 /** Any HTTP answer means reachable (a 404 or 405 to a GET is normal for a POST endpoint); no answer does not. */
@@ -197,21 +272,53 @@ async function httpAnswer(url: string, timeoutMs: number, headers: Record<string
 async function urlCheck(name: string, url: string | null, env: string, timeoutMs: number, daemon: DaemonStatus): Promise<CheckResult> {
   if (!url) {
     return name === 'callback URL'
-      ? { check: name, verdict: 'ok', detail: `not set: callbacks go to the daemon's own sink (POST /api/task/callback${daemon.url ? ` at ${daemon.url}` : ''})` }
+      ? {
+          check: name,
+          verdict: 'ok',
+          detail: `not set: callbacks go to the daemon's own sink (POST /api/task/callback${daemon.url ? ` at ${daemon.url}` : ''})`,
+        }
       : { check: name, verdict: 'skip', detail: `${env} not set: 派单 orders are kept and logged` };
   }
   const r = await httpAnswer(url, timeoutMs);
-  if (r.status === null) return { check: name, verdict: 'fail', detail: `${url}: ${r.error}`, fix: `check ${env} and that Tianwang is up and reachable from here` };
-  if (r.status >= 500) return { check: name, verdict: 'warn', detail: `${url} answers ${r.status}`, fix: 'Tianwang answers with a server error; deliveries are retried' };
+  if (r.status === null)
+    return {
+      check: name,
+      verdict: 'fail',
+      detail: `${url}: ${r.error}`,
+      fix: `check ${env} and that Tianwang is up and reachable from here`,
+    };
+  if (r.status >= 500)
+    return {
+      check: name,
+      verdict: 'warn',
+      detail: `${url} answers ${r.status}`,
+      fix: 'Tianwang answers with a server error; deliveries are retried',
+    };
   return { check: name, verdict: 'ok', detail: `${url} answers (HTTP ${r.status})` };
 }
 
 function tokenCheck(settings: Settings): CheckResult {
   if (isLoopbackHost(settings.host)) {
-    return { check: 'token', verdict: 'ok', detail: `${settings.host} is loopback${settings.apiToken ? '; AICS_API_TOKEN is set too' : ''}` };
+    return {
+      check: 'token',
+      verdict: 'ok',
+      detail: `${settings.host} is loopback${settings.apiToken ? '; AICS_API_TOKEN is set too' : ''}`,
+    };
   }
-  if (!settings.apiToken) return { check: 'token', verdict: 'fail', detail: `${settings.host} is not loopback and AICS_API_TOKEN is not set`, fix: 'set AICS_API_TOKEN (a long random secret) or bind 127.0.0.1' };
-  if (settings.apiToken.length < 24) return { check: 'token', verdict: 'warn', detail: `AICS_API_TOKEN is only ${settings.apiToken.length} characters`, fix: 'use 32 or more random characters' };
+  if (!settings.apiToken)
+    return {
+      check: 'token',
+      verdict: 'fail',
+      detail: `${settings.host} is not loopback and AICS_API_TOKEN is not set`,
+      fix: 'set AICS_API_TOKEN (a long random secret) or bind 127.0.0.1',
+    };
+  if (settings.apiToken.length < 24)
+    return {
+      check: 'token',
+      verdict: 'warn',
+      detail: `AICS_API_TOKEN is only ${settings.apiToken.length} characters`,
+      fix: 'use 32 or more random characters',
+    };
   return { check: 'token', verdict: 'ok', detail: `listening on ${settings.host} with AICS_API_TOKEN set` };
 }
 
@@ -219,7 +326,12 @@ function tokenCheck(settings: Settings): CheckResult {
 async function clockCheck(settings: Settings, timeoutMs: number): Promise<CheckResult> {
   const now = Date.now();
   if (!isValidTimeZone(settings.timeZone)) {
-    return { check: 'clock', verdict: 'fail', detail: `time zone ${settings.timeZone} is unknown`, fix: 'set AICS_TZ (or TZ) to an IANA zone such as Asia/Shanghai' };
+    return {
+      check: 'clock',
+      verdict: 'fail',
+      detail: `time zone ${settings.timeZone} is unknown`,
+      fix: 'set AICS_TZ (or TZ) to an IANA zone such as Asia/Shanghai',
+    };
   }
   const local = `${formatInZone(now, settings.timeZone)} ${settings.timeZone}`;
   const peer = settings.callbackUrl ?? settings.dispatchUrl;
@@ -228,7 +340,12 @@ async function clockCheck(settings: Settings, timeoutMs: number): Promise<CheckR
   if (!r.date) return { check: 'clock', verdict: 'ok', detail: `${local} (${new URL(peer).host} gave no Date to compare with)` };
   const skewS = Math.round((Date.parse(r.date) - now) / 1000);
   if (Math.abs(skewS) > 60) {
-    return { check: 'clock', verdict: 'warn', detail: `${local}; ${new URL(peer).host}'s clock differs by ${skewS} s`, fix: 'enable time synchronisation (timedatectl set-ntp true): time_reach tasks fire by this clock' };
+    return {
+      check: 'clock',
+      verdict: 'warn',
+      detail: `${local}; ${new URL(peer).host}'s clock differs by ${skewS} s`,
+      fix: 'enable time synchronisation (timedatectl set-ntp true): time_reach tasks fire by this clock',
+    };
   }
   return { check: 'clock', verdict: 'ok', detail: `${local}; within ${Math.abs(skewS)} s of ${new URL(peer).host}` };
 }
@@ -240,7 +357,12 @@ function logCheck(file: string): CheckResult {
     accessSync(target, constants.W_OK);
     return { check: 'log file', verdict: 'ok', detail: existsSync(path) ? `${path} is writable` : `${path} can be created` };
   } catch {
-    return { check: 'log file', verdict: 'fail', detail: `${path} cannot be written (${target} is not writable)`, fix: 'fix the folder\'s owner or permissions, or choose --log-file / AICS_LOG_FILE' };
+    return {
+      check: 'log file',
+      verdict: 'fail',
+      detail: `${path} cannot be written (${target} is not writable)`,
+      fix: "fix the folder's owner or permissions, or choose --log-file / AICS_LOG_FILE",
+    };
   }
 }
 
@@ -250,9 +372,15 @@ async function llmCheck(settings: Settings, timeoutMs: number): Promise<CheckRes
   }
   const base = settings.llmBaseUrl.replace(/\/+$/, '');
   const r = await httpAnswer(`${base}/models`, timeoutMs, settings.llmApiKey ? { authorization: `Bearer ${settings.llmApiKey}` } : {});
-  if (r.status === null) return { check: 'LLM', verdict: 'fail', detail: `${base}: ${r.error}`, fix: 'check AICS_LLM_BASE_URL and that the model server runs (the agent falls back to its rules meanwhile)' };
-  if (r.status === 401 || r.status === 403) return { check: 'LLM', verdict: 'fail', detail: `${base} refuses the key (HTTP ${r.status})`, fix: 'check AICS_LLM_API_KEY' };
+  if (r.status === null)
+    return {
+      check: 'LLM',
+      verdict: 'fail',
+      detail: `${base}: ${r.error}`,
+      fix: 'check AICS_LLM_BASE_URL and that the model server runs (the agent falls back to its rules meanwhile)',
+    };
+  if (r.status === 401 || r.status === 403)
+    return { check: 'LLM', verdict: 'fail', detail: `${base} refuses the key (HTTP ${r.status})`, fix: 'check AICS_LLM_API_KEY' };
   if (r.status >= 500) return { check: 'LLM', verdict: 'warn', detail: `${base} answers ${r.status}` };
   return { check: 'LLM', verdict: 'ok', detail: `${base} answers (HTTP ${r.status}); model ${settings.llmModel ?? 'default'}` };
 }
-

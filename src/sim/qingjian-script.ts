@@ -21,7 +21,19 @@ export interface ScriptLine extends SimMessageInput {
   at_ms?: number;
 }
 
-const KNOWN = new Set(['from_id', 'from_name', 'content', 'acc_id', 'is_self', 'msg_type', 'chat_type', 'file', 'msg_id', 'delay_ms', 'at_ms']);
+const KNOWN = new Set([
+  'from_id',
+  'from_name',
+  'content',
+  'acc_id',
+  'is_self',
+  'msg_type',
+  'chat_type',
+  'file',
+  'msg_id',
+  'delay_ms',
+  'at_ms',
+]);
 
 /** Parses a script; throws a ValidationError naming the file and line of the first bad line. */
 export function parseScript(text: string, source = 'script'): ScriptLine[] {
@@ -50,7 +62,8 @@ export function parseScript(text: string, source = 'script'): ScriptLine[] {
     for (const k of ['delay_ms', 'at_ms'] as const) {
       if (o[k] !== undefined && !(typeof o[k] === 'number' && Number.isFinite(o[k]) && o[k] >= 0)) throw bad(`${k} must be a number ≥ 0`);
     }
-    if (o.file !== undefined && (typeof o.file !== 'object' || o.file === null || Array.isArray(o.file))) throw bad('file must be an object');
+    if (o.file !== undefined && (typeof o.file !== 'object' || o.file === null || Array.isArray(o.file)))
+      throw bad('file must be an object');
     lines.push({ ...(o as unknown as SimMessageInput), line });
   });
   return lines;

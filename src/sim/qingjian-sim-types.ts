@@ -113,7 +113,16 @@ export interface SimCounters {
 
 export interface SimSummary extends SimCounters {
   url: string;
-  commands: Array<Pick<ReceivedCommand, 'seq' | 'cmd' | 'req_id' | 'duplicate' | 'ack'> & { to_id: unknown; content?: unknown; file_url?: unknown; file_path?: unknown; ok: boolean; code: number }>;
+  commands: Array<
+    Pick<ReceivedCommand, 'seq' | 'cmd' | 'req_id' | 'duplicate' | 'ack'> & {
+      to_id: unknown;
+      content?: unknown;
+      file_url?: unknown;
+      file_path?: unknown;
+      ok: boolean;
+      code: number;
+    }
+  >;
 }
 
 export type ClientNotice = { kind: 'connected' | 'disconnected'; remote: string; clients: number };

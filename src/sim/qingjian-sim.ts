@@ -105,7 +105,11 @@ export class QingjianSimulator {
       answerPings: true,
     };
     this.configure(options);
-    this.events = new SimEvents(this.count, () => this.faults.redeliverMs, () => [...this.clients]);
+    this.events = new SimEvents(
+      this.count,
+      () => this.faults.redeliverMs,
+      () => [...this.clients],
+    );
     this.sends = new SimCommands({
       count: this.count,
       faults: this.faults,
@@ -125,8 +129,10 @@ export class QingjianSimulator {
       wss.once('listening', resolve);
       wss.once('error', (err: NodeJS.ErrnoException) => {
         wss.close();
-        if (err.code === 'EADDRINUSE') reject(new ValidationError(`port ${port} on ${host} is already in use (try --port 0 for a free one)`, 'port'));
-        else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ValidationError(`cannot listen on ${host}: ${err.message}`, 'host'));
+        if (err.code === 'EADDRINUSE')
+          reject(new ValidationError(`port ${port} on ${host} is already in use (try --port 0 for a free one)`, 'port'));
+        else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+          reject(new ValidationError(`cannot listen on ${host}: ${err.message}`, 'host'));
         else reject(err);
       });
     });
@@ -173,16 +179,28 @@ export class QingjianSimulator {
 
   /** Until a client is connected (at once if one is). `timeoutMs` 0 waits forever. */
   waitForClient(timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.clients.size > 0, timeoutMs, () => 'a client to connect');
+    return this.waitFor(
+      () => this.clients.size > 0,
+      timeoutMs,
+      () => 'a client to connect',
+    );
   }
 
   /** Until `total` connections have been accepted since the start (reconnects count). */
   waitForConnections(total: number, timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.count.connections >= total, timeoutMs, () => `${total} connections (have ${this.count.connections})`);
+    return this.waitFor(
+      () => this.count.connections >= total,
+      timeoutMs,
+      () => `${total} connections (have ${this.count.connections})`,
+    );
   }
 
   waitForAck(eventId: string, timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.events.isAcked(eventId), timeoutMs, () => `the ack of event ${eventId}`);
+    return this.waitFor(
+      () => this.events.isAcked(eventId),
+      timeoutMs,
+      () => `the ack of event ${eventId}`,
+    );
   }
 
   /** Until every pushed event has been acked. */
@@ -200,7 +218,11 @@ export class QingjianSimulator {
    */
   async nextCommands(n: number, timeoutMs = 5_000): Promise<ReceivedCommand[]> {
     const s = this.sends;
-    await this.waitFor(() => s.log.length - s.cursor >= n, timeoutMs, () => `${n} commands (${s.log.length - s.cursor} arrived)`);
+    await this.waitFor(
+      () => s.log.length - s.cursor >= n,
+      timeoutMs,
+      () => `${n} commands (${s.log.length - s.cursor} arrived)`,
+    );
     const out = s.log.slice(s.cursor, s.cursor + n);
     s.cursor += n;
     return out;
@@ -228,7 +250,8 @@ export class QingjianSimulator {
 
   /** Pushes a customer's message event to every client (queued until one connects). Returns at once. */
   pushMessage(input: SimMessageInput): SimPushed {
-    if (typeof input.from_id !== 'string' || input.from_id.trim() === '') throw new ValidationError('from_id must be a non-empty string', 'from_id');
+    if (typeof input.from_id !== 'string' || input.from_id.trim() === '')
+      throw new ValidationError('from_id must be a non-empty string', 'from_id');
     if (typeof input.content !== 'string') throw new ValidationError('content must be a string', 'content');
     const now = Date.now();
     const msgId = input.msg_id ?? this.nextId('m');
@@ -344,7 +367,8 @@ export class QingjianSimulator {
         return;
       case 'ping':
         this.count.pings++;
-        if (this.faults.answerPings && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'pong', ts: frame.ts ?? Date.now() }));
+        if (this.faults.answerPings && ws.readyState === WebSocket.OPEN)
+          ws.send(JSON.stringify({ type: 'pong', ts: frame.ts ?? Date.now() }));
         return;
       case 'cmd':
         this.sends.handle(ws, frame);

@@ -51,14 +51,26 @@ export class SimCommands {
     const { count } = this.ctx;
     const reqId = typeof frame.req_id === 'string' && frame.req_id !== '' ? frame.req_id : null;
     const cmd = typeof frame.cmd === 'string' ? frame.cmd : '';
-    const data = typeof frame.data === 'object' && frame.data !== null && !Array.isArray(frame.data) ? (frame.data as Record<string, unknown>) : {};
+    const data =
+      typeof frame.data === 'object' && frame.data !== null && !Array.isArray(frame.data) ? (frame.data as Record<string, unknown>) : {};
     if (!reqId) {
       count.malformed++;
       return;
     }
     count.sends_received++;
     const record = (result: SimAckResult, extra: Partial<ReceivedCommand>): ReceivedCommand => {
-      const c: ReceivedCommand = { seq: this.log.length + 1, at: Date.now(), cmd, req_id: reqId, data, duplicate: false, result, injected: false, ack: 'sent', ...extra };
+      const c: ReceivedCommand = {
+        seq: this.log.length + 1,
+        at: Date.now(),
+        cmd,
+        req_id: reqId,
+        data,
+        duplicate: false,
+        result,
+        injected: false,
+        ack: 'sent',
+        ...extra,
+      };
       this.log.push(c);
       return c;
     };
@@ -108,7 +120,9 @@ export class SimCommands {
     const f = this.ctx.faults;
     const r = c.result;
     const frame = JSON.stringify(
-      r.ok ? { type: 'ack', req_id: c.req_id, ok: true, code: 0, msg: r.msg, data: { msg_id: r.msg_id } } : { type: 'ack', req_id: c.req_id, ok: false, code: r.code, msg: r.msg },
+      r.ok
+        ? { type: 'ack', req_id: c.req_id, ok: true, code: 0, msg: r.msg, data: { msg_id: r.msg_id } }
+        : { type: 'ack', req_id: c.req_id, ok: false, code: r.code, msg: r.msg },
     );
     if (f.dropAcks) {
       c.ack = 'dropped';

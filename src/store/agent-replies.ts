@@ -24,8 +24,17 @@ export class SqliteReplyQueue extends SqliteRepository implements ReplyStore {
           this.statement(
             `INSERT INTO agent_replies (acc_id, from_id, text, req_base, handoff, provider, latency_ms, tool_calls, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(p.acc_id, p.from_id, p.text, p.req_base, p.handoff ? 1 : 0, p.provider, p.latency_ms, p.tool_calls?.length ? JSON.stringify(p.tool_calls) : null, nowIso)
-            .lastInsertRowid as number,
+          ).run(
+            p.acc_id,
+            p.from_id,
+            p.text,
+            p.req_base,
+            p.handoff ? 1 : 0,
+            p.provider,
+            p.latency_ms,
+            p.tool_calls?.length ? JSON.stringify(p.tool_calls) : null,
+            nowIso,
+          ).lastInsertRowid as number,
       );
     });
   }

@@ -71,7 +71,10 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
       const rows = (
         options.accId === undefined
           ? this.statement('SELECT * FROM chat_messages WHERE from_id = ? ORDER BY id DESC LIMIT ?').all(fromId, limit)
-          : this.statement('SELECT * FROM chat_messages WHERE conv = ? ORDER BY id DESC LIMIT ?').all(conversationKey(options.accId, fromId), limit)
+          : this.statement('SELECT * FROM chat_messages WHERE conv = ? ORDER BY id DESC LIMIT ?').all(
+              conversationKey(options.accId, fromId),
+              limit,
+            )
       ) as ChatRow[];
       return rows.reverse().map(rowToChat);
     });
@@ -129,14 +132,20 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
    * Tianwang / the operators in the same transaction. False when it was already with a human (no second notice).
    */
   /** `notifyAtMs`: when the notice is first due (the next opening when the shop is closed); default now. */
-  handoff(accId: string, fromId: string, reason: string, untilMs: number | null, notice: Record<string, unknown>, notifyAtMs?: number): Promise<boolean> {
+  handoff(
+    accId: string,
+    fromId: string,
+    reason: string,
+    untilMs: number | null,
+    notice: Record<string, unknown>,
+    notifyAtMs?: number,
+  ): Promise<boolean> {
     const conv = conversationKey(accId, fromId);
     const nowMs = this.clock();
     const dueMs = Math.max(nowMs, notifyAtMs ?? nowMs);
     return this.write(() => {
       const row = this.statement('SELECT state, until_ms FROM conversations WHERE conv = ?').get(conv) as
-        | { state: string; until_ms: number | null }
-        | undefined;
+        { state: string; until_ms: number | null } | undefined;
       if (row?.state === 'human' && (row.until_ms === null || row.until_ms > nowMs)) return false;
       this.statement(
         `INSERT INTO conversations (conv, acc_id, from_id, state, reason, until_ms, failures, updated_at) VALUES (?, ?, ?, 'human', ?, ?, 0, ?)
@@ -157,10 +166,12 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
     const nowIso = iso(this.clock());
     return this.write(() =>
       accId === undefined
-        ? this.statement(`UPDATE conversations SET state = 'ai', reason = NULL, until_ms = NULL, failures = 0, updated_at = ? WHERE from_id = ? AND state != 'ai'`)
-            .run(nowIso, fromId).changes
-        : this.statement(`UPDATE conversations SET state = 'ai', reason = NULL, until_ms = NULL, failures = 0, updated_at = ? WHERE conv = ? AND state != 'ai'`)
-            .run(nowIso, conversationKey(accId, fromId)).changes,
+        ? this.statement(
+            `UPDATE conversations SET state = 'ai', reason = NULL, until_ms = NULL, failures = 0, updated_at = ? WHERE from_id = ? AND state != 'ai'`,
+          ).run(nowIso, fromId).changes
+        : this.statement(
+            `UPDATE conversations SET state = 'ai', reason = NULL, until_ms = NULL, failures = 0, updated_at = ? WHERE conv = ? AND state != 'ai'`,
+          ).run(nowIso, conversationKey(accId, fromId)).changes,
     );
   }
 
@@ -199,13 +210,17 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
    * 派单: stores the order and queues it for Tianwang (outbox kind `dispatch`) in one transaction. `created` is
    * false when an order with this id exists (a repeat): nothing is queued again.
    */
-  dispatchOrder(order: { order_id: string; acc_id: string; from_id: string; fields: Record<string, unknown> }, payload: Record<string, unknown>): Promise<{ created: boolean; order: OrderRecord }> {
+  dispatchOrder(
+    order: { order_id: string; acc_id: string; from_id: string; fields: Record<string, unknown> },
+    payload: Record<string, unknown>,
+  ): Promise<{ created: boolean; order: OrderRecord }> {
     const nowMs = this.clock();
     const conv = conversationKey(order.acc_id, order.from_id);
     return this.write(() => {
       const created =
-        this.statement('INSERT INTO agent_orders (order_id, conv, acc_id, from_id, fields, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-          .run(order.order_id, conv, order.acc_id, order.from_id, JSON.stringify(order.fields), iso(nowMs)).changes === 1;
+        this.statement(
+          'INSERT INTO agent_orders (order_id, conv, acc_id, from_id, fields, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        ).run(order.order_id, conv, order.acc_id, order.from_id, JSON.stringify(order.fields), iso(nowMs)).changes === 1;
       if (created) {
         const body = { event: 'dispatch', event_id: order.order_id, order_id: order.order_id, created_at: iso(nowMs), ...payload };
         this.statement(
@@ -213,7 +228,9 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
            ON CONFLICT (event_id) DO NOTHING`,
         ).run(order.order_id, JSON.stringify(body), iso(nowMs), nowMs);
       }
-      const row = this.statement('SELECT * FROM agent_orders WHERE order_id = ?').get(order.order_id) as Omit<OrderRecord, 'fields'> & { fields: string };
+      const row = this.statement('SELECT * FROM agent_orders WHERE order_id = ?').get(order.order_id) as Omit<OrderRecord, 'fields'> & {
+        fields: string;
+      };
       return { created, order: { ...row, fields: safeParse(row.fields) as Record<string, unknown> } };
     });
   }
@@ -221,10 +238,12 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
   /** A customer's orders, newest first. */
   orders(fromId: string, limit = 20): Promise<OrderRecord[]> {
     return this.read(() =>
-      (this.statement('SELECT * FROM agent_orders WHERE from_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(fromId, limit) as (Omit<
-        OrderRecord,
-        'fields'
-      > & { fields: string })[]).map((r) => ({ ...r, fields: safeParse(r.fields) as Record<string, unknown> })),
+      (
+        this.statement('SELECT * FROM agent_orders WHERE from_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(
+          fromId,
+          limit,
+        ) as (Omit<OrderRecord, 'fields'> & { fields: string })[]
+      ).map((r) => ({ ...r, fields: safeParse(r.fields) as Record<string, unknown> })),
     );
   }
 
@@ -232,10 +251,9 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
   prune(olderThanMs: number, limit: number): Promise<number> {
     return this.write(
       () =>
-        this.statement('DELETE FROM chat_messages WHERE rowid IN (SELECT rowid FROM chat_messages WHERE at_ms < ? ORDER BY at_ms LIMIT ?)').run(
-          olderThanMs,
-          limit,
-        ).changes,
+        this.statement(
+          'DELETE FROM chat_messages WHERE rowid IN (SELECT rowid FROM chat_messages WHERE at_ms < ? ORDER BY at_ms LIMIT ?)',
+        ).run(olderThanMs, limit).changes,
     );
   }
 }

@@ -51,10 +51,9 @@ export class SqliteCallbackSink extends SqliteRepository implements CallbackStor
   prune(olderThanMs: number, limit: number): Promise<number> {
     return this.write(
       () =>
-        this.statement('DELETE FROM received_callbacks WHERE id IN (SELECT id FROM received_callbacks WHERE received_at < ? ORDER BY id LIMIT ?)').run(
-          iso(olderThanMs),
-          limit,
-        ).changes,
+        this.statement(
+          'DELETE FROM received_callbacks WHERE id IN (SELECT id FROM received_callbacks WHERE received_at < ? ORDER BY id LIMIT ?)',
+        ).run(iso(olderThanMs), limit).changes,
     );
   }
 }

@@ -83,10 +83,18 @@ export function translateSqliteError(error: unknown, path: string): Error {
   const code = err.code ?? '';
   const detail = err.message ?? String(error);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new DatabaseError(`database ${path} is locked by another process (${detail}); try again, or find the writer with: fuser ${path}`, 'locked', detail);
+    return new DatabaseError(
+      `database ${path} is locked by another process (${detail}); try again, or find the writer with: fuser ${path}`,
+      'locked',
+      detail,
+    );
   }
   if (code.startsWith('SQLITE_READONLY') || ['EACCES', 'EROFS', 'EPERM', 'ENOTDIR', 'EEXIST'].includes(code)) {
-    return new DatabaseError(`database ${path} cannot be written (${detail}): check the folder's permissions and free space`, 'readonly', detail);
+    return new DatabaseError(
+      `database ${path} cannot be written (${detail}): check the folder's permissions and free space`,
+      'readonly',
+      detail,
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {
     return new DatabaseError(
@@ -103,7 +111,11 @@ export function translateSqliteError(error: unknown, path: string): Error {
         detail,
       );
     }
-    return new DatabaseError(`database ${path} cannot be opened (${detail}): check that the folder exists and is writable`, 'cantopen', detail);
+    return new DatabaseError(
+      `database ${path} cannot be opened (${detail}): check that the folder exists and is writable`,
+      'cantopen',
+      detail,
+    );
   }
   if (code.startsWith('SQLITE_FULL')) return new DatabaseError(`database ${path}: the disk is full (${detail})`, 'full', detail);
   if (code.startsWith('SQLITE_')) return new DatabaseError(`database ${path}: ${detail}`, 'other', detail);

@@ -11,11 +11,9 @@ export class SqliteControl extends SqliteRepository implements ControlStore {
   pause(reason: string | null, actor: string): Promise<PauseState> {
     const nowMs = this.clock();
     return this.write(() => {
-      this.statement(`INSERT INTO control_flags (name, reason, set_by, set_at) VALUES ('paused', ?, ?, ?) ON CONFLICT (name) DO NOTHING`).run(
-        reason,
-        actor,
-        iso(nowMs),
-      );
+      this.statement(
+        `INSERT INTO control_flags (name, reason, set_by, set_at) VALUES ('paused', ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+      ).run(reason, actor, iso(nowMs));
       return this.pauseRow()!;
     });
   }
@@ -35,8 +33,7 @@ export class SqliteControl extends SqliteRepository implements ControlStore {
 
   private pauseRow(): PauseState | null {
     const row = this.statement(`SELECT reason, set_by, set_at FROM control_flags WHERE name = 'paused'`).get() as
-      | { reason: string | null; set_by: string | null; set_at: string }
-      | undefined;
+      { reason: string | null; set_by: string | null; set_at: string } | undefined;
     return row ? { since: row.set_at, by: row.set_by, reason: row.reason } : null;
   }
 }

@@ -17,19 +17,17 @@ export class SqliteInbound extends SqliteRepository implements InboundStore {
     const nowMs = this.clock();
     return this.write(() => {
       const fresh =
-        this.statement('INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
-          message.acc_id,
-          message.msg_id,
-          message.from_id,
-          nowMs,
-        ).changes === 1;
+        this.statement(
+          'INSERT INTO inbound_messages (acc_id, msg_id, from_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        ).run(message.acc_id, message.msg_id, message.from_id, nowMs).changes === 1;
       if (fresh) {
         this.touchContact(message.acc_id, message.from_id, message.from_name ?? null, nowMs);
         return 'new';
       }
-      const row = this.statement('SELECT handled_at FROM inbound_messages WHERE acc_id = ? AND msg_id = ?').get(message.acc_id, message.msg_id) as
-        | { handled_at: number | null }
-        | undefined;
+      const row = this.statement('SELECT handled_at FROM inbound_messages WHERE acc_id = ? AND msg_id = ?').get(
+        message.acc_id,
+        message.msg_id,
+      ) as { handled_at: number | null } | undefined;
       return row?.handled_at === null ? 'resumed' : 'duplicate';
     });
   }
@@ -45,25 +43,23 @@ export class SqliteInbound extends SqliteRepository implements InboundStore {
   private touchContact(accId: string, fromId: string, name: string | null, nowMs: number) {
     const at = iso(nowMs);
     this.statement(
-        `INSERT INTO contacts (acc_id, from_id, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO contacts (acc_id, from_id, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (acc_id, from_id) DO UPDATE SET name = COALESCE(excluded.name, contacts.name), last_seen_at = excluded.last_seen_at`,
-      )
-      .run(accId, fromId, name, at, at);
+    ).run(accId, fromId, name, at, at);
   }
 
   /** The account a customer last talked to: where a clock-fired task for them is sent from. */
   accountFor(fromId: string): Promise<string | null> {
     return this.read(() => {
-      const row = this.statement('SELECT acc_id FROM contacts INDEXED BY contacts_from WHERE from_id = ? ORDER BY last_seen_at DESC LIMIT 1')
-        .get(fromId) as { acc_id: string } | undefined;
+      const row = this.statement(
+        'SELECT acc_id FROM contacts INDEXED BY contacts_from WHERE from_id = ? ORDER BY last_seen_at DESC LIMIT 1',
+      ).get(fromId) as { acc_id: string } | undefined;
       return row?.acc_id ?? null;
     });
   }
 
   contact(fromId: string): Promise<Contact[]> {
-    return this.read(
-      () => this.statement('SELECT * FROM contacts WHERE from_id = ? ORDER BY last_seen_at DESC').all(fromId) as Contact[],
-    );
+    return this.read(() => this.statement('SELECT * FROM contacts WHERE from_id = ? ORDER BY last_seen_at DESC').all(fromId) as Contact[]);
   }
 
   /** Forgets up to `limit` de-duplication keys older than the bridge could ever re-deliver; returns how many. */

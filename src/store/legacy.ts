@@ -123,7 +123,10 @@ function keywords(row: SeedRow): string[] {
   } catch {
     // the old system may have stored "a,b,c"
   }
-  return row.trigger_keywords.split(/[,，]/).map((k) => k.trim()).filter(Boolean);
+  return row.trigger_keywords
+    .split(/[,，]/)
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 
 /** Each trigger type rebuilds itself from the seed's columns (src/tasks/triggers); an unknown type keeps its name. */

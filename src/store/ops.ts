@@ -11,7 +11,9 @@ export class SqliteOps extends SqliteRepository implements OpsStore {
     return this.read(() => {
       const chat = (
         options.fromId === undefined
-          ? this.statement(`SELECT acc_id, from_id, msg_id, text, at_ms FROM chat_messages WHERE role = 'customer' ORDER BY id DESC LIMIT ?`).all(options.limit)
+          ? this.statement(
+              `SELECT acc_id, from_id, msg_id, text, at_ms FROM chat_messages WHERE role = 'customer' ORDER BY id DESC LIMIT ?`,
+            ).all(options.limit)
           : this.statement(
               `SELECT acc_id, from_id, msg_id, text, at_ms FROM chat_messages INDEXED BY chat_messages_from WHERE from_id = ? AND role = 'customer' ORDER BY id DESC LIMIT ?`,
             ).all(options.fromId, options.limit)
@@ -19,7 +21,9 @@ export class SqliteOps extends SqliteRepository implements OpsStore {
       const seen = new Set(chat.map((m) => `${m.acc_id}/${m.msg_id}`));
       const arrivals = (
         options.fromId === undefined
-          ? this.statement(`SELECT acc_id, from_id, msg_id, NULL AS text, received_at AS at_ms FROM inbound_messages ORDER BY received_at DESC LIMIT ?`).all(options.limit)
+          ? this.statement(
+              `SELECT acc_id, from_id, msg_id, NULL AS text, received_at AS at_ms FROM inbound_messages ORDER BY received_at DESC LIMIT ?`,
+            ).all(options.limit)
           : this.statement(
               `SELECT acc_id, from_id, msg_id, NULL AS text, received_at AS at_ms FROM inbound_messages WHERE from_id = ? ORDER BY received_at DESC LIMIT ?`,
             ).all(options.fromId, options.limit)

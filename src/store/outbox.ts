@@ -13,10 +13,9 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
     return this.write(
       () =>
         this.statement(
-            `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (event_id) DO NOTHING`,
-          )
-          .run(eventId, kind, taskId, JSON.stringify(payload), iso(nowMs), nowMs).changes === 1,
+        ).run(eventId, kind, taskId, JSON.stringify(payload), iso(nowMs), nowMs).changes === 1,
     );
   }
 
@@ -55,8 +54,9 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
 
   deferred(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
     return this.write(() => {
-      this.statement('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL')
-        .run(error.slice(0, 500), nextAttemptAtMs, id);
+      this.statement(
+        'UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL',
+      ).run(error.slice(0, 500), nextAttemptAtMs, id);
     });
   }
 
@@ -65,11 +65,11 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
     return this.read(() => {
       const only = kinds ? `AND kind IN (SELECT value FROM json_each(@kinds))` : '';
       const r = this.statement(
-          `SELECT COUNT(*) AS count, MIN(created_at) AS oldest_at,
+        `SELECT COUNT(*) AS count, MIN(created_at) AS oldest_at,
              (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ${only} ORDER BY id DESC LIMIT 1) AS last_error
            FROM outbox WHERE delivered_at IS NULL ${only}`,
-        )
-        
+      )
+
         .get(...(kinds ? [{ kinds: JSON.stringify(kinds) }] : [])) as OutboxBacklog;
       return r;
     });

@@ -87,9 +87,7 @@ export function rowToTask(row: TaskRow): TaskRecord {
     expires_at: isoOrNull(row.expires_at),
     lease_owner: row.lease_owner,
     lease_expires_at: isoOrNull(row.lease_expires_at),
-    target: row.target_from_id
-      ? { acc_id: row.target_acc_id, from_id: row.target_from_id, from_name: row.target_from_name }
-      : null,
+    target: row.target_from_id ? { acc_id: row.target_acc_id, from_id: row.target_from_id, from_name: row.target_from_name } : null,
     ...(problem ? { problem } : {}),
   };
 }

@@ -4,7 +4,16 @@
  */
 import { ANY_CUSTOMER_TRIGGER_TYPES, PRIORITY_RANK, TASK_STATUSES, sqlTypeList, type TaskStatus } from '../tasks/index.js';
 import { openDatabase, schemaVersion, type Db } from './connection.js';
-import { MAX_PAGE_SIZE, type ListQuery, type StoreStats, type TaskAttempt, type TaskEvent, type TaskPage, type TaskRecord, type TaskStore } from './ports/tasks.js';
+import {
+  MAX_PAGE_SIZE,
+  type ListQuery,
+  type StoreStats,
+  type TaskAttempt,
+  type TaskEvent,
+  type TaskPage,
+  type TaskRecord,
+  type TaskStore,
+} from './ports/tasks.js';
 import { ValidationError } from '../errors.js';
 import { iso, rowToTask, type TaskRow } from './rows.js';
 import type { SqliteStoreOptions } from './sqlite-task-base.js';
@@ -35,9 +44,7 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
   }
 
   events(taskId: string): Promise<TaskEvent[]> {
-    return this.read(
-      () => this.statement('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[],
-    );
+    return this.read(() => this.statement('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as TaskEvent[]);
   }
 
   list(query: ListQuery): Promise<TaskPage> {
@@ -64,8 +71,11 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
       }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const { total } = this.statement(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
-      const rows = this.statement(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`)
-        .all({ ...params, limit: pageSize, offset: (page - 1) * pageSize }) as TaskRow[];
+      const rows = this.statement(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`).all({
+        ...params,
+        limit: pageSize,
+        offset: (page - 1) * pageSize,
+      }) as TaskRow[];
       return { total, page, page_size: pageSize, items: rows.map(rowToTask) };
     });
   }
@@ -90,8 +100,7 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
       ).get() as { task_id: string; created_at: string } | undefined;
       const nextDue = this.statement(
         `SELECT task_id, due_at FROM tasks INDEXED BY tasks_due WHERE status IN ('pending', 'waiting') AND due_at IS NOT NULL ORDER BY due_at LIMIT 1`,
-      )
-        .get() as { task_id: string; due_at: number } | undefined;
+      ).get() as { task_id: string; due_at: number } | undefined;
       const { backlog } = this.statement('SELECT COUNT(*) AS backlog FROM outbox WHERE delivered_at IS NULL').get() as {
         backlog: number;
       };
@@ -127,11 +136,10 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
     return this.read(() =>
       (
         this.statement(
-            `SELECT * FROM tasks INDEXED BY tasks_specified_customer
+          `SELECT * FROM tasks INDEXED BY tasks_specified_customer
              WHERE specified_customer_id = ? AND status = 'waiting' AND due_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
              ORDER BY priority_rank DESC, rowid`,
-          )
-          .all(fromId, nowMs) as TaskRow[]
+        ).all(fromId, nowMs) as TaskRow[]
       ).map(rowToTask),
     );
   }
@@ -141,11 +149,10 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
     return this.read(() =>
       (
         this.statement(
-            `SELECT * FROM tasks INDEXED BY tasks_any_customer WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
+          `SELECT * FROM tasks INDEXED BY tasks_any_customer WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
              AND trigger_type IN (${ANY_CUSTOMER_TYPES_SQL})
              ORDER BY priority_rank DESC, rowid`,
-          )
-          .all() as TaskRow[]
+        ).all() as TaskRow[]
       ).map(rowToTask),
     );
   }
@@ -182,12 +189,11 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
   nextWakeAt(): Promise<number | null> {
     return this.read(() => {
       const r = this.statement(
-          `SELECT MIN(t) AS t FROM (
+        `SELECT MIN(t) AS t FROM (
              SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
              UNION ALL SELECT MIN(expires_at) FROM tasks INDEXED BY tasks_expiry WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
              UNION ALL SELECT MIN(lease_expires_at) FROM tasks INDEXED BY tasks_lease WHERE status = 'running')`,
-        )
-        .get() as { t: number | null };
+      ).get() as { t: number | null };
       return r.t;
     });
   }
@@ -195,26 +201,27 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
   /** The tasks a customer message fired (claimed), e.g. before the daemon handling it died. */
   firedBy(accId: string, msgId: string): Promise<string[]> {
     return this.read(() =>
-      (this.statement('SELECT task_id FROM tasks WHERE target_msg_id = ? AND target_acc_id = ? ORDER BY rowid').all(msgId, accId) as { task_id: string }[]).map(
-        (r) => r.task_id,
-      ),
+      (
+        this.statement('SELECT task_id FROM tasks WHERE target_msg_id = ? AND target_acc_id = ? ORDER BY rowid').all(msgId, accId) as {
+          task_id: string;
+        }[]
+      ).map((r) => r.task_id),
     );
   }
 
   /** Who holds the leases of running tasks: lets a restarted daemon find those of dead processes on its host. */
   leaseOwners(): Promise<string[]> {
     return this.read(() =>
-      (this.statement(`SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL`).all() as { lease_owner: string }[]).map(
-        (r) => r.lease_owner,
-      ),
+      (
+        this.statement(`SELECT DISTINCT lease_owner FROM tasks WHERE status = 'running' AND lease_owner IS NOT NULL`).all() as {
+          lease_owner: string;
+        }[]
+      ).map((r) => r.lease_owner),
     );
   }
 
-
   attempts(taskId: string): Promise<TaskAttempt[]> {
-    return this.read(
-      () => this.statement('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as TaskAttempt[],
-    );
+    return this.read(() => this.statement('SELECT * FROM task_attempts WHERE task_id = ? ORDER BY attempt').all(taskId) as TaskAttempt[]);
   }
 
   /** Closes the connection (and so every repository on it). */

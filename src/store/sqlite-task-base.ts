@@ -45,8 +45,14 @@ export abstract class SqliteTaskBase extends SqliteRepository {
   }
 
   protected event(taskId: string, from: TaskStatus | null, to: TaskStatus, reason: string | null, actor: string, atIso: string) {
-    this.statement('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(taskId, atIso, from, to, reason, actor);
+    this.statement('INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor) VALUES (?, ?, ?, ?, ?, ?)').run(
+      taskId,
+      atIso,
+      from,
+      to,
+      reason,
+      actor,
+    );
   }
 
   /** The callback to Tianwang for a terminal status, written in the same transaction as the change. */
@@ -96,8 +102,9 @@ export abstract class SqliteTaskBase extends SqliteRepository {
         params[column] = value;
       }
     }
-    const row = this.statement(`UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`)
-      .get(params) as TaskRow | undefined;
+    const row = this.statement(
+      `UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`,
+    ).get(params) as TaskRow | undefined;
     if (!row) return null;
     this.event(taskId, from, to, reason, actor, nowIso);
     if (isTerminal(to)) this.enqueueCallback(row, nowMs);
@@ -105,8 +112,13 @@ export abstract class SqliteTaskBase extends SqliteRepository {
   }
 
   protected endAttempt(taskId: string, attempt: number, outcome: string, error: string | null, nowMs: number) {
-    this.statement('UPDATE task_attempts SET ended_at = ?, outcome = ?, error = ? WHERE task_id = ? AND attempt = ?')
-      .run(iso(nowMs), outcome, error, taskId, attempt);
+    this.statement('UPDATE task_attempts SET ended_at = ?, outcome = ?, error = ? WHERE task_id = ? AND attempt = ?').run(
+      iso(nowMs),
+      outcome,
+      error,
+      taskId,
+      attempt,
+    );
   }
 
   /**
@@ -123,9 +135,17 @@ export abstract class SqliteTaskBase extends SqliteRepository {
     nowMs: number,
     outcome: { name: string; error: string | null },
   ): TaskRecord | null {
-    const row = this.transition(taskId, 'running', to, { ...set, lease_owner: null, lease_expires_at: null }, reason, actor, nowMs, 'AND attempt = @__x0', [
-      attempt,
-    ]);
+    const row = this.transition(
+      taskId,
+      'running',
+      to,
+      { ...set, lease_owner: null, lease_expires_at: null },
+      reason,
+      actor,
+      nowMs,
+      'AND attempt = @__x0',
+      [attempt],
+    );
     if (!row) return null;
     this.endAttempt(taskId, attempt, outcome.name, outcome.error, nowMs);
     return rowToTask(row);

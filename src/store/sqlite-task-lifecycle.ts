@@ -99,8 +99,13 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
       );
       if (!row) return null;
       const task = rowToTask(row);
-      this.statement('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)')
-        .run(taskId, task.attempt, requestId(task), options.owner, iso(nowMs));
+      this.statement('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)').run(
+        taskId,
+        task.attempt,
+        requestId(task),
+        options.owner,
+        iso(nowMs),
+      );
       return task;
     });
   }
@@ -134,10 +139,19 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
           { name: 'completed', error: null },
         );
       }
-      return this.endRunning(taskId, attempt, 'completed', { result: resultText, completed_at: iso(nowMs), error_message: null }, '任务完成', actor, nowMs, {
-        name: 'completed',
-        error: null,
-      });
+      return this.endRunning(
+        taskId,
+        attempt,
+        'completed',
+        { result: resultText, completed_at: iso(nowMs), error_message: null },
+        '任务完成',
+        actor,
+        nowMs,
+        {
+          name: 'completed',
+          error: null,
+        },
+      );
     });
   }
 
@@ -215,7 +229,15 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
         );
       }
       const message = reason.trim() || 'cancelled';
-      const row = this.transition(taskId, from, 'cancelled', { error_message: message, completed_at: iso(nowMs) }, `任务取消: ${message}`, actor, nowMs);
+      const row = this.transition(
+        taskId,
+        from,
+        'cancelled',
+        { error_message: message, completed_at: iso(nowMs) },
+        `任务取消: ${message}`,
+        actor,
+        nowMs,
+      );
       if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being cancelled; look again`);
       return rowToTask(row);
     });
@@ -270,7 +292,9 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
       }
       const from = current.status as TaskStatus;
       if (!CANCELLABLE_STATUSES.includes(from)) {
-        throw new InvalidStateError(`task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be rescheduled`);
+        throw new InvalidStateError(
+          `task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be rescheduled`,
+        );
       }
       const trigger = { type: 'time_reach' as const, time: time.trim() };
       const { dueAtMs, expiresAtMs } = computeDeadlines({ trigger, timeout_hours: current.timeout_hours } as TaskPayload, nowMs, this.zone);
@@ -301,14 +325,18 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   async expire(actor: string): Promise<string[]> {
     const nowMs = this.clock();
     // INDEXED BY: see dueTasks.
-    if (!(await this.exists(`SELECT 1 FROM tasks INDEXED BY tasks_expiry WHERE status IN ('pending', 'waiting') AND expires_at <= ? LIMIT 1`, nowMs))) {
+    if (
+      !(await this.exists(
+        `SELECT 1 FROM tasks INDEXED BY tasks_expiry WHERE status IN ('pending', 'waiting') AND expires_at <= ? LIMIT 1`,
+        nowMs,
+      ))
+    ) {
       return [];
     }
     return this.write(() => {
       const due = this.statement(
-          `SELECT task_id, status, timeout_hours FROM tasks INDEXED BY tasks_expiry WHERE status IN ('pending', 'waiting') AND expires_at <= ?`,
-        )
-        .all(nowMs) as { task_id: string; status: TaskStatus; timeout_hours: number }[];
+        `SELECT task_id, status, timeout_hours FROM tasks INDEXED BY tasks_expiry WHERE status IN ('pending', 'waiting') AND expires_at <= ?`,
+      ).all(nowMs) as { task_id: string; status: TaskStatus; timeout_hours: number }[];
       const expired: string[] = [];
       for (const t of due) {
         const why = `not triggered within timeout_hours (${t.timeout_hours})`;
@@ -325,9 +353,8 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
     return this.write(
       () =>
         this.statement(
-            `UPDATE tasks SET lease_expires_at = ? WHERE task_id = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,
-          )
-          .run(nowMs + leaseMs, taskId, attempt, owner).changes === 1,
+          `UPDATE tasks SET lease_expires_at = ? WHERE task_id = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,
+        ).run(nowMs + leaseMs, taskId, attempt, owner).changes === 1,
     );
   }
 

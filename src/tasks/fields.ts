@@ -21,8 +21,14 @@ export const text = (max: number) =>
  * a terminal line, so they are refused; Chinese, emoji and other visible characters are fine.
  */
 const INVISIBLE = /[\s\p{Cc}\p{Cf}]/u;
-export const id = text(128).refine((s) => !INVISIBLE.test(s), 'must not contain spaces, control characters, or bidi or zero-width characters');
+export const id = text(128).refine(
+  (s) => !INVISIBLE.test(s),
+  'must not contain spaces, control characters, or bidi or zero-width characters',
+);
 
 /** A keyword that normalises to nothing (👍, ?, 。) could never fire: see normalize.ts. */
-export const keyword = text(200).refine((k) => k === '' || normalizeText(k) !== '', 'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)');
+export const keyword = text(200).refine(
+  (k) => k === '' || normalizeText(k) !== '',
+  'must contain a letter, digit or character other than punctuation, symbols and spaces (it could never match)',
+);
 export const keywordList = z.array(keyword).min(1, 'needs at least one keyword').max(50, 'at most 50 keywords');

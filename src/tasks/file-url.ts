@@ -15,7 +15,8 @@ export function checkFileUrl(fileUrl: string, filesDir: string): FileUrlCheck {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
   // A Windows drive letter ("C:\…") looks like a scheme; it is a path, and an absolute one.
   if (scheme && !/^[a-z]:[\\/]/i.test(value)) {
-    if (scheme !== 'http' && scheme !== 'https') return { ok: false, error: `only http(s) URLs or paths inside the files folder are allowed, not ${scheme}:` };
+    if (scheme !== 'http' && scheme !== 'https')
+      return { ok: false, error: `only http(s) URLs or paths inside the files folder are allowed, not ${scheme}:` };
     let url: URL;
     try {
       url = new URL(value);
@@ -27,7 +28,8 @@ export function checkFileUrl(fileUrl: string, filesDir: string): FileUrlCheck {
   }
   if (value.split(/[\\/]/).includes('..')) return { ok: false, error: 'must not contain ".." path segments' };
   // Whoever opens the file may percent-decode the path first: "%2e%2e/" (or "%252e%252e/") is ".." then.
-  if (percentDecoded(value).split(/[\\/]/).includes('..')) return { ok: false, error: 'must not contain ".." path segments, percent-encoded or not' };
+  if (percentDecoded(value).split(/[\\/]/).includes('..'))
+    return { ok: false, error: 'must not contain ".." path segments, percent-encoded or not' };
   const root = resolve(filesDir);
   const full = isAbsolute(value) ? resolve(value) : resolve(root, value);
   const rel = relative(root, full);

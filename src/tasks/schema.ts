@@ -82,7 +82,12 @@ export type TaskPayloadInput = z.input<typeof taskPayloadSchema>;
 
 /** "trigger.keyword" from a zod path. */
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(body)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+      .join('.')
+      .replace(/\.\[/g, '[') || '(body)'
+  );
 }
 
 /** One line that names each field at fault, e.g. `trigger.keyword: required; priority: must be one of …`. */

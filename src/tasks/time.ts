@@ -13,7 +13,12 @@ const WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.
 function isRealDateTime(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
   const check = new Date(Date.UTC(year, month - 1, day));
   return (
-    check.getUTCFullYear() === year && check.getUTCMonth() === month - 1 && check.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59
+    check.getUTCFullYear() === year &&
+    check.getUTCMonth() === month - 1 &&
+    check.getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
   );
 }
 

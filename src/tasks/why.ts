@@ -96,18 +96,26 @@ export function explainNotFired(
     case 'waiting':
       if (isMessageTrigger(t.type)) {
         const who = awaitedCustomer(t);
-        summary.push(`waiting for ${who ? `customer ${who}` : 'any customer'} to say ${quoted}${exact ? ' (exactly, after normalisation)' : ''}`);
+        summary.push(
+          `waiting for ${who ? `customer ${who}` : 'any customer'} to say ${quoted}${exact ? ' (exactly, after normalisation)' : ''}`,
+        );
       }
       if (task.due_at) {
         const due = Date.parse(task.due_at);
-        summary.push(due > context.nowMs ? `due at ${context.formatTime(due)}` : `due since ${context.formatTime(due)}: a running daemon with a bridge fires it within a second`);
+        summary.push(
+          due > context.nowMs
+            ? `due at ${context.formatTime(due)}`
+            : `due since ${context.formatTime(due)}: a running daemon with a bridge fires it within a second`,
+        );
       }
       break;
     case 'running':
       summary.push('running: it fired and its action is under way (see the attempts)');
       break;
     case 'expired':
-      summary.push(`expired at ${task.completed_at ?? task.expires_at ?? '?'}: not triggered within timeout_hours; messages after that cannot fire it`);
+      summary.push(
+        `expired at ${task.completed_at ?? task.expires_at ?? '?'}: not triggered within timeout_hours; messages after that cannot fire it`,
+      );
       break;
     case 'cancelled':
       summary.push(`cancelled at ${task.completed_at ?? '?'}; messages after that cannot fire it`);
@@ -131,23 +139,33 @@ export function explainNotFired(
     if (m.at_ms < createdMs) return why('before the task', `arrived before the task was created (${context.formatTime(createdMs)})`);
     if (endedMs !== null && m.at_ms >= endedMs) return why('task already ended', `arrived after the task was ${task.status}`);
     if (m.text === null) return why('text not recorded', 'its text was not recorded (the chat log is kept when the agent runs)');
-    const matched = matchesTrigger({ trigger: t }, { acc_id: m.acc_id, from_id: m.from_id, from_name: m.from_name ?? undefined, content: m.text });
+    const matched = matchesTrigger(
+      { trigger: t },
+      { acc_id: m.acc_id, from_id: m.from_id, from_name: m.from_name ?? undefined, content: m.text },
+    );
     if (!matched) {
       const normal = normalizeText(m.text);
       if (exact && words.some((w) => keywordMatches(m.text!, w, false))) {
         return why('not an exact match', `exact_match: "${normal}" is not exactly ${quoted} after normalisation`);
       }
       if (words.some((w) => keywordMatches(m.text!, w, exact))) {
-        return why('keyword absent', 'the customer name does not match the task\'s customer_name');
+        return why('keyword absent', "the customer name does not match the task's customer_name");
       }
       return why('keyword absent', `${quoted} is not in "${normal}" (after normalisation: width, case, spaces, trailing punctuation)`);
     }
     const then = statusAt(events, m.at_ms);
     if (then === 'pending') {
-      return why('task not armed', `it says "${matched.keyword}", but the task was still pending: no daemon with a bridge for account ${m.acc_id} had armed it`);
+      return why(
+        'task not armed',
+        `it says "${matched.keyword}", but the task was still pending: no daemon with a bridge for account ${m.acc_id} had armed it`,
+      );
     }
-    if (then !== 'waiting') return why('task already ended', `it says "${matched.keyword}", but the task was ${then ?? 'not yet stored'} then`);
-    return why('matched', `it says "${matched.keyword}" while the task was waiting: it should have fired — see "aics logs grep --task ${task.task_id}"`);
+    if (then !== 'waiting')
+      return why('task already ended', `it says "${matched.keyword}", but the task was ${then ?? 'not yet stored'} then`);
+    return why(
+      'matched',
+      `it says "${matched.keyword}" while the task was waiting: it should have fired — see "aics logs grep --task ${task.task_id}"`,
+    );
   });
   return { summary, messages: explained };
 }

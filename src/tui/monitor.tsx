@@ -98,7 +98,7 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
           </Text>
           <Text>
             callbacks waiting: <Text color={h.outbox_backlog ? 'yellow' : 'green'}>{h.outbox_backlog}</Text>
-            {h.outbox?.last_error ? <Text color="red">  last error: {h.outbox.last_error}</Text> : ''}
+            {h.outbox?.last_error ? <Text color="red"> last error: {h.outbox.last_error}</Text> : ''}
             {h.db.next_due ? `   next due: ${h.db.next_due.task_id} at ${formatTime(h.db.next_due.due_at)}` : ''}
           </Text>
           {h.dispatch_held ? (
@@ -119,7 +119,14 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
               <Text key={t.task_id}>
                 {cell(t.task_id, 28)} <Text color={STATUS_COLOUR[t.status]}>{cell(t.status, 10)}</Text> {cell(t.trigger.type, 25)}{' '}
                 {cell(t.customer_id ?? '*', 16)} {formatTime(t.created_at)}
-                {t.problem ? <Text color="yellow">  ⚠ {t.problem.split(':')[0]} (aics task status {t.task_id})</Text> : ''}
+                {t.problem ? (
+                  <Text color="yellow">
+                    {' '}
+                    ⚠ {t.problem.split(':')[0]} (aics task status {t.task_id})
+                  </Text>
+                ) : (
+                  ''
+                )}
               </Text>
             ))}
           </Box>

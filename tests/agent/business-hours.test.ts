@@ -98,7 +98,10 @@ describe('the agent outside business hours', () => {
     now = at('2026-12-07 09:00');
     const [notice] = await local.store.outbox.due(10, ['handoff']);
     expect(notice).toMatchObject({ kind: 'handoff' });
-    expect(JSON.parse(String((notice as { payload: unknown }).payload))).toMatchObject({ customer_id: 'c_weekend', customer_name: '周末客户' });
+    expect(JSON.parse(String((notice as { payload: unknown }).payload))).toMatchObject({
+      customer_id: 'c_weekend',
+      customer_name: '周末客户',
+    });
     // the agent stays quiet for the customer until a person has had the conversation for the usual time
     now = at('2026-12-06 10:00');
     expect((await local.say(other, '有人吗'))!.silent).toBe('human');

@@ -25,7 +25,16 @@ describe.concurrent('aics agent test', { timeout: 120_000 }, () => {
     const file = join(ws.dir, 'wrong.yaml');
     writeFileSync(
       file,
-      ['dialogues:', '  - name: wrong price', '    steps:', '      - say: 名片多少钱', '        expect: { reply_contains: 免费, handoff: true }', '      - say: 地址', '        expect: { reply_contains: 门店地址 }', ''].join('\n'),
+      [
+        'dialogues:',
+        '  - name: wrong price',
+        '    steps:',
+        '      - say: 名片多少钱',
+        '        expect: { reply_contains: 免费, handoff: true }',
+        '      - say: 地址',
+        '        expect: { reply_contains: 门店地址 }',
+        '',
+      ].join('\n'),
     );
     const r = await aics(['agent', 'test', file], { cwd: ws.dir });
     expect(r.code).toBe(1);
@@ -50,7 +59,10 @@ describe.concurrent('aics agent test', { timeout: 120_000 }, () => {
 describe('aics agent chat and aics agent log', { timeout: 120_000 }, () => {
   it('piped lines are customer messages; tool calls are shown; with --db the conversation is kept and aics agent log shows it', async () => {
     const db = join(ws.dir, 'chat.db');
-    const r = await aics(['agent', 'chat', '--db', db, '--customer', 'c_cli', '--name', '阿强'], { cwd: ws.dir, input: '工期多久\n下单 名片 200张\n确认\n转人工\n还在吗\n' });
+    const r = await aics(['agent', 'chat', '--db', db, '--customer', 'c_cli', '--name', '阿强'], {
+      cwd: ws.dir,
+      input: '工期多久\n下单 名片 200张\n确认\n转人工\n还在吗\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('客服> 常规印刷 2-3 个工作日');
     expect(r.stdout).toMatch(/⚙ propose_order \{"product":"名片","quantity":200,"customer":"阿强"\}/);
@@ -62,7 +74,17 @@ describe('aics agent chat and aics agent log', { timeout: 120_000 }, () => {
     const log = await aics(['agent', 'log', 'c_cli', '--db', db, '--json'], { cwd: ws.dir });
     expect(log.code, log.stderr).toBe(0);
     const body = json(log);
-    expect(body.messages.map((m: { role: string }) => m.role)).toEqual(['customer', 'agent', 'customer', 'agent', 'customer', 'agent', 'customer', 'agent', 'customer']);
+    expect(body.messages.map((m: { role: string }) => m.role)).toEqual([
+      'customer',
+      'agent',
+      'customer',
+      'agent',
+      'customer',
+      'agent',
+      'customer',
+      'agent',
+      'customer',
+    ]);
     expect(body.messages[3].tool_calls[0]).toMatchObject({ name: 'propose_order', args: { product: '名片', quantity: 200 } });
     expect(body.messages[5].tool_calls[0]).toMatchObject({ name: 'dispatch_order', args: { product: '名片', quantity: 200 } });
     expect(body.states[0]).toMatchObject({ state: 'human' });

@@ -93,7 +93,7 @@ describe('the agent answers customers through the bridge (rules provider)', () =
     expect(texts(d, 'c_burst')).toHaveLength(1);
   });
 
-  it('a message that fires a task gets the task\'s action and no agent answer', async () => {
+  it("a message that fires a task gets the task's action and no agent answer", async () => {
     const d = await desk({ agent: FAST });
     await d.receive({ ...SEED.receive });
     await d.until('TASK_20260227_001', 'waiting');
@@ -110,7 +110,12 @@ describe('the agent answers customers through the bridge (rules provider)', () =
     const dispatchSink = await startHttpSink('/dispatch');
     sinks.push(dispatchSink);
     const d = await desk({ agent: FAST, settings: { dispatchUrl: dispatchSink.url } });
-    d.sim.pushMessage({ from_id: 'c_img', content: '', msg_type: 'image', file: { name: 'logo.png', url: 'https://cdn.example.com/logo.png', size: 2048 } });
+    d.sim.pushMessage({
+      from_id: 'c_img',
+      content: '',
+      msg_type: 'image',
+      file: { name: 'logo.png', url: 'https://cdn.example.com/logo.png', size: 2048 },
+    });
     const [ack] = await d.sim.nextCommands(1);
     expect(String(ack!.data.content)).toContain('收到您发来的文件');
     d.sim.pushMessage({ from_id: 'c_img', from_name: '张总', content: '下单：名片 500张 90x54mm 300g铜版纸 周五前' });

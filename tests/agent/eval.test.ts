@@ -33,7 +33,13 @@ describe('aics agent eval', { timeout: 180_000 }, () => {
     );
     // the issue's own examples are in the set and decided right
     const missed = body.misses.map((m: { turns: string[] }) => m.turns.join(' ⏎ '));
-    for (const text of ['我要印1000张A4宣传单多少钱？', '帮我做个报价：海报A3 20张', '客服你好，名片多少钱', '设计要另外收人工费吗', '你好，在吗']) {
+    for (const text of [
+      '我要印1000张A4宣传单多少钱？',
+      '帮我做个报价：海报A3 20张',
+      '客服你好，名片多少钱',
+      '设计要另外收人工费吗',
+      '你好，在吗',
+    ]) {
       expect(missed).not.toContain(text);
     }
   });
@@ -92,7 +98,10 @@ describe('aics agent eval', { timeout: 180_000 }, () => {
           '',
         ].join('\n'),
       );
-      const r = await aics(['agent', 'eval', file, '--json'], { cwd: ws.dir, env: { AICS_LLM_BASE_URL: llm.baseUrl, AICS_LLM_MODEL: 'fake-model' } });
+      const r = await aics(['agent', 'eval', file, '--json'], {
+        cwd: ws.dir,
+        env: { AICS_LLM_BASE_URL: llm.baseUrl, AICS_LLM_MODEL: 'fake-model' },
+      });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const body = json(r);
       expect(body).toMatchObject({ provider: 'openai', ok: true, correct: 3, dispatch: { false: 0 } });

@@ -36,10 +36,14 @@ describe('a burst of customers on the openai provider', () => {
     expect(llm.maxInFlight).toBeLessThanOrEqual(2);
     // One answer each in the chat log (written once the bridge acked the send).
     for (let i = 0; i < CUSTOMERS; i++) {
-      const agentRows = await until(async () => {
-        const rows = (await d.store.agent.log(`burst_${i}`)).filter((m) => m.role === 'agent');
-        return rows.length ? rows : null;
-      }, undefined, `burst_${i}'s answer in the chat log`);
+      const agentRows = await until(
+        async () => {
+          const rows = (await d.store.agent.log(`burst_${i}`)).filter((m) => m.role === 'agent');
+          return rows.length ? rows : null;
+        },
+        undefined,
+        `burst_${i}'s answer in the chat log`,
+      );
       expect(agentRows, `burst_${i}`).toHaveLength(1);
       expect(agentRows[0]!.provider).toBe('openai');
     }

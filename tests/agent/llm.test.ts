@@ -38,7 +38,7 @@ async function say(d: Desk, from_id: string, content: string) {
 }
 
 describe('the openai provider (a fake OpenAI-compatible server on loopback)', () => {
-  it('propose_order reads the order back; the customer\'s 确认 dispatches it without asking the model; a repeat is not sent again', async () => {
+  it("propose_order reads the order back; the customer's 确认 dispatches it without asking the model; a repeat is not sent again", async () => {
     const { d, llm, dispatch } = await llmDesk([
       { tools: [{ name: 'propose_order', args: ORDER }] },
       { tools: [{ name: 'propose_order', args: ORDER }] },
@@ -71,7 +71,9 @@ describe('the openai provider (a fake OpenAI-compatible server on loopback)', ()
     await quiet(1000);
     expect(dispatch.received).toHaveLength(1);
     expect(await d.store.agent.orders('c_llm')).toHaveLength(1);
-    expect(readFileSync(d.daemon.settings.logFile, 'utf8')).toMatch(/"msg":"派单 ORD_[0-9A-F]+: 陈经理 宣传单，数量 1000，A4，157g铜版纸，交期 3月1日前"/);
+    expect(readFileSync(d.daemon.settings.logFile, 'utf8')).toMatch(
+      /"msg":"派单 ORD_[0-9A-F]+: 陈经理 宣传单，数量 1000，A4，157g铜版纸，交期 3月1日前"/,
+    );
     const log = await d.store.agent.log('c_llm');
     expect(log).toHaveLength(8);
     expect(log[1]).toMatchObject({ role: 'agent', provider: 'openai' });

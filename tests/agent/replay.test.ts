@@ -69,12 +69,21 @@ describe('aics agent replay', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/BEFORE\s*│\s*AFTER/);
     expect(r.stdout).toMatch(/请柬能做吗\s*│\s*ask\s*│\s*faq:invitation/);
-    expect(r.stdout).toMatch(/6 turns in 2 conversations since .*: 2 answers and 1 decisions changed; 派单 1 → 1, 转接人工 1 → 1 \(nothing was sent\)/);
+    expect(r.stdout).toMatch(
+      /6 turns in 2 conversations since .*: 2 answers and 1 decisions changed; 派单 1 → 1, 转接人工 1 → 1 \(nothing was sent\)/,
+    );
 
     const same = await aics(['agent', 'replay', '--since', '1d', '--db', db, '--json', '--all'], { cwd: ws.dir });
     expect(same.code, same.stderr).toBe(0);
     const body = json(same);
     expect(body.summary).toMatchObject({ turns: 6, answers_changed: 0, decisions_changed: 0 });
-    expect(body.rows.map((row: { after: { decision: string } }) => row.after.decision)).toEqual(['faq:price', 'ask', 'faq:invoice', 'confirm', 'dispatch', 'handoff']);
+    expect(body.rows.map((row: { after: { decision: string } }) => row.after.decision)).toEqual([
+      'faq:price',
+      'ask',
+      'faq:invoice',
+      'confirm',
+      'dispatch',
+      'handoff',
+    ]);
   }, 120_000);
 });

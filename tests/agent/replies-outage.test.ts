@@ -29,7 +29,9 @@ it('answers due while 轻简 is away are queued, not dropped, and go out once wh
   for (const id of ['q1', 'q2', 'q3']) await d.sim.pushMessageAndWaitAck({ from_id: id, content: '你们几点上班' });
   await d.sim.stop(); // gone inside the burst window: every answer is computed while the bridge is away
   await expect.poll(() => d.store.replies.count(), { timeout: 10_000 }).toBe(2);
-  await expect.poll(() => readFileSync(d.daemon.settings.logFile, 'utf8'), { timeout: 5_000 }).toMatch(/"msg":"agent: reply queue full \(2 answers wait for 轻简/);
+  await expect
+    .poll(() => readFileSync(d.daemon.settings.logFile, 'utf8'), { timeout: 5_000 })
+    .toMatch(/"msg":"agent: reply queue full \(2 answers wait for 轻简/);
   // Well past the old budget (3 × 300 ms of waiting and 600 ms of pauses): still queued.
   await until(async () => (await d.daemon.health()).qingjian.state === 'disconnected', 5000, 'the disconnect');
   await new Promise((r) => setTimeout(r, 3_000)); // the outage itself
@@ -50,7 +52,10 @@ it('SIGTERM with 300 customers waiting for an answer: exits within the drain tim
   sims.push(sim);
   try {
     const env = { AICS_AGENT_QUIET_MS: '100', AICS_AGENT_MAX_WAIT_MS: '500', AICS_AGENT_SEND_GAP_MS: '100' };
-    const serve = await startServe(['--port', '0', '--db', 'data/tasks.db', '--qingjian-url', sim.url, '--pid-file', 'data/aics.pid'], { cwd: dir, env });
+    const serve = await startServe(['--port', '0', '--db', 'data/tasks.db', '--qingjian-url', sim.url, '--pid-file', 'data/aics.pid'], {
+      cwd: dir,
+      env,
+    });
     const pidFile = join(dir, 'data/aics.pid');
     expect(existsSync(pidFile)).toBe(true);
     await sim.waitForClient(15_000);

@@ -36,7 +36,12 @@ describe("the rules' order parsing", () => {
       material: '300g铜版纸',
       deadline: '周五前',
     });
-    expect(parseOrder('帮我印 a4 宣传单 1000份，明天要', faq)).toMatchObject({ product: '宣传单', quantity: 1000, size: 'A4', deadline: '明天' });
+    expect(parseOrder('帮我印 a4 宣传单 1000份，明天要', faq)).toMatchObject({
+      product: '宣传单',
+      quantity: 1000,
+      size: 'A4',
+      deadline: '明天',
+    });
   });
   it('needs a product and a quantity', () => {
     expect(parseOrder('我要下单', faq)).toBeNull();
@@ -53,16 +58,31 @@ it('the pacer keeps a minimum gap between sends on one account, not across accou
   expect(elapsed).toBeLessThan(600);
 });
 
-describe('intent from the whole message (the issue\'s examples)', async () => {
+describe("intent from the whole message (the issue's examples)", async () => {
   const { asksForPerson, complains, isQuestion, saysNo, saysYes } = await import('../../src/daemon/agent/intent.js');
   const { readOrderFields, chineseNumber } = await import('../../src/daemon/agent/order-fields.js');
   const faq = Faq.load(null);
 
   it('客服 or 人工 inside another question is not a request for a person; asking is', () => {
-    for (const text of ['客服你好，名片多少钱', '设计要另外收人工费吗', '人工客服几点上班', '客服电话是多少', '人工印刷和机器印刷有区别吗']) {
+    for (const text of [
+      '客服你好，名片多少钱',
+      '设计要另外收人工费吗',
+      '人工客服几点上班',
+      '客服电话是多少',
+      '人工印刷和机器印刷有区别吗',
+    ]) {
       expect(asksForPerson(text, faq), text).toBe(false);
     }
-    for (const text of ['转人工', '人工', '人工！人工！', '我要人工客服', '叫你们老板来', '不要机器人，要真人', '我要跟真人说话', '麻烦转一下人工，谢谢']) {
+    for (const text of [
+      '转人工',
+      '人工',
+      '人工！人工！',
+      '我要人工客服',
+      '叫你们老板来',
+      '不要机器人，要真人',
+      '我要跟真人说话',
+      '麻烦转一下人工，谢谢',
+    ]) {
       expect(asksForPerson(text, faq), text).toBe(true);
     }
     expect(complains('你们印错了！', faq)).toBe(true);

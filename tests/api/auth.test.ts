@@ -53,10 +53,14 @@ describe('a daemon bound to 0.0.0.0 with AICS_API_TOKEN', () => {
   it('never writes the token to the log', async () => {
     await call(d.url, 'POST', '/api/task/receive', task('AUTH_3'), { authorization: `Bearer ${TOKEN}` });
     await call(d.url, 'GET', '/api/task/list', undefined, { authorization: `Bearer ${TOKEN}x` });
-    const log = await until(() => {
-      const text = readFileSync(d.logFile, 'utf8');
-      return text.includes('AUTH_3') && text.includes('→ 401') && text;
-    }, 3000, 'the log lines');
+    const log = await until(
+      () => {
+        const text = readFileSync(d.logFile, 'utf8');
+        return text.includes('AUTH_3') && text.includes('→ 401') && text;
+      },
+      3000,
+      'the log lines',
+    );
     expect(log).not.toContain(TOKEN);
   });
 });
@@ -94,7 +98,10 @@ describe('start-up refusals', () => {
   it('refuses --multi, not built yet, with exit code 2', () => {
     const { dir, cleanup } = tempDir();
     try {
-      for (const options of [{ mode: 'bridge' as const, workers: 2 }, { mode: 'api-only' as const, workers: 4 }]) {
+      for (const options of [
+        { mode: 'bridge' as const, workers: 2 },
+        { mode: 'api-only' as const, workers: 4 },
+      ]) {
         expect(() => new Daemon({ settings: testSettings(dir), ...options })).toThrow(/not built yet/);
       }
     } finally {

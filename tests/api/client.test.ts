@@ -17,7 +17,11 @@ describe('AicsClient', () => {
     const status = await client.status('TASK_20260227_001');
     expect(status.events[0]?.to_status).toBe('pending');
     expect((await client.list({ customer_id: 'customer_123' })).total).toBe(1);
-    expect(await client.cancel('TASK_20260227_001', '客户取消订单')).toEqual({ task_id: 'TASK_20260227_001', status: 'cancelled', reason: '客户取消订单' });
+    expect(await client.cancel('TASK_20260227_001', '客户取消订单')).toEqual({
+      task_id: 'TASK_20260227_001',
+      status: 'cancelled',
+      reason: '客户取消订单',
+    });
     const health = await client.health();
     expect(health).toMatchObject({ service: 'ai-cs-tianwang-bridge', mode: 'api-only' });
   });

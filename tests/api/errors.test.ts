@@ -11,7 +11,14 @@ describe('server errors', () => {
       const res = await call(d.url, 'POST', '/api/task/receive', task('BROKEN_1'));
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ code: 500, message: '服务器内部错误', data: null });
-      const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('"level":"ERROR"') && l.includes('POST /api/task/receive')), 3000, 'the error line');
+      const line = await until(
+        () =>
+          readFileSync(d.logFile, 'utf8')
+            .split('\n')
+            .find((l) => l.includes('"level":"ERROR"') && l.includes('POST /api/task/receive')),
+        3000,
+        'the error line',
+      );
       const record = JSON.parse(line);
       expect(record.msg).toBe('服务器内部错误 (POST /api/task/receive)');
       expect(record.err.stack).toMatch(/database connection is not open/);

@@ -27,11 +27,27 @@ async function refused(payload: Record<string, unknown>, field: string, why: Reg
 
 describe('impossible dates', () => {
   it('are refused in the wall-clock form and with an offset alike', async () => {
-    const times = ['2027-02-31 09:00:00', '2027-02-31T09:00:00+08:00', '2027-02-29T09:00:00Z', '2027-04-31 10:00', '2027-01-01T24:00:00+08:00', '2027-01-01T09:00:00+25:00'];
+    const times = [
+      '2027-02-31 09:00:00',
+      '2027-02-31T09:00:00+08:00',
+      '2027-02-29T09:00:00Z',
+      '2027-04-31 10:00',
+      '2027-01-01T24:00:00+08:00',
+      '2027-01-01T09:00:00+25:00',
+    ];
     for (const [i, time] of times.entries()) {
-      await refused(task(`DATE_${i}`, { customer, trigger: { type: 'time_reach', time } }), 'trigger.time', /trigger\.time: .*is not a valid date and time/);
+      await refused(
+        task(`DATE_${i}`, { customer, trigger: { type: 'time_reach', time } }),
+        'trigger.time',
+        /trigger\.time: .*is not a valid date and time/,
+      );
     }
-    const ok = await call(d.url, 'POST', '/api/task/receive', task('DATE_OK', { customer, trigger: { type: 'time_reach', time: '2028-02-29T09:00:00+08:00' } }));
+    const ok = await call(
+      d.url,
+      'POST',
+      '/api/task/receive',
+      task('DATE_OK', { customer, trigger: { type: 'time_reach', time: '2028-02-29T09:00:00+08:00' } }),
+    );
     expect(ok.status).toBe(200);
   });
 });
@@ -39,20 +55,36 @@ describe('impossible dates', () => {
 describe('keywords that normalise to nothing', () => {
   it('are refused, naming the field', async () => {
     for (const [i, k] of ['👍', '?', '。', '！！', ' ~ '].entries()) {
-      await refused(task(`KW_${i}`, { trigger: { type: 'customer_reply', keyword: k } }), 'trigger.keyword', /trigger\.keyword: must contain a letter, digit/);
+      await refused(
+        task(`KW_${i}`, { trigger: { type: 'customer_reply', keyword: k } }),
+        'trigger.keyword',
+        /trigger\.keyword: must contain a letter, digit/,
+      );
     }
-    await refused(task('KW_LIST', { trigger: { type: 'customer_keyword', keywords: ['好的', '👍'] } }), 'trigger.keywords[1]', /trigger\.keywords\[1\]: must contain/);
-    expect((await call(d.url, 'POST', '/api/task/receive', task('KW_OK', { trigger: { type: 'customer_reply', keyword: '好的👍' } }))).status).toBe(200);
+    await refused(
+      task('KW_LIST', { trigger: { type: 'customer_keyword', keywords: ['好的', '👍'] } }),
+      'trigger.keywords[1]',
+      /trigger\.keywords\[1\]: must contain/,
+    );
+    expect(
+      (await call(d.url, 'POST', '/api/task/receive', task('KW_OK', { trigger: { type: 'customer_reply', keyword: '好的👍' } }))).status,
+    ).toBe(200);
   });
 });
 
 describe('cron more often than once a minute', () => {
   it('is refused; once a minute and a fixed second are fine', async () => {
     for (const [i, expression] of ['* * * * * *', '*/5 * * * * *', '0-30 * * * * *', '0,30 * * * * *'].entries()) {
-      await refused(task(`CRON_${i}`, { customer, trigger: { type: 'cron', expression } }), 'trigger.expression', /fires more than once a minute, the minimum interval/);
+      await refused(
+        task(`CRON_${i}`, { customer, trigger: { type: 'cron', expression } }),
+        'trigger.expression',
+        /fires more than once a minute, the minimum interval/,
+      );
     }
     for (const [i, expression] of ['* * * * *', '0 */5 * * * *', '15 0 9 * * *'].entries()) {
-      expect((await call(d.url, 'POST', '/api/task/receive', task(`CRON_OK_${i}`, { customer, trigger: { type: 'cron', expression } }))).status).toBe(200);
+      expect(
+        (await call(d.url, 'POST', '/api/task/receive', task(`CRON_OK_${i}`, { customer, trigger: { type: 'cron', expression } }))).status,
+      ).toBe(200);
     }
   });
 });
@@ -92,7 +124,11 @@ describe('task add with endless input (the real binary)', () => {
   }, 60_000);
 
   it('an endless stdin stops at 256 KiB with exit 2', async () => {
-    const child = spawn(process.execPath, [BIN, 'task', 'add', '--file', '-', '--db', 'tasks.db'], { cwd: ws.dir, env: cleanEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'task', 'add', '--file', '-', '--db', 'tasks.db'], {
+      cwd: ws.dir,
+      env: cleanEnv({}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.stdin.on('error', () => undefined); // EPIPE once it stops reading

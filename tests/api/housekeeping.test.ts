@@ -27,7 +27,14 @@ describe('api-only housekeeping', () => {
       await until(async () => (await call(d.url, 'GET', '/api/task/status/EXPIRE_1')).body.data.status === 'expired', 3000, 'expiry');
       // --api-only arms nothing: the task not yet due stays pending (nobody listens for it yet).
       expect((await call(d.url, 'GET', '/api/task/status/EXPIRE_2')).body.data.status).toBe('pending');
-      const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('任务过期 EXPIRE_1')), 3000, 'log line');
+      const line = await until(
+        () =>
+          readFileSync(d.logFile, 'utf8')
+            .split('\n')
+            .find((l) => l.includes('任务过期 EXPIRE_1')),
+        3000,
+        'log line',
+      );
       expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'EXPIRE_1', customer_id: 'c_exp' });
       // The callback for the terminal status, queued in the same transaction, reaches the sink (here the daemon's own).
       const store = await openStore(d.db);

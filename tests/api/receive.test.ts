@@ -53,7 +53,11 @@ describe('POST /api/task/receive', () => {
     ['timeout_hours', (t) => void (t.timeout_hours = -1), '参数错误: timeout_hours: must be greater than 0'],
     ['trigger.keywords', (t) => void (t.trigger = { type: 'customer_keyword', keywords: [] }), '参数错误: trigger.keywords'],
     ['trigger.exact_match', (t) => void (t.trigger.exact_match = 'yes'), '参数错误: trigger.exact_match: must be boolean'],
-    ['customer', (t) => void (delete t.customer, (t.trigger = { type: 'time_reach', time: '2099-01-01 09:00:00' })), '参数错误: customer: is required for a time_reach trigger'],
+    [
+      'customer',
+      (t) => void (delete t.customer, (t.trigger = { type: 'time_reach', time: '2099-01-01 09:00:00' })),
+      '参数错误: customer: is required for a time_reach trigger',
+    ],
     ['trigger.time', (t) => void (t.trigger = { type: 'time_reach', time: 'tomorrow-ish' }), '参数错误: trigger.time'],
   ];
   for (const [field, mutate, message] of invalid) {
@@ -80,9 +84,24 @@ describe('POST /api/task/receive', () => {
 
   it('accepts https URLs and paths inside the files folder', async () => {
     mkdirSync(join(d.dir, 'files'), { recursive: true });
-    const ok1 = await call(d.url, 'POST', '/api/task/receive', task('FILE_OK_1', { action: { type: 'send_file', file_url: 'https://cdn.example.com/a.pdf' } }));
-    const ok2 = await call(d.url, 'POST', '/api/task/receive', task('FILE_OK_2', { action: { type: 'send_image', file_url: 'designs/a.png' } }));
-    const ok3 = await call(d.url, 'POST', '/api/task/receive', task('FILE_OK_3', { action: { type: 'send_file', file_url: join(d.dir, 'files', 'b.pdf') } }));
+    const ok1 = await call(
+      d.url,
+      'POST',
+      '/api/task/receive',
+      task('FILE_OK_1', { action: { type: 'send_file', file_url: 'https://cdn.example.com/a.pdf' } }),
+    );
+    const ok2 = await call(
+      d.url,
+      'POST',
+      '/api/task/receive',
+      task('FILE_OK_2', { action: { type: 'send_image', file_url: 'designs/a.png' } }),
+    );
+    const ok3 = await call(
+      d.url,
+      'POST',
+      '/api/task/receive',
+      task('FILE_OK_3', { action: { type: 'send_file', file_url: join(d.dir, 'files', 'b.pdf') } }),
+    );
     expect([ok1.status, ok2.status, ok3.status]).toEqual([200, 200, 200]);
   });
 
@@ -100,7 +119,12 @@ describe('POST /api/task/receive', () => {
   });
 
   it('answers a body over 256 KiB with a 413 envelope', async () => {
-    const res = await call(d.url, 'POST', '/api/task/receive', task('BIG', { action: { type: 'send_message', message: 'x' }, padding: 'x'.repeat(300 * 1024) }));
+    const res = await call(
+      d.url,
+      'POST',
+      '/api/task/receive',
+      task('BIG', { action: { type: 'send_message', message: 'x' }, padding: 'x'.repeat(300 * 1024) }),
+    );
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ code: 413, data: null });
     expect(res.body.message).toMatch(/^请求体过大/);
@@ -112,7 +136,9 @@ describe('POST /api/task/receive', () => {
       expect(res.status, type).toBe(415);
       expect(res.body).toMatchObject({ code: 415, data: null });
     }
-    const withCharset = await call(d.url, 'POST', '/api/task/receive', JSON.stringify(task('CT_UTF8')), { 'content-type': 'application/json; charset=utf-8' });
+    const withCharset = await call(d.url, 'POST', '/api/task/receive', JSON.stringify(task('CT_UTF8')), {
+      'content-type': 'application/json; charset=utf-8',
+    });
     expect(withCharset.status).toBe(200);
   });
 
@@ -131,7 +157,10 @@ describe('POST /api/task/receive', () => {
   it('logs 任务接收 with task_id and customer_id to the log file', async () => {
     await call(d.url, 'POST', '/api/task/receive', task('LOGGED_1', { customer: { id: 'c_log' } }));
     const line = await until(
-      () => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('任务接收 LOGGED_1')),
+      () =>
+        readFileSync(d.logFile, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('任务接收 LOGGED_1')),
       3000,
       'the log line',
     );

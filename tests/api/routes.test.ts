@@ -39,7 +39,11 @@ describe('POST /api/task/cancel', () => {
     await call(d.url, 'POST', '/api/task/receive', task('CANCEL_1'));
     const res = await call(d.url, 'POST', '/api/task/cancel', { task_id: 'CANCEL_1', reason: '客户取消订单' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ code: 200, message: '任务取消成功', data: { task_id: 'CANCEL_1', status: 'cancelled', reason: '客户取消订单' } });
+    expect(res.body).toEqual({
+      code: 200,
+      message: '任务取消成功',
+      data: { task_id: 'CANCEL_1', status: 'cancelled', reason: '客户取消订单' },
+    });
     const status = await call(d.url, 'GET', '/api/task/status/CANCEL_1');
     expect(status.body.data.status).toBe('cancelled');
     expect(status.body.data.events.at(-1)).toMatchObject({ to_status: 'cancelled', reason: '任务取消: 客户取消订单' });
@@ -77,7 +81,12 @@ describe('POST /api/task/cancel', () => {
 describe('GET /api/task/list', () => {
   it('filters by customer and status, pages, and reports the total', async () => {
     for (let i = 1; i <= 5; i++) {
-      await call(d.url, 'POST', '/api/task/receive', task(`LIST_${i}`, { customer: { id: 'c_list' }, trigger: { type: 'customer_reply', keyword: `k${i}` } }));
+      await call(
+        d.url,
+        'POST',
+        '/api/task/receive',
+        task(`LIST_${i}`, { customer: { id: 'c_list' }, trigger: { type: 'customer_reply', keyword: `k${i}` } }),
+      );
     }
     await call(d.url, 'POST', '/api/task/cancel', { task_id: 'LIST_5', reason: 'x' });
     const page1 = await call(d.url, 'GET', '/api/task/list?customer_id=c_list&page=1&page_size=2');
@@ -140,7 +149,13 @@ describe('POST /api/task/callback (sink)', () => {
     try {
       const got = await store.callbacks.list({ taskId: 'CB_1' });
       expect(got).toHaveLength(1);
-      expect(got[0]).toMatchObject({ id: res.body.data.id, event_id: 'CB_1:completed:1', status: 'completed', body, signature: 'sha256=abc' });
+      expect(got[0]).toMatchObject({
+        id: res.body.data.id,
+        event_id: 'CB_1:completed:1',
+        status: 'completed',
+        body,
+        signature: 'sha256=abc',
+      });
     } finally {
       store.close();
     }

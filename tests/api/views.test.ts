@@ -38,7 +38,15 @@ describe('store records → API views', () => {
   it('show /api/health only the database fields it always showed (the file sizes only for a store in a file)', async () => {
     const stats = await store.stats();
     const sizes = await opened.maintenance!.fileSizes();
-    expect(Object.keys(dbStatsView(stats, sizes))).toEqual(['file', 'schema_version', 'file_bytes', 'wal_bytes', 'total', 'oldest_pending', 'next_due']);
+    expect(Object.keys(dbStatsView(stats, sizes))).toEqual([
+      'file',
+      'schema_version',
+      'file_bytes',
+      'wal_bytes',
+      'total',
+      'oldest_pending',
+      'next_due',
+    ]);
     expect(Object.keys(dbStatsView(stats))).toEqual(['file', 'schema_version', 'total', 'oldest_pending', 'next_due']);
   });
 });

@@ -12,16 +12,13 @@ import { findCircles, readSources, type SourceFile } from './import-graph.js';
 const MAX_LINES = 400;
 
 /** Files over MAX_LINES today → why, and who splits them. */
-const OVERSIZE_ALLOWED: Record<string, string> = {
-};
+const OVERSIZE_ALLOWED: Record<string, string> = {};
 
 /** Import edges left out of the circle search today → why. */
-const CIRCLE_EDGES_ALLOWED: Record<string, string> = {
-};
+const CIRCLE_EDGES_ALLOWED: Record<string, string> = {};
 
 /** Import edges that break a layer rule today → why. */
-const LAYER_EDGES_ALLOWED: Record<string, string> = {
-};
+const LAYER_EDGES_ALLOWED: Record<string, string> = {};
 
 /** Modules with I/O: the task model imports none of them. */
 const IO_MODULES = [
@@ -30,7 +27,10 @@ const IO_MODULES = [
   /^(better-sqlite3|pg|ws|undici|fastify|pino|openai|ink|react|prom-client|@oclif\/.*)$/,
 ];
 
-const under = (...prefixes: string[]) => (path: string) => prefixes.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
+const under =
+  (...prefixes: string[]) =>
+  (path: string) =>
+    prefixes.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
 
 interface LayerRule {
   rule: string;
@@ -104,7 +104,8 @@ function layerViolations(files: SourceFile[]): { rule: string; edge: string }[] 
   for (const file of files) {
     for (const r of LAYER_RULES) {
       if (!r.from(file.path)) continue;
-      for (const target of file.internal) if (r.forbidden?.(target, file.path)) out.push({ rule: r.rule, edge: edgeName(file.path, target) });
+      for (const target of file.internal)
+        if (r.forbidden?.(target, file.path)) out.push({ rule: r.rule, edge: edgeName(file.path, target) });
       for (const spec of file.external) if (r.forbiddenExternal?.(spec)) out.push({ rule: r.rule, edge: edgeName(file.path, spec) });
     }
   }
@@ -137,7 +138,14 @@ describe('the architecture of src/ (docs/architecture.md)', () => {
       ['a.ts', 'b.ts', 'c.ts', 'a.ts'],
       ['e.ts', 'e.ts'],
     ]);
-    expect(findCircles(new Map([['a.ts', ['b.ts']], ['b.ts', []]]))).toEqual([]);
+    expect(
+      findCircles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('has no import circle', () => {

@@ -23,14 +23,20 @@ describe.concurrent('help and mistakes', () => {
 
   it('a mistyped command: one line with the suggestion in the space form, exit 2', async () => {
     const [topic, both] = await Promise.all([run(['task', 'lst']), run(['tsk', 'lst'])]);
-    for (const [r, typed] of [[topic, 'task lst'], [both, 'tsk lst']] as const) {
+    for (const [r, typed] of [
+      [topic, 'task lst'],
+      [both, 'tsk lst'],
+    ] as const) {
       expect(r.code).toBe(2);
       expect(errorLine(r)).toBe(`error: "${typed}" is not an aics command; did you mean "task list"? ("aics help" lists them)`);
     }
   });
 
   it('--help wraps descriptions at the terminal width (OCLIF_COLUMNS), not at the source’s line breaks', async () => {
-    const [wide, narrow] = await Promise.all([run(['serve', '--help'], { OCLIF_COLUMNS: '200' }), run(['serve', '--help'], { OCLIF_COLUMNS: '80' })]);
+    const [wide, narrow] = await Promise.all([
+      run(['serve', '--help'], { OCLIF_COLUMNS: '200' }),
+      run(['serve', '--help'], { OCLIF_COLUMNS: '80' }),
+    ]);
     const description = (text: string) => text.slice(text.indexOf('\nDESCRIPTION\n'), text.indexOf('\nEXAMPLES\n')).split('\n');
     expect(Math.max(...description(wide.stdout).map((l) => l.length))).toBeGreaterThan(150);
     expect(Math.max(...description(narrow.stdout).map((l) => l.length))).toBeLessThanOrEqual(80);
@@ -57,7 +63,10 @@ describe.concurrent('install and shell', () => {
 
   it('logs grep exits 1 when nothing matches, 0 when something does (like grep)', async () => {
     mkdirSync(join(ws.dir, 'logs'), { recursive: true });
-    writeFileSync(join(ws.dir, 'logs/aics.log'), `${JSON.stringify({ level: 'INFO', time: new Date().toISOString(), pid: 1, msg: '任务接收 T1' })}\n`);
+    writeFileSync(
+      join(ws.dir, 'logs/aics.log'),
+      `${JSON.stringify({ level: 'INFO', time: new Date().toISOString(), pid: 1, msg: '任务接收 T1' })}\n`,
+    );
     const [none, some] = await Promise.all([run(['logs', 'grep', '派单']), run(['logs', 'grep', '任务接收'])]);
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');

@@ -40,7 +40,9 @@ describe('oclif.manifest.json', () => {
     expect(m.version).toBe(packageVersion());
     const files = Object.values(m.commands).map((c) => c.relativePath.join('/'));
     expect(files.sort()).toEqual(builtCommands().sort());
-    expect(Object.keys(m.commands)).toEqual(expect.arrayContaining(['serve', 'status', 'task:add', 'task:list', 'db:backup', 'agent:chat']));
+    expect(Object.keys(m.commands)).toEqual(
+      expect.arrayContaining(['serve', 'status', 'task:add', 'task:list', 'db:backup', 'agent:chat']),
+    );
     expect(Object.keys(m.commands['task:list']!.flags)).toEqual(expect.arrayContaining(['status', 'trigger', 'db', 'json']));
   });
 

@@ -34,11 +34,15 @@ interface Traced {
 let traceN = 0;
 function traced(args: string[], env: Record<string, string> = {}): Traced {
   const file = join(ws.dir, `trace-${++traceN}.txt`);
-  const r = spawnSync(process.execPath, ['--import', join(repoRoot, 'tests/support/module-trace.mjs'), join(repoRoot, 'bin/run.js'), ...args], {
-    cwd: ws.dir,
-    encoding: 'utf8',
-    env: cleanEnv({ AICS_TRACE_MODULES: file, ...env }),
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', join(repoRoot, 'tests/support/module-trace.mjs'), join(repoRoot, 'bin/run.js'), ...args],
+    {
+      cwd: ws.dir,
+      encoding: 'utf8',
+      env: cleanEnv({ AICS_TRACE_MODULES: file, ...env }),
+    },
+  );
   let lines: string[] = [];
   try {
     lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -59,12 +63,15 @@ const commandFiles = (t: Traced) => [...t.modules].filter((m) => m.startsWith('d
 const heavy = (t: Traced) => HEAVY.filter((m) => t.modules.has(m));
 
 beforeAll(async () => {
-  const add = await aics(['task', 'add', '--db', db, '--task-id', 'START_1', '--customer', 'customer_123', '--keyword', '好的', '--message', 'hi'], { cwd: ws.dir });
+  const add = await aics(
+    ['task', 'add', '--db', db, '--task-id', 'START_1', '--customer', 'customer_123', '--keyword', '好的', '--message', 'hi'],
+    { cwd: ws.dir },
+  );
   expect(add.code, add.stderr).toBe(0);
 });
 
 describe('aics start-up', () => {
-  it('--version prints oclif\'s user agent line without loading oclif or any command', () => {
+  it("--version prints oclif's user agent line without loading oclif or any command", () => {
     const t = traced(['--version']);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toBe(`aics/${packageVersion()} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`);
@@ -88,7 +95,7 @@ describe('aics start-up', () => {
     expect(heavy(t)).toEqual([]);
   });
 
-  it('--help, a topic\'s and a command\'s help list them from the manifest without importing any command', () => {
+  it("--help, a topic's and a command's help list them from the manifest without importing any command", () => {
     for (const args of [['--help'], ['task', '--help'], ['help', 'task', 'list']]) {
       const t = traced(args);
       expect(t.code, `${args.join(' ')}: ${t.stderr}`).toBe(0);

@@ -90,7 +90,9 @@ describe('db backup', () => {
     expect(r.stdout).toContain(`cp ${copy} ${db} && rm -f ${db}-wal ${db}-shm`);
     const conn = new Database(copy, { readonly: true });
     try {
-      expect((conn.prepare('SELECT task_id FROM tasks ORDER BY task_id').all() as { task_id: string }[]).map((t) => t.task_id)).toEqual(ids);
+      expect((conn.prepare('SELECT task_id FROM tasks ORDER BY task_id').all() as { task_id: string }[]).map((t) => t.task_id)).toEqual(
+        ids,
+      );
       expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {
       conn.close();
@@ -150,7 +152,9 @@ describe('db backup', () => {
       for (const [target, which] of attempts) {
         const r = await run(['db', 'backup', target, '--force'], file);
         expect(r.code, target).toBe(2);
-        expect(errorLine(r)).toBe(`error: FILE: ${target} is the database's own file ${which} (through a link or another name); choose another file`);
+        expect(errorLine(r)).toBe(
+          `error: FILE: ${target} is the database's own file ${which} (through a link or another name); choose another file`,
+        );
       }
       expect((await store.get('TASK_IN_WAL'))?.task_id).toBe('TASK_IN_WAL');
       expect((await new SqliteMaintenance(store.db, store.file).check({ quick: false })).ok).toBe(true);

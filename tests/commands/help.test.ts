@@ -20,7 +20,9 @@ afterAll(() => ws.cleanup());
 
 describe.concurrent('--help of every command', () => {
   it('finds the commands of this issue', ({ expect }) => {
-    expect(ids).toEqual(expect.arrayContaining(['db backup', 'db check', 'db stats', 'task add', 'task cancel', 'task list', 'task status']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['db backup', 'db check', 'db stats', 'task add', 'task cancel', 'task list', 'task status']),
+    );
   });
 
   for (const id of ids) {

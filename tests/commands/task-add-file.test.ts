@@ -93,7 +93,11 @@ describe('the seed’s sqlite3 recipes work on the database', () => {
     try {
       await store.receive(parseTaskPayload({ ...seed.receive, task_id: 'TASK_FAILED_1' }), 'test');
       await store.arm('test', ['TASK_FAILED_1']);
-      const claimed = await store.claim('TASK_FAILED_1', { owner: 'test', leaseMs: 60_000, target: { acc_id: 'acc', from_id: 'customer_123' } });
+      const claimed = await store.claim('TASK_FAILED_1', {
+        owner: 'test',
+        leaseMs: 60_000,
+        target: { acc_id: 'acc', from_id: 'customer_123' },
+      });
       await store.fail('TASK_FAILED_1', claimed!.attempt, '轻简 bridge offline', 'test');
     } finally {
       store.close();
@@ -126,7 +130,9 @@ describe('the seed’s sqlite3 recipes work on the database', () => {
     const sqlite = (sql: string) => execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
     const recent = sqlite(QUERIES.recent).trim().split('\n');
     expect(recent).toHaveLength(3);
-    expect(recent.find((l) => l.startsWith(`${SEED_ID}|`))).toMatch(/^TASK_20260227_001\|send_file_after_reply\|pending\|\d{4}-\d{2}-\d{2}T/);
+    expect(recent.find((l) => l.startsWith(`${SEED_ID}|`))).toMatch(
+      /^TASK_20260227_001\|send_file_after_reply\|pending\|\d{4}-\d{2}-\d{2}T/,
+    );
     const pending = sqlite(QUERIES.pending).trim().split('\n');
     expect(pending.map((l) => l.split('|')[0]).sort()).toEqual([SEED_ID, 'TASK_STDIN_1']);
     expect(sqlite(QUERIES.failed).trim()).toBe('TASK_FAILED_1|轻简 bridge offline');
@@ -161,21 +167,29 @@ describe.concurrent('task add --file refuses bad input and stores nothing', () =
     },
     {
       name: 'an unknown trigger type names trigger.type',
-      file: () => write('bad-trigger.json', { ...seed.receive, task_id: 'TASK_BAD_2', trigger: { type: 'customer_smiles', keyword: '好的' } }),
+      file: () =>
+        write('bad-trigger.json', { ...seed.receive, task_id: 'TASK_BAD_2', trigger: { type: 'customer_smiles', keyword: '好的' } }),
       field: /^error: bad-trigger\.json: trigger\.type: /,
     },
     {
       name: 'malformed JSON names the file and the position',
-      file: () => write('broken.json', '{\n  "task_id": "TASK_BAD_3",\n  "type": "x",\n  "trigger": {"type": "customer_reply" "keyword": "好的"}\n}\n'),
+      file: () =>
+        write(
+          'broken.json',
+          '{\n  "task_id": "TASK_BAD_3",\n  "type": "x",\n  "trigger": {"type": "customer_reply" "keyword": "好的"}\n}\n',
+        ),
       field: /^error: broken\.json: not valid JSON at line 4, column 40: expected ',' or '}', found '"'$/,
     },
     {
       name: 'a file_url outside the files folder names action.file_url',
-      file: () =>
-        write('etc.json', { ...seed.receive, task_id: 'TASK_BAD_4', action: { type: 'send_file', file_url: '/etc/passwd' } }),
+      file: () => write('etc.json', { ...seed.receive, task_id: 'TASK_BAD_4', action: { type: 'send_file', file_url: '/etc/passwd' } }),
       field: /^error: etc\.json: action\.file_url: path must be inside the files folder/,
     },
-    { name: 'a file that does not exist names --file', file: () => 'nope.json', field: /^error: --file: cannot read nope\.json: no such file$/ },
+    {
+      name: 'a file that does not exist names --file',
+      file: () => 'nope.json',
+      field: /^error: --file: cannot read nope\.json: no such file$/,
+    },
   ];
 
   for (const c of cases) {

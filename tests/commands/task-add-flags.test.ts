@@ -85,7 +85,19 @@ describe.concurrent('task add from flags stores each trigger type', () => {
   it('every other field comes from its flag', async ({ expect }) => {
     const r = await add(
       ...['--task-id', 'TASK_FLAGS_ALL', '--customer', 'c5', '--acc-id', '1688000001', '--keyword', 'ok', '--message', 'x'],
-      ...['--priority', 'high', '--timeout', '2.5', '--max-retry', '5', '--created-by', '设计师 lz', '--type', 'send_file_after_reply', '--json'],
+      ...[
+        '--priority',
+        'high',
+        '--timeout',
+        '2.5',
+        '--max-retry',
+        '5',
+        '--created-by',
+        '设计师 lz',
+        '--type',
+        'send_file_after_reply',
+        '--json',
+      ],
     );
     expect(r.code, r.stderr).toBe(0);
     expect(json(r).task).toMatchObject({
@@ -120,18 +132,58 @@ describe.concurrent('task add from flags refuses bad input, naming the flag, and
   const cases: [string, string[], RegExp][] = [
     ['nothing to send', ['--keyword', 'x'], /^error: --message: one of --message, --file-url or --image-url is required/],
     ['a reply trigger without a keyword', ['--trigger', 'customer_reply', '--message', 'x'], /^error: --keyword: is required$/],
-    ['an unknown trigger type', ['--trigger', 'customer_smiles', '--message', 'x'], /^error: Expected --trigger=customer_smiles to be one of: specified_customer_reply, /],
-    ['a time trigger without a customer', ['--time', '2099-01-01 09:00:00', '--message', 'x'], /^error: --customer: is required for a time_reach trigger/],
-    ['a time in the past', ['--customer', 'c', '--time', '2020-01-01 09:00:00', '--message', 'x'], /^error: --time: "2020-01-01 09:00:00" is more than timeout_hours \(24\) in the past$/],
+    [
+      'an unknown trigger type',
+      ['--trigger', 'customer_smiles', '--message', 'x'],
+      /^error: Expected --trigger=customer_smiles to be one of: specified_customer_reply, /,
+    ],
+    [
+      'a time trigger without a customer',
+      ['--time', '2099-01-01 09:00:00', '--message', 'x'],
+      /^error: --customer: is required for a time_reach trigger/,
+    ],
+    [
+      'a time in the past',
+      ['--customer', 'c', '--time', '2020-01-01 09:00:00', '--message', 'x'],
+      /^error: --time: "2020-01-01 09:00:00" is more than timeout_hours \(24\) in the past$/,
+    ],
     ['a time that is not one', ['--customer', 'c', '--time', 'tomorrow', '--message', 'x'], /^error: --time: "tomorrow" is not a time/],
-    ['a bad cron expression', ['--customer', 'c', '--cron', 'every day', '--message', 'x'], /^error: --cron: is not a valid cron expression/],
-    ['a keyword on a time trigger', ['--customer', 'c', '--time', '2099-01-01 09:00:00', '--keyword', 'x', '--message', 'y'], /^error: --keyword: does not apply to a time_reach trigger$/],
-    ['several keywords for one customer', ['--customer', 'c', '--keyword', 'a', '--keyword', 'b', '--message', 'y'], /^error: --keyword: a reply from one customer/],
-    ['a file path that climbs out of the files folder', ['--keyword', 'x', '--file-url', '../secret.pdf'], /^error: --file-url: must not contain "\.\." path segments$/],
-    ['an image path outside the files folder', ['--keyword', 'x', '--image-url', '/etc/passwd'], /^error: --image-url: path must be inside the files folder/],
-    ['a timeout that is not a number', ['--keyword', 'x', '--message', 'y', '--timeout', 'abc'], /^error: --timeout: "abc" is not a number of hours$/],
+    [
+      'a bad cron expression',
+      ['--customer', 'c', '--cron', 'every day', '--message', 'x'],
+      /^error: --cron: is not a valid cron expression/,
+    ],
+    [
+      'a keyword on a time trigger',
+      ['--customer', 'c', '--time', '2099-01-01 09:00:00', '--keyword', 'x', '--message', 'y'],
+      /^error: --keyword: does not apply to a time_reach trigger$/,
+    ],
+    [
+      'several keywords for one customer',
+      ['--customer', 'c', '--keyword', 'a', '--keyword', 'b', '--message', 'y'],
+      /^error: --keyword: a reply from one customer/,
+    ],
+    [
+      'a file path that climbs out of the files folder',
+      ['--keyword', 'x', '--file-url', '../secret.pdf'],
+      /^error: --file-url: must not contain "\.\." path segments$/,
+    ],
+    [
+      'an image path outside the files folder',
+      ['--keyword', 'x', '--image-url', '/etc/passwd'],
+      /^error: --image-url: path must be inside the files folder/,
+    ],
+    [
+      'a timeout that is not a number',
+      ['--keyword', 'x', '--message', 'y', '--timeout', 'abc'],
+      /^error: --timeout: "abc" is not a number of hours$/,
+    ],
     ['a zero timeout', ['--keyword', 'x', '--message', 'y', '--timeout', '0'], /^error: --timeout: must be greater than 0$/],
-    ['a name without a customer', ['--customer-name', '小明', '--keyword', 'x', '--message', 'y'], /^error: --customer: is required with --customer-name$/],
+    [
+      'a name without a customer',
+      ['--customer-name', '小明', '--keyword', 'x', '--message', 'y'],
+      /^error: --customer: is required with --customer-name$/,
+    ],
     ['an empty keyword', ['--keyword', '  ', '--message', 'y'], /^error: --keyword: must not be empty$/],
   ];
   for (const [name, args, message] of cases) {

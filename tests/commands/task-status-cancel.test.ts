@@ -22,7 +22,11 @@ beforeAll(async () => {
     // completed the way the daemon does it: received → armed → claimed by a reply → completed
     await store.receive(parseTaskPayload({ ...seed.receive, task_id: 'TASK_DONE' }), 'test');
     await store.arm('daemon:test', ['TASK_DONE']);
-    const claimed = await store.claim('TASK_DONE', { owner: 'daemon:test', leaseMs: 60_000, target: { acc_id: '1688000001', from_id: 'customer_123', from_name: '小明' } });
+    const claimed = await store.claim('TASK_DONE', {
+      owner: 'daemon:test',
+      leaseMs: 60_000,
+      target: { acc_id: '1688000001', from_id: 'customer_123', from_name: '小明' },
+    });
     if (!claimed) throw new Error('claim failed');
     await store.complete('TASK_DONE', claimed.attempt, { msg_id: 'm-1' }, 'daemon:test');
   } finally {
@@ -36,7 +40,12 @@ describe('task status', () => {
     const r = await run('task', 'status', 'TASK_DONE', '--json');
     expect(r.code, r.stderr).toBe(0);
     const { task, events } = json(r);
-    expect(task).toMatchObject({ task_id: 'TASK_DONE', status: 'completed', result: { msg_id: 'm-1' }, target: { from_id: 'customer_123' } });
+    expect(task).toMatchObject({
+      task_id: 'TASK_DONE',
+      status: 'completed',
+      result: { msg_id: 'm-1' },
+      target: { from_id: 'customer_123' },
+    });
     expect(events.map((e: { from_status: string | null; to_status: string }) => `${e.from_status}→${e.to_status}`)).toEqual([
       'null→pending',
       'pending→waiting',
@@ -81,7 +90,12 @@ describe('task cancel', () => {
   });
 
   const refused: [string, string[], number, RegExp][] = [
-    ['a completed task (exit 5)', ['TASK_DONE', '--reason', 'too late'], 5, /^error: task TASK_DONE is completed: only a task that has not run yet \(pending or waiting\) can be cancelled$/],
+    [
+      'a completed task (exit 5)',
+      ['TASK_DONE', '--reason', 'too late'],
+      5,
+      /^error: task TASK_DONE is completed: only a task that has not run yet \(pending or waiting\) can be cancelled$/,
+    ],
     ['a task cancelled already (exit 5)', ['TASK_TO_CANCEL', '--reason', 'again'], 5, /^error: task TASK_TO_CANCEL is cancelled: /],
     ['an unknown task id (exit 4)', ['TASK_NOPE', '--reason', 'x'], 4, /^error: task TASK_NOPE not found in \/.*tasks\.db$/],
     ['no --reason (exit 2)', ['TASK_DONE'], 2, /^error: --reason: is required/],

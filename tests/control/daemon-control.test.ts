@@ -120,7 +120,14 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     expect(alive(first.pid)).toBe(true);
     expect(readFileSync(pidFileOf(dir), 'utf8')).toBe(`${first.pid}\n`);
     const record = JSON.parse(readFileSync(`${pidFileOf(dir)}.json`, 'utf8'));
-    expect(record).toMatchObject({ pid: first.pid, argv: ['--port', '0', '--qingjian-url', sim.url], cwd: dir, url: first.url, mode: 'bridge', detached: true });
+    expect(record).toMatchObject({
+      pid: first.pid,
+      argv: ['--port', '0', '--qingjian-url', sim.url],
+      cwd: dir,
+      url: first.url,
+      mode: 'bridge',
+      detached: true,
+    });
     // The test's clean environment: only the zone and the polite sender (off in tests) configure aics.
     expect(record.env).toEqual({ AICS_TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' });
     // It answers on the port the record names, and its log lines went to the log file (not twice).
@@ -135,7 +142,15 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     const r = await aics(['status', '--json'], dir);
     expect(r.code, r.stderr).toBe(0);
     const s = parse(r);
-    expect(s).toMatchObject({ running: true, healthy: true, problem: null, pid: first.pid, mode: 'bridge', url: first.url, outbox_backlog: 0 });
+    expect(s).toMatchObject({
+      running: true,
+      healthy: true,
+      problem: null,
+      pid: first.pid,
+      mode: 'bridge',
+      url: first.url,
+      outbox_backlog: 0,
+    });
     expect(s.uptime_s).toBeGreaterThanOrEqual(0);
     expect(s.qingjian).toMatchObject({ connected: true, url: sim.url });
     expect(s.tasks).toMatchObject({ waiting: 0 });
@@ -156,9 +171,18 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
   });
 
   it('restart while a task waits: the old process is gone, the new one has the task and fires it when the customer writes', async () => {
-    const received = await call(first.url, 'POST', '/api/task/receive', task('RESTART_1', { action: { type: 'send_message', message: '重启后照样发' } }));
+    const received = await call(
+      first.url,
+      'POST',
+      '/api/task/receive',
+      task('RESTART_1', { action: { type: 'send_message', message: '重启后照样发' } }),
+    );
     expect(received.status).toBe(200);
-    await until(async () => (await call(first.url, 'GET', '/api/task/status/RESTART_1')).body.data.status === 'waiting', 5000, 'the task to be armed');
+    await until(
+      async () => (await call(first.url, 'GET', '/api/task/status/RESTART_1')).body.data.status === 'waiting',
+      5000,
+      'the task to be armed',
+    );
 
     const r = await aics(['restart', '--json'], dir);
     expect(r.code, r.stderr).toBe(0);
@@ -182,8 +206,15 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     sim.pushMessage({ from_id: 'customer_123', from_name: '小明', content: '好的谢谢' });
     const [cmd] = await sim.nextCommands(1, 10_000);
     expect(cmd).toMatchObject({ cmd: 'send_text', req_id: 'RESTART_1#1', data: { to_id: 'customer_123', content: '重启后照样发' } });
-    await until(async () => (await call(second.url, 'GET', '/api/task/status/RESTART_1')).body.data.status === 'completed', 10_000, 'completed');
-    const events = (await call(second.url, 'GET', '/api/task/status/RESTART_1')).body.data.events as { to_status: string; actor: string | null }[];
+    await until(
+      async () => (await call(second.url, 'GET', '/api/task/status/RESTART_1')).body.data.status === 'completed',
+      10_000,
+      'completed',
+    );
+    const events = (await call(second.url, 'GET', '/api/task/status/RESTART_1')).body.data.events as {
+      to_status: string;
+      actor: string | null;
+    }[];
     expect(events.find((e) => e.to_status === 'completed')?.actor).toMatch(new RegExp(`:${second.pid}$`));
   });
 
@@ -202,11 +233,18 @@ describe('serve --detach → status → restart (tasks survive) → stop, in the
     expect(stop.stderr).toMatch(/^error: aics is not running/);
     const status = await aics(['status', '--json'], dir);
     expect(status.code).toBe(3);
-    expect(parse(status)).toMatchObject({ running: false, healthy: false, pid: null, problem: `not running (no pid file ${pidFileOf(dir)})` });
+    expect(parse(status)).toMatchObject({
+      running: false,
+      healthy: false,
+      pid: null,
+      problem: `not running (no pid file ${pidFileOf(dir)})`,
+    });
 
     const r = await aics(['restart'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^aics was not running \(it was not running\); started it as recorded: pid (\d+), http:\/\/127\.0\.0\.1:\d+, log /);
+    expect(r.stdout).toMatch(
+      /^aics was not running \(it was not running\); started it as recorded: pid (\d+), http:\/\/127\.0\.0\.1:\d+, log /,
+    );
     const pid = Number(readFileSync(pidFileOf(dir), 'utf8'));
     expect(alive(pid)).toBe(true);
     expect((await aics(['stop'], dir)).code).toBe(0);
@@ -234,11 +272,15 @@ describe('stale pid files, failures to start, nothing to drive', { timeout: 90_0
     writeFileSync(pidFileOf(dir), `${process.pid}\n`); // this test runner: alive, and not aics serve
     const status = await aics(['status', '--json'], dir);
     expect(status.code).toBe(3);
-    expect(parse(status).problem).toMatch(new RegExp(`^not running \\(pid ${process.pid} is now another program \\(.*\\), not aics serve; stale pid file`));
+    expect(parse(status).problem).toMatch(
+      new RegExp(`^not running \\(pid ${process.pid} is now another program \\(.*\\), not aics serve; stale pid file`),
+    );
     expect(existsSync(pidFileOf(dir))).toBe(true); // status changes nothing
     const stop = await aics(['stop'], dir);
     expect(stop.code).toBe(3);
-    expect(stop.stderr).toMatch(new RegExp(`^warning: removed stale pid file ${pidFileOf(dir)}: pid ${process.pid} is now another program`));
+    expect(stop.stderr).toMatch(
+      new RegExp(`^warning: removed stale pid file ${pidFileOf(dir)}: pid ${process.pid} is now another program`),
+    );
     expect(stop.stderr).toMatch(/\nerror: aics is not running/);
     expect(existsSync(pidFileOf(dir))).toBe(false);
     expect(alive(process.pid)).toBe(true);
@@ -256,7 +298,7 @@ describe('stale pid files, failures to start, nothing to drive', { timeout: 90_0
     expect(restart.stderr).toMatch(/^error: nothing to restart: no daemon runs for .* start one with "aics serve --detach"/);
   });
 
-  it('port in use: serve --detach prints the daemon\'s own error line from the log, with its exit code', async () => {
+  it("port in use: serve --detach prints the daemon's own error line from the log, with its exit code", async () => {
     const dir = workdir();
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
@@ -295,7 +337,12 @@ describe('serve --pid-file in the foreground (systemd, docker)', { timeout: 90_0
     const serve = await startServe(['--api-only', '--port', '0', '--pid-file', 'run/aics.pid'], { cwd: dir });
     started.add(serve.child.pid!);
     expect(readFileSync(pidFile, 'utf8')).toBe(`${serve.child.pid}\n`);
-    expect(JSON.parse(readFileSync(`${pidFile}.json`, 'utf8'))).toMatchObject({ pid: serve.child.pid, argv: ['--api-only', '--port', '0'], url: serve.url, detached: false });
+    expect(JSON.parse(readFileSync(`${pidFile}.json`, 'utf8'))).toMatchObject({
+      pid: serve.child.pid,
+      argv: ['--api-only', '--port', '0'],
+      url: serve.url,
+      detached: false,
+    });
     const status = await aics(['status', '--json', '--pid-file', pidFile], dir);
     expect(status.code).toBe(0);
     expect(parse(status)).toMatchObject({ healthy: true, pid: serve.child.pid, url: serve.url });

@@ -65,21 +65,22 @@ describe('pid file', () => {
     expect(pidFileFor(resolveSettings({ pidFile: '/run/x.pid' }, { AICS_PID_FILE: 'run/aics.pid' }, dir))).toBe('/run/x.pid');
   });
 
-  it('the start record keeps serve\'s arguments without --detach, --pid-file and --json', () => {
-    expect(recordedServeArgs(['--detach', '--api-only', '--pid-file', 'x.pid', '--port', '0', '--json', '--pid-file=y.pid', '--db', 'a.db'])).toEqual([
-      '--api-only',
-      '--port',
-      '0',
-      '--db',
-      'a.db',
-    ]);
+  it("the start record keeps serve's arguments without --detach, --pid-file and --json", () => {
+    expect(
+      recordedServeArgs(['--detach', '--api-only', '--pid-file', 'x.pid', '--port', '0', '--json', '--pid-file=y.pid', '--db', 'a.db']),
+    ).toEqual(['--api-only', '--port', '0', '--db', 'a.db']);
   });
 
-  it('is claimed once: a live daemon\'s file is refused with exit 5, and left as it was', () => {
+  it("is claimed once: a live daemon's file is refused with exit 5, and left as it was", () => {
     const file = join(dir, 'claim/aics.pid');
     expect(acquirePidFile(file, lookalike.pid!)).toEqual({ replaced: null });
     expect(readFileSync(file, 'utf8')).toBe(`${lookalike.pid}\n`);
-    expect(() => acquirePidFile(file, 4242)).toThrow(expect.objectContaining({ exitCode: ExitCode.invalidState, message: expect.stringMatching(new RegExp(`^already running, pid ${lookalike.pid} \\(pid file ${file}\\)`)) }));
+    expect(() => acquirePidFile(file, 4242)).toThrow(
+      expect.objectContaining({
+        exitCode: ExitCode.invalidState,
+        message: expect.stringMatching(new RegExp(`^already running, pid ${lookalike.pid} \\(pid file ${file}\\)`)),
+      }),
+    );
     expect(readPid(file)).toBe(lookalike.pid);
     expect(inspectPidFile(file)).toMatchObject({ state: 'running', pid: lookalike.pid });
   });
@@ -92,7 +93,9 @@ describe('pid file', () => {
     expect(acquirePidFile(file, 1111).replaced).toBe(`stale pid file ${file}: pid ${dead} is not running`);
     expect(readPid(file)).toBe(1111);
     writeFileSync(file, `${process.pid}\n`);
-    expect(acquirePidFile(file, 2222).replaced).toMatch(new RegExp(`^stale pid file ${file}: pid ${process.pid} is now another program \\(.*\\), not aics serve$`));
+    expect(acquirePidFile(file, 2222).replaced).toMatch(
+      new RegExp(`^stale pid file ${file}: pid ${process.pid} is now another program \\(.*\\), not aics serve$`),
+    );
     writeFileSync(file, 'garbage\n');
     expect(acquirePidFile(file, 3333).replaced).toBe(`stale pid file ${file}: it does not hold a pid`);
     expect(readPid(file)).toBe(3333);
@@ -103,7 +106,10 @@ describe('pid file', () => {
     expect(daemonLiveness(pid, record(pid))).toEqual({ alive: true });
     const ticks = processStartTicks(pid);
     expect(ticks).toBeGreaterThan(0);
-    expect(daemonLiveness(pid, record(pid, { proc_start: ticks! - 1 }))).toEqual({ alive: false, why: `pid ${pid} is now another aics serve, started after the recorded one` });
+    expect(daemonLiveness(pid, record(pid, { proc_start: ticks! - 1 }))).toEqual({
+      alive: false,
+      why: `pid ${pid} is now another aics serve, started after the recorded one`,
+    });
     // A record of another pid says nothing about this one.
     expect(daemonLiveness(pid, record(pid + 1, { proc_start: 1 }))).toEqual({ alive: true });
   });
@@ -121,7 +127,11 @@ describe('pid file', () => {
 
 describe('daemon control helpers', () => {
   it('a restart takes the aics environment from the record only, the rest from the current environment', () => {
-    const plan = restartPlan(record(1, { env: { AICS_API_TOKEN: 't', TZ: 'Asia/Shanghai' } }), { PATH: '/usr/bin:/bin', AICS_DB: '/elsewhere.db', HOME: '/root' });
+    const plan = restartPlan(record(1, { env: { AICS_API_TOKEN: 't', TZ: 'Asia/Shanghai' } }), {
+      PATH: '/usr/bin:/bin',
+      AICS_DB: '/elsewhere.db',
+      HOME: '/root',
+    });
     expect(plan.env).toEqual({ PATH: '/usr/bin:/bin', HOME: '/root', AICS_API_TOKEN: 't', TZ: 'Asia/Shanghai' });
     expect(plan).toMatchObject({ argv: ['--api-only'], cwd: dir });
   });
@@ -131,7 +141,10 @@ describe('daemon control helpers', () => {
     writeFileSync(log, 'error: an old failure\n');
     const offset = readFileSync(log).length;
     expect(lastErrorLine(log, offset)).toBeNull();
-    appendFileSync(log, `${JSON.stringify({ level: 'INFO', msg: 'starting' })}\n${JSON.stringify({ level: 'FATAL', msg: 'unexpected error, exiting: boom' })}\n`);
+    appendFileSync(
+      log,
+      `${JSON.stringify({ level: 'INFO', msg: 'starting' })}\n${JSON.stringify({ level: 'FATAL', msg: 'unexpected error, exiting: boom' })}\n`,
+    );
     expect(lastErrorLine(log, offset)).toBe('unexpected error, exiting: boom');
     appendFileSync(log, 'error: port 6060 on 127.0.0.1 is already in use\n');
     expect(lastErrorLine(log, offset)).toBe('port 6060 on 127.0.0.1 is already in use');

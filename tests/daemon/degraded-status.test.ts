@@ -42,7 +42,11 @@ describe('pending under --api-only', () => {
     running.push(api);
     expect((await call(api.url, 'POST', '/api/task/receive', task('PEND_1'))).status).toBe(200);
     // The seed's curl: the task is listed as pending, and stays so (no daemon with a bridge runs).
-    const warned = await until(async () => (await health(api.url)).warnings?.find((w: string) => /pending/.test(w)), 60_000, 'the pending warning');
+    const warned = await until(
+      async () => (await health(api.url)).warnings?.find((w: string) => /pending/.test(w)),
+      60_000,
+      'the pending warning',
+    );
     expect(warned).toMatch(/^1 task pending, the oldest \(PEND_1\) since .*--api-only.*"aics serve" without --api-only/);
     const pending = await call(api.url, 'GET', '/api/task/list?status=pending');
     expect(pending.body.data.items.map((t: { task_id: string }) => t.task_id)).toEqual(['PEND_1']);
@@ -64,7 +68,11 @@ describe('pending under --api-only', () => {
     try {
       const desk = await startServe(['--port', '0', '--qingjian-url', sim.url, '--no-agent'], { cwd: ws.dir });
       running.push(desk);
-      await until(async () => (await call(desk.url, 'GET', '/api/task/status/PEND_1')).body.data.status === 'waiting', 60_000, 'PEND_1 armed');
+      await until(
+        async () => (await call(desk.url, 'GET', '/api/task/status/PEND_1')).body.data.status === 'waiting',
+        60_000,
+        'PEND_1 armed',
+      );
       await stop(desk);
     } finally {
       await sim.stop();
@@ -89,10 +97,14 @@ describe('the bridge goes away; a 派单 is held', () => {
     await store.outbox.enqueue('dispatch', 'order-1', null, { order_id: 'order-1', product: '名片', quantity: 500 });
     store.close();
     await sim.stop();
-    const h = await until(async () => {
-      const data = await health(desk.url);
-      return data.warnings?.some((w: string) => w.startsWith('轻简 bridge')) && data.dispatch_held === 1 ? data : null;
-    }, 60_000, 'the bridge warning');
+    const h = await until(
+      async () => {
+        const data = await health(desk.url);
+        return data.warnings?.some((w: string) => w.startsWith('轻简 bridge')) && data.dispatch_held === 1 ? data : null;
+      },
+      60_000,
+      'the bridge warning',
+    );
     expect(h.outbox_backlog).toBe(0);
     for (const a of Object.values(h.qingjian.accounts) as { status: string; last_known: string }[]) {
       expect(a).toMatchObject({ status: 'unknown', last_known: 'online' });

@@ -119,7 +119,9 @@ describe('aics serve --api-only (real process)', () => {
     try {
       const r = await runToEnd(['serve', '--api-only', '--port', String(port)], { cwd: dir });
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`error: port ${port} on 127.0.0.1 is already in use (another aics?): find it with "ss -ltnp 'sport = :${port}'", or choose --port\n`);
+      expect(r.stderr).toBe(
+        `error: port ${port} on 127.0.0.1 is already in use (another aics?): find it with "ss -ltnp 'sport = :${port}'", or choose --port\n`,
+      );
     } finally {
       blocker.close();
       cleanup();
@@ -161,7 +163,10 @@ describe('aics serve --api-only (real process)', () => {
   it('with a token on 0.0.0.0 it starts and requires the token', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const serve = await startServe(['--api-only', '--host', '0.0.0.0', '--port', '0'], { cwd: dir, env: { AICS_API_TOKEN: 'process-token-123' } });
+      const serve = await startServe(['--api-only', '--host', '0.0.0.0', '--port', '0'], {
+        cwd: dir,
+        env: { AICS_API_TOKEN: 'process-token-123' },
+      });
       const url = `http://127.0.0.1:${serve.port}`;
       expect((await call(url, 'GET', '/api/task/list')).status).toBe(401);
       expect((await call(url, 'GET', '/api/task/list', undefined, { authorization: 'Bearer process-token-123' })).status).toBe(200);

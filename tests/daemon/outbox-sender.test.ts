@@ -27,7 +27,11 @@ async function setup(options: { secret?: string } = {}) {
     timeoutMs: 300,
     backoff: { baseMs: 20, maxMs: 100, jitter: 0 },
   });
-  cleanups.push(() => store.close(), () => sink.close(), () => sender.stop());
+  cleanups.push(
+    () => store.close(),
+    () => sink.close(),
+    () => sender.stop(),
+  );
   return { store, sink, sender };
 }
 
@@ -70,7 +74,11 @@ describe('callback delivery', () => {
     const store = await openStore(file);
     const sink = await startHttpSink();
     const sender = new OutboxSender({ store, logger: silentLogger, clock: Date.now, urls: { callback: sink.url }, pollMs: 50 });
-    cleanups.push(() => store.close(), () => sink.close(), () => sender.stop());
+    cleanups.push(
+      () => store.close(),
+      () => sink.close(),
+      () => sender.stop(),
+    );
     sender.start();
     expect((await sink.waitFor(1))[0]!.body).toMatchObject({ task_id: 'T3' });
   });

@@ -6,11 +6,19 @@ describe('Releasers', () => {
   it('stops in the reverse order of the steps, each once, and waits for each', async () => {
     const done: string[] = [];
     const r = new Releasers();
-    await r.step('a', () => 'A', (v) => done.push(`stop ${v}`));
-    await r.step('b', async () => 'B', async (v) => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      done.push(`stop ${v}`);
-    });
+    await r.step(
+      'a',
+      () => 'A',
+      (v) => done.push(`stop ${v}`),
+    );
+    await r.step(
+      'b',
+      async () => 'B',
+      async (v) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        done.push(`stop ${v}`);
+      },
+    );
     r.add('c', () => done.push('stop c'));
     expect(r.order).toEqual(['c', 'b', 'a']);
     await r.release();
@@ -20,8 +28,18 @@ describe('Releasers', () => {
   it('a failing start registers nothing itself; releasing then stops what had started', async () => {
     const done: string[] = [];
     const r = new Releasers();
-    await r.step('store', () => 1, () => done.push('store'));
-    await expect(r.step('http', () => Promise.reject(new Error('port in use')), () => done.push('http'))).rejects.toThrow('port in use');
+    await r.step(
+      'store',
+      () => 1,
+      () => done.push('store'),
+    );
+    await expect(
+      r.step(
+        'http',
+        () => Promise.reject(new Error('port in use')),
+        () => done.push('http'),
+      ),
+    ).rejects.toThrow('port in use');
     await r.release();
     expect(done).toEqual(['store']);
   });
@@ -29,16 +47,26 @@ describe('Releasers', () => {
   it('stopping twice is safe: the second call waits for the first and runs nothing again', async () => {
     let stops = 0;
     const r = new Releasers();
-    await r.step('x', () => null, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      stops++;
-    });
+    await r.step(
+      'x',
+      () => null,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        stops++;
+      },
+    );
     const first = r.release();
     const second = r.release();
     await Promise.all([first, second]);
     await r.release();
     expect(stops).toBe(1);
-    await expect(r.step('late', () => null, () => undefined)).rejects.toThrow('already released');
+    await expect(
+      r.step(
+        'late',
+        () => null,
+        () => undefined,
+      ),
+    ).rejects.toThrow('already released');
   });
 
   it('a stop that throws is reported and does not skip the others', async () => {
@@ -74,7 +102,14 @@ describe('the daemon’s stop order', () => {
     const { startDaemon } = await import('../support/daemon.js');
     const d = await startDaemon();
     try {
-      expect(d.daemon.stopOrder).toEqual(['HTTP API', 'worker', 'outbox, retention, integrity watch', 'store', 'systemd notifier', 'log and pid file']);
+      expect(d.daemon.stopOrder).toEqual([
+        'HTTP API',
+        'worker',
+        'outbox, retention, integrity watch',
+        'store',
+        'systemd notifier',
+        'log and pid file',
+      ]);
     } finally {
       await d.stop();
     }

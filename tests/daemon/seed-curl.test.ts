@@ -109,7 +109,14 @@ afterAll(async () => {
 describe("the seed's curl commands against aics serve --api-only", () => {
   it('parses the commands as the shell would', () => {
     const words = shellWords(SEED_CURLS[0]!);
-    expect(words.slice(0, 6)).toEqual(['curl', '-X', 'POST', 'http://localhost:6060/api/task/receive', '-H', 'Content-Type: application/json']);
+    expect(words.slice(0, 6)).toEqual([
+      'curl',
+      '-X',
+      'POST',
+      'http://localhost:6060/api/task/receive',
+      '-H',
+      'Content-Type: application/json',
+    ]);
     expect(JSON.parse(words[7]!)).toEqual(SEED.receive);
   });
 
@@ -131,7 +138,11 @@ describe("the seed's curl commands against aics serve --api-only", () => {
   });
 
   it('4. 任务列表 pages with the seed parameters', async () => {
-    expect(await runSeedCommand(SEED_CURLS[3]!, serve.port)).toEqual({ code: 200, message: 'OK', data: { total: 0, page: 1, page_size: 10, items: [] } });
+    expect(await runSeedCommand(SEED_CURLS[3]!, serve.port)).toEqual({
+      code: 200,
+      message: 'OK',
+      data: { total: 0, page: 1, page_size: 10, items: [] },
+    });
   });
 
   it("5. 健康检查 has the seed's shape", async () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { LEASE_MS, OWNER, benchesClosedAfterEach, payload } from '../support/engine-bench.js';
 
 const bench = benchesClosedAfterEach();
-const clockTask = (id: string, over: Record<string, unknown> = {}) => payload(id, { trigger: { type: 'time_reach', time: '2030-01-01 08:00:00' }, ...over });
+const clockTask = (id: string, over: Record<string, unknown> = {}) =>
+  payload(id, { trigger: { type: 'time_reach', time: '2030-01-01 08:00:00' }, ...over });
 
 async function claimed(b: ReturnType<typeof bench>, id: string) {
   await b.store.tasks.arm(OWNER);

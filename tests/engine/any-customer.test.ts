@@ -15,7 +15,11 @@ afterEach(async () => {
 });
 
 const named = (id: string) =>
-  task(id, { customer: { id: 'cust_A', name: '甲' }, trigger: { type: 'customer_reply', keyword: '资料' }, action: { type: 'send_message', message: '甲的报价单' } });
+  task(id, {
+    customer: { id: 'cust_A', name: '甲' },
+    trigger: { type: 'customer_reply', keyword: '资料' },
+    action: { type: 'send_message', message: '甲的报价单' },
+  });
 
 describe('an any-customer trigger in a task that names a customer', () => {
   it('by default: fires on another customer (the seed), and says so at receive, in the log and in task status', async () => {
@@ -24,8 +28,12 @@ describe('an any-customer trigger in a task that names a customer', () => {
     const res = await call(d.url, 'POST', '/api/task/receive', named('ANY_1'));
     expect(res.status).toBe(200);
     expect(res.body.data.warnings).toHaveLength(1);
-    expect(res.body.data.warnings[0]).toMatch(/^trigger customer_reply fires on any customer's message, although the task names customer cust_A/);
-    expect(readFileSync(d.daemon.settings.logFile, 'utf8')).toMatch(/"level":"WARN".*ANY_1: trigger customer_reply fires on any customer's message/);
+    expect(res.body.data.warnings[0]).toMatch(
+      /^trigger customer_reply fires on any customer's message, although the task names customer cust_A/,
+    );
+    expect(readFileSync(d.daemon.settings.logFile, 'utf8')).toMatch(
+      /"level":"WARN".*ANY_1: trigger customer_reply fires on any customer's message/,
+    );
     expect((await call(d.url, 'GET', '/api/task/status/ANY_1')).body.data.warnings).toHaveLength(1);
     // A specific trigger has nothing to warn about.
     expect((await call(d.url, 'POST', '/api/task/receive', task('SPEC_1'))).body.data.warnings).toBeUndefined();

@@ -21,7 +21,11 @@ describe("the seed's example, end to end", () => {
     await d.until('TASK_20260227_001', 'waiting');
     d.sim.pushMessage({ from_id: 'customer_123', from_name: '小明', content: '好的谢谢' });
     const [cmd] = await d.sim.nextCommands(1);
-    expect(cmd).toMatchObject({ cmd: 'send_text', req_id: 'TASK_20260227_001#1', data: { to_id: 'customer_123', content: '这是您要的文件', acc_id: '1688000001' } });
+    expect(cmd).toMatchObject({
+      cmd: 'send_text',
+      req_id: 'TASK_20260227_001#1',
+      data: { to_id: 'customer_123', content: '这是您要的文件', acc_id: '1688000001' },
+    });
     const [callback] = await d.sink.waitFor(1);
     expect(callback!.body).toMatchObject({ task_id: 'TASK_20260227_001', status: 'completed', customer_id: 'customer_123', attempts: 1 });
     const status = json(await aics(['task', 'status', 'TASK_20260227_001', '--db', d.db, '--json'], { cwd: d.dir }));
@@ -57,7 +61,9 @@ describe("the seed's example, end to end", () => {
 describe('each trigger type fires through real sockets', () => {
   it('customer_reply: any customer saying the keyword', async () => {
     const d = await desk();
-    await d.receive(seedTask({ task_id: 'R1', trigger: SEED.triggers.customer_reply, action: { type: 'send_message', message: '收到，马上安排' } }));
+    await d.receive(
+      seedTask({ task_id: 'R1', trigger: SEED.triggers.customer_reply, action: { type: 'send_message', message: '收到，马上安排' } }),
+    );
     await d.until('R1', 'waiting');
     d.sim.pushMessage({ from_id: 'walk_in_7', from_name: '路人', content: '好的呀' });
     expect((await d.sim.nextCommands(1))[0]!.data).toMatchObject({ to_id: 'walk_in_7', content: '收到，马上安排' });
@@ -67,7 +73,11 @@ describe('each trigger type fires through real sockets', () => {
   it('customer_keyword: any of several keywords, sending a file', async () => {
     const d = await desk();
     await d.receive(
-      seedTask({ task_id: 'K1', trigger: SEED.triggers.customer_keyword, action: { type: 'send_file', file_url: 'https://cdn.example.com/design-v2.pdf', file_name: 'design-v2.pdf' } }),
+      seedTask({
+        task_id: 'K1',
+        trigger: SEED.triggers.customer_keyword,
+        action: { type: 'send_file', file_url: 'https://cdn.example.com/design-v2.pdf', file_name: 'design-v2.pdf' },
+      }),
     );
     await d.until('K1', 'waiting');
     d.sim.pushMessage({ from_id: 'c_42', content: '行，发我吧' });
@@ -81,7 +91,11 @@ describe('each trigger type fires through real sockets', () => {
   it('customer_payment: the default payment words, sending an image after a text', async () => {
     const d = await desk();
     await d.receive(
-      seedTask({ task_id: 'P1', trigger: { type: 'customer_payment' }, action: { type: 'send_image', file_url: 'https://cdn.example.com/receipt.png', message: '感谢付款' } }),
+      seedTask({
+        task_id: 'P1',
+        trigger: { type: 'customer_payment' },
+        action: { type: 'send_image', file_url: 'https://cdn.example.com/receipt.png', message: '感谢付款' },
+      }),
     );
     await d.until('P1', 'waiting');
     d.sim.pushMessage({ from_id: 'c_pay', content: '已付款了哈' });
@@ -94,7 +108,13 @@ describe('each trigger type fires through real sockets', () => {
   it('time_reach: fires at its time, to the task’s customer, through the account they last wrote to', async () => {
     const d = await desk();
     await d.sim.pushMessageAndWaitAck({ from_id: 'customer_123', content: '你好', acc_id: '1688000002' });
-    await d.receive(seedTask({ task_id: 'T1', trigger: { type: 'time_reach', time: inMs(700) }, action: { type: 'send_message', message: '早上好，设计稿已完成' } }));
+    await d.receive(
+      seedTask({
+        task_id: 'T1',
+        trigger: { type: 'time_reach', time: inMs(700) },
+        action: { type: 'send_message', message: '早上好，设计稿已完成' },
+      }),
+    );
     await d.until('T1', 'waiting');
     expect(d.sim.commands).toHaveLength(0);
     const [cmd] = await d.sim.nextCommands(1, 5000);
@@ -107,7 +127,13 @@ describe('each trigger type fires through real sockets', () => {
     const d = await desk();
     // The API refuses a cron firing more than once a minute (issue #17); a row stored without that check (written by
     // an older version, say) still fires on each occurrence, which lets this test see two of them in two seconds.
-    const payload = parseTaskPayload(seedTask({ task_id: 'C1', trigger: { type: 'cron', expression: '0 * * * * *' }, action: { type: 'send_message', message: '每秒提醒' } }));
+    const payload = parseTaskPayload(
+      seedTask({
+        task_id: 'C1',
+        trigger: { type: 'cron', expression: '0 * * * * *' },
+        action: { type: 'send_message', message: '每秒提醒' },
+      }),
+    );
     if (payload.trigger.type === 'cron') payload.trigger.expression = '* * * * * *';
     await d.store.tasks.receive(payload, 'test');
     const cmds = await d.sim.nextCommands(2, 5000);
@@ -122,7 +148,21 @@ describe('tasks written by another process', () => {
   it('a task added with the CLI while the daemon runs is armed within a second and fires', async () => {
     const d = await desk({ daemon: { pollMs: 1000 } });
     const add = await aics(
-      ['task', 'add', '--db', d.db, '--task-id', 'CLI_1', '--customer', 'c_cli', '--keyword', '收到', '--message', '好的，马上发您', '--json'],
+      [
+        'task',
+        'add',
+        '--db',
+        d.db,
+        '--task-id',
+        'CLI_1',
+        '--customer',
+        'c_cli',
+        '--keyword',
+        '收到',
+        '--message',
+        '好的，马上发您',
+        '--json',
+      ],
       { cwd: d.dir },
     );
     expect(add.code).toBe(0);
@@ -192,7 +232,11 @@ describe('failures', () => {
     expect(d.sim.commands.map((c) => c.req_id)).toEqual(['F1#1', 'F1#2', 'F1#3']);
     const t = (await d.store.tasks.get('F1'))!;
     expect(t).toMatchObject({ retry_count: 2, error_message: expect.stringMatching(/account busy/) });
-    expect((await d.sink.waitFor(1))[0]!.body).toMatchObject({ task_id: 'F1', status: 'failed', error_message: expect.stringMatching(/account busy/) });
+    expect((await d.sink.waitFor(1))[0]!.body).toMatchObject({
+      task_id: 'F1',
+      status: 'failed',
+      error_message: expect.stringMatching(/account busy/),
+    });
   });
 
   it('an ack {ok:false, code:500} (or a 4xxx code not known to be permanent) is retried, and the task completes once the bridge recovers', async () => {

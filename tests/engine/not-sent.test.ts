@@ -33,7 +33,11 @@ async function deadPort(): Promise<number> {
 
 it('a claimed task whose send never left goes back to waiting, due from when it fired, no attempt spent', async () => {
   store = await openStore(join(fileTempDir(), 'tasks.db'));
-  bridge = new QingjianBridge({ url: `ws://127.0.0.1:${await deadPort()}`, sendWaitMs: 100, reconnect: { initialDelayMs: 50, maxDelayMs: 100 } });
+  bridge = new QingjianBridge({
+    url: `ws://127.0.0.1:${await deadPort()}`,
+    sendWaitMs: 100,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
+  });
   bridge.start();
   const b = bridge;
   const owner = 'daemon:test:1';
@@ -57,7 +61,11 @@ it('a claimed task whose send never left goes back to waiting, due from when it 
   expect(after.due_at).toBe(claimed!.triggered_at);
   expect(await store.tasks.attempts('NS1')).toEqual([]);
   const events = await store.tasks.events('NS1');
-  expect(events.at(-1)).toMatchObject({ from_status: 'running', to_status: 'waiting', reason: expect.stringMatching(/^not sent, waits for the bridge: not connected to 轻简/) });
+  expect(events.at(-1)).toMatchObject({
+    from_status: 'running',
+    to_status: 'waiting',
+    reason: expect.stringMatching(/^not sent, waits for the bridge: not connected to 轻简/),
+  });
 
   // Claimed again (the bridge back): the same attempt number, req_id and customer.
   const again = await store.tasks.claim('NS1', { owner, leaseMs: 15_000 });

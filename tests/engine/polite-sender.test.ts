@@ -24,7 +24,9 @@ async function dueTogether(d: Desk, tasks: { id: string; customer: string; prior
       ...(t.priority ? { priority: t.priority } : {}),
     });
   }
-  await expect.poll(async () => (await d.store.tasks.dueTasks(tasks.length + 1)).length, { timeout: EVENT_LIMIT_MS, interval: 100 }).toBe(tasks.length);
+  await expect
+    .poll(async () => (await d.store.tasks.dueTasks(tasks.length + 1)).length, { timeout: EVENT_LIMIT_MS, interval: 100 })
+    .toBe(tasks.length);
   await d.store.control.resume();
 }
 
@@ -47,7 +49,10 @@ it('1,000 tasks due on one account go out at AICS_SEND_RATE (±10 %), the high-p
 }, 180_000);
 
 it('an ack that says the account is rate limited slows it down; the send is repeated once, no retry is spent', async () => {
-  const d = await startDesk({ settings: { sendRate: 600, sendRateCustomer: 0 }, sim: { failEvery: 4, failCode: 429, failMessage: '发送太频繁，请稍后再试' } });
+  const d = await startDesk({
+    settings: { sendRate: 600, sendRateCustomer: 0 },
+    sim: { failEvery: 4, failCode: 429, failMessage: '发送太频繁，请稍后再试' },
+  });
   const tasks = Array.from({ length: 16 }, (_, i) => ({ id: `R${i}`, customer: `r${i}` }));
   // The fourth send is refused as rate limited; once one was, the rest go through.
   await dueTogether(d, tasks);

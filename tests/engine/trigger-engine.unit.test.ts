@@ -9,13 +9,19 @@ import { parseTaskPayload } from '../../src/tasks/index.js';
 import { OWNER, benchesClosedAfterEach, message, payload } from '../support/engine-bench.js';
 
 const bench = benchesClosedAfterEach();
-const anyone = (keyword: string, over: Record<string, unknown> = {}) => ({ trigger: { type: 'customer_reply', keyword }, customer: undefined, ...over });
+const anyone = (keyword: string, over: Record<string, unknown> = {}) => ({
+  trigger: { type: 'customer_reply', keyword },
+  customer: undefined,
+  ...over,
+});
 
 describe('TriggerEngine', () => {
   it('fires every matching task once, in priority then arrival order', async () => {
     const b = bench();
     await b.receive(payload('NORMAL_1', anyone('好的')));
-    await b.receive(payload('URGENT', { trigger: { type: 'specified_customer_reply', customer_id: 'c1', keyword: '好' }, priority: 'urgent' }));
+    await b.receive(
+      payload('URGENT', { trigger: { type: 'specified_customer_reply', customer_id: 'c1', keyword: '好' }, priority: 'urgent' }),
+    );
     b.clock.advance(1);
     await b.receive(payload('NORMAL_2', anyone('好的')));
     await b.receive(payload('OTHER_WORD', anyone('付款')));

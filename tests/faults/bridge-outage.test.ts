@@ -66,7 +66,7 @@ it(`a ${OUTAGE_MS / 1000} s 轻简 outage while ${N} time_reach tasks fall due: 
 
   // Tianwang hears 50 completions and no failure.
   await d.sink.waitFor(N, 30_000);
-  const statuses = d.sink.received.map((r) => (r.body as { task_id: string; status: string }));
+  const statuses = d.sink.received.map((r) => r.body as { task_id: string; status: string });
   expect(statuses.filter((s) => s.status === 'failed')).toEqual([]);
   expect(new Set(statuses.filter((s) => s.status === 'completed').map((s) => s.task_id)).size).toBe(N);
   // Not one attempt was spent on the outage.

@@ -41,7 +41,9 @@ describe('locked by another process', () => {
     store.close();
 
     const short = await holdWriteLock(file, 1500);
-    const add = aics(['task', 'add', '--db', file, '--task-id', 'L1', '--customer', 'c1', '--keyword', '好的', '--message', 'hi'], { cwd: dir });
+    const add = aics(['task', 'add', '--db', file, '--task-id', 'L1', '--customer', 'c1', '--keyword', '好的', '--message', 'hi'], {
+      cwd: dir,
+    });
     const started = Date.now();
     expect((await add).code).toBe(0);
     expect(Date.now() - started).toBeGreaterThan(800); // it waited for the lock
@@ -56,7 +58,8 @@ describe('locked by another process', () => {
   });
 });
 
-const canMount = spawnSync('sh', ['-c', `mkdir -p ${dir}/probe && mount -t tmpfs -o size=1m tmpfs ${dir}/probe && umount ${dir}/probe`]).status === 0;
+const canMount =
+  spawnSync('sh', ['-c', `mkdir -p ${dir}/probe && mount -t tmpfs -o size=1m tmpfs ${dir}/probe && umount ${dir}/probe`]).status === 0;
 
 describe.skipIf(!canMount)('the disk fills up under a running daemon', () => {
   it('receives answer 503 saying the disk is full, the daemon stays up, and it works again once there is room', async () => {
@@ -70,7 +73,10 @@ describe.skipIf(!canMount)('the disk fills up under a running daemon', () => {
       spawnSync('sh', ['-c', `dd if=/dev/zero of=${mnt}/filler bs=64k 2>/dev/null; true`]);
       let refused = null;
       for (let i = 2; i < 200 && !refused; i++) {
-        const res = await call(d.url, 'POST', '/api/task/receive', { ...task(`FULL_${i}`), action: { type: 'send_message', message: 'x'.repeat(3900) } });
+        const res = await call(d.url, 'POST', '/api/task/receive', {
+          ...task(`FULL_${i}`),
+          action: { type: 'send_message', message: 'x'.repeat(3900) },
+        });
         if (res.status !== 200) refused = res;
       }
       expect(refused).not.toBeNull();

@@ -25,23 +25,40 @@ describe('the database changed underneath a running daemon', () => {
     const d = await daemon();
     copyFileSync(d.db, `${d.db}.other`);
     renameSync(`${d.db}.other`, d.db);
-    const health = await until(async () => {
-      const h = (await call(d.url, 'GET', '/api/health')).body.data;
-      return h.status === 'degraded' ? h : null;
-    }, 10_000, 'health to turn degraded');
+    const health = await until(
+      async () => {
+        const h = (await call(d.url, 'GET', '/api/health')).body.data;
+        return h.status === 'degraded' ? h : null;
+      },
+      10_000,
+      'health to turn degraded',
+    );
     expect(health.problems[0]).toBe(`database file ${d.db} was replaced while the daemon runs`);
     // The log is written asynchronously: health can say degraded a moment before the line reaches the file.
-    const line = await until(() => readFileSync(d.logFile, 'utf8').split('\n').find((l) => l.includes('"level":"ERROR"')), 10_000, 'the ERROR line');
+    const line = await until(
+      () =>
+        readFileSync(d.logFile, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('"level":"ERROR"')),
+      10_000,
+      'the ERROR line',
+    );
     expect(line).toMatch(/"level":"ERROR".*was replaced while the daemon runs: run \\"aics db check\\"/);
   });
 
   it('overwritten in place with garbage (cp): health turns degraded', async () => {
     const d = await daemon();
     writeFileSync(d.db, Buffer.alloc(64 * 1024, 0x5a));
-    const health = await until(async () => {
-      const h = (await call(d.url, 'GET', '/api/health')).body?.data;
-      return h?.status === 'degraded' ? h : null;
-    }, 10_000, 'health to turn degraded');
-    expect(health.problems[0]).toBe(`database file ${d.db} was overwritten while the daemon runs (it no longer starts with the SQLite header)`);
+    const health = await until(
+      async () => {
+        const h = (await call(d.url, 'GET', '/api/health')).body?.data;
+        return h?.status === 'degraded' ? h : null;
+      },
+      10_000,
+      'health to turn degraded',
+    );
+    expect(health.problems[0]).toBe(
+      `database file ${d.db} was overwritten while the daemon runs (it no longer starts with the SQLite header)`,
+    );
   });
 });

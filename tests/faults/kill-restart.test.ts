@@ -18,7 +18,7 @@ afterAll(cleanup);
 
 /** A small seeded PRNG, so a failing run can be repeated (AICS_FAULT_SEED). */
 function prng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 it(`${KILLS} SIGKILLs during ${N} firing tasks: nothing lost, nothing doubled`, async () => {
@@ -63,7 +63,9 @@ it(`${KILLS} SIGKILLs during ${N} firing tasks: nothing lost, nothing doubled`, 
     } catch (error) {
       const stats = await store.tasks.stats();
       const stuck = (await store.tasks.list({ status: 'waiting', pageSize: 5 })).items.map((t) => t.task_id);
-      throw new Error(`${(error as Error).message}; by status ${JSON.stringify(stats.by_status)}; waiting e.g. ${stuck}; sim ${JSON.stringify(sim.counters())}`);
+      throw new Error(
+        `${(error as Error).message}; by status ${JSON.stringify(stats.by_status)}; waiting e.g. ${stuck}; sim ${JSON.stringify(sim.counters())}`,
+      );
     } finally {
       clearInterval(pusher);
       daemon.child.kill('SIGTERM');
@@ -90,7 +92,8 @@ it(`${KILLS} SIGKILLs during ${N} firing tasks: nothing lost, nothing doubled`, 
     for (let i = 0; i < N; i++) {
       const events = await store.tasks.events(`F${i}`);
       expect(events[0]!.to_status).toBe('pending');
-      for (const e of events.slice(1)) expect(canTransition(e.from_status as TaskStatus, e.to_status), `F${i}: ${e.from_status}→${e.to_status}`).toBe(true);
+      for (const e of events.slice(1))
+        expect(canTransition(e.from_status as TaskStatus, e.to_status), `F${i}: ${e.from_status}→${e.to_status}`).toBe(true);
       expect(events.at(-1)!.to_status).toBe('completed');
       const callbacks = await store.outbox.list(`F${i}`);
       expect(callbacks.filter((c) => c.delivered_at !== null)).toHaveLength(1);

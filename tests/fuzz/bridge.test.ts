@@ -66,7 +66,17 @@ function messageFrame(eventId: string, data: Obj, extra: Obj = {}): Obj {
 }
 
 function messageData(msgId: string, from: string, content: string): Obj {
-  return { msg_id: msgId, acc_id: sim.accId, from_id: from, from_name: '客户', chat_type: 'single', msg_type: 'text', content, is_self: false, send_time: Date.now() };
+  return {
+    msg_id: msgId,
+    acc_id: sim.accId,
+    from_id: from,
+    from_name: '客户',
+    chat_type: 'single',
+    msg_type: 'text',
+    content,
+    is_self: false,
+    send_time: Date.now(),
+  };
 }
 
 /**
@@ -110,7 +120,12 @@ function noise(rng: Rng, k: number): { frame: string | Buffer; binary?: boolean;
   const validNoise = () => messageData(`nm_${k}`, noiseCustomer, randomString(rng));
   return rng.weighted<() => { frame: string | Buffer; binary?: boolean; repeat?: number }>([
     [6, () => ({ frame: randomString(rng) })],
-    [3, () => ({ frame: rng.pick(['', 'null', '[]', '"str"', '123', 'true', '{}', '{"type":null}', '{"type":"event"}', '[{"type":"event"}]']) })],
+    [
+      3,
+      () => ({
+        frame: rng.pick(['', 'null', '[]', '"str"', '123', 'true', '{}', '{"type":null}', '{"type":"event"}', '[{"type":"event"}]']),
+      }),
+    ],
     [5, () => ({ frame: JSON.stringify(randomValue(rng)) })],
     [4, () => ({ frame: rng.bytes(rng.int(0, 200)), binary: true })],
     [2, () => ({ frame: Buffer.from(JSON.stringify(messageFrame(`enb_${k}`, validNoise()))), binary: true })],
@@ -124,13 +139,44 @@ function noise(rng: Rng, k: number): { frame: string | Buffer; binary?: boolean;
       },
     ],
     [3, () => ({ frame: JSON.stringify(messageFrame(`eok_${k}`, validNoise())) })],
-    [2, () => ({ frame: JSON.stringify(messageFrame(`eal_${k}`, { msgId: `na_${k}`, acc_id: sim.accId, sender: noiseCustomer, sender_name: rng.pick(NASTY_STRINGS), content: '好的' })) })],
+    [
+      2,
+      () => ({
+        frame: JSON.stringify(
+          messageFrame(`eal_${k}`, {
+            msgId: `na_${k}`,
+            acc_id: sim.accId,
+            sender: noiseCustomer,
+            sender_name: rng.pick(NASTY_STRINGS),
+            content: '好的',
+          }),
+        ),
+      }),
+    ],
     [3, () => ({ frame: JSON.stringify(messageFrame(`enm_${k}`, { ...validNoise(), msg_id: undefined })) })],
-    [1, () => ({ frame: JSON.stringify(messageFrame(`ebig_${k}`, { ...validNoise(), content: '大'.repeat(rng.pick([100_000, 300_000])) })) })],
-    [1, () => ({ frame: JSON.stringify(messageFrame(`ehuge_${k}`, { ...validNoise(), content: 'x'.repeat(MAX_FRAME + rng.int(1, 100_000)) })) })],
-    [2, () => ({ frame: `{"type":"event","event":"message","event_id":"edeep_${k}","data":${JSON.stringify(validNoise()).slice(0, -1)},"extra":${deepObjectText(10_000)}}}` })],
+    [
+      1,
+      () => ({ frame: JSON.stringify(messageFrame(`ebig_${k}`, { ...validNoise(), content: '大'.repeat(rng.pick([100_000, 300_000])) })) }),
+    ],
+    [
+      1,
+      () => ({
+        frame: JSON.stringify(messageFrame(`ehuge_${k}`, { ...validNoise(), content: 'x'.repeat(MAX_FRAME + rng.int(1, 100_000)) })),
+      }),
+    ],
+    [
+      2,
+      () => ({
+        frame: `{"type":"event","event":"message","event_id":"edeep_${k}","data":${JSON.stringify(validNoise()).slice(0, -1)},"extra":${deepObjectText(10_000)}}}`,
+      }),
+    ],
     [1, () => ({ frame: rng.chance(0.5) ? deepArrayText(10_000) : deepObjectText(10_000) })],
-    [4, () => ({ frame: JSON.stringify({ type: 'event', event: randomString(rng), event_id: `eun_${k}`, ts: Date.now(), data: randomValue(rng) }) })],
+    [
+      4,
+      () => ({
+        frame: JSON.stringify({ type: 'event', event: randomString(rng), event_id: `eun_${k}`, ts: Date.now(), data: randomValue(rng) }),
+      }),
+    ],
     [
       3,
       () => ({
@@ -138,7 +184,12 @@ function noise(rng: Rng, k: number): { frame: string | Buffer; binary?: boolean;
           type: 'event',
           event: rng.pick(['login', 'logout', 'ready', 'error']),
           event_id: rng.chance(0.8) ? `eacc_${k}` : randomValue(rng),
-          data: rng.pick([{ acc_id: randomValue(rng) }, { accounts: randomValue(rng) }, { code: randomValue(rng), msg: randomValue(rng) }, randomValue(rng)]),
+          data: rng.pick([
+            { acc_id: randomValue(rng) },
+            { accounts: randomValue(rng) },
+            { code: randomValue(rng), msg: randomValue(rng) },
+            randomValue(rng),
+          ]),
         }),
       }),
     ],
@@ -159,89 +210,118 @@ function noise(rng: Rng, k: number): { frame: string | Buffer; binary?: boolean;
     [2, () => ({ frame: JSON.stringify({ type: 'pong', ts: rng.chance(0.5) ? Date.now() : randomValue(rng) }), repeat: rng.int(20, 200) })],
     [2, () => ({ frame: JSON.stringify({ type: 'ping', ts: rng.chance(0.5) ? Date.now() : randomValue(rng) }) })],
     [2, () => ({ frame: JSON.stringify({ type: rng.pick(['cmd', 'hello', 'PING', '', '__proto__']), ...(randomValue(rng) as Obj) }) })],
-    [1, () => ({ frame: `{"type":"event","event":"message","event_id":"epr_${k}","__proto__":{"polluted":"yes"},"data":{"__proto__":{"is_self":false},"constructor":{"prototype":{"polluted":"yes"}},"msg_id":"np_${k}","acc_id":"${sim.accId}","from_id":"${noiseCustomer}","content":"好的"}}` })],
+    [
+      1,
+      () => ({
+        frame: `{"type":"event","event":"message","event_id":"epr_${k}","__proto__":{"polluted":"yes"},"data":{"__proto__":{"is_self":false},"constructor":{"prototype":{"polluted":"yes"}},"msg_id":"np_${k}","acc_id":"${sim.accId}","from_id":"${noiseCustomer}","content":"好的"}}`,
+      }),
+    ],
   ])();
 }
 
 // ───────────── the run ─────────────
 
 describe(`WebSocket fuzz from the 轻简 side (seed ${seed}, ${N} frames, ${M} valid messages)`, () => {
-  it('stays up and connected, and fires each valid message\'s task exactly once', async () => {
-    const rng = new Rng(seed);
-    const context = `replay with ${replay}`;
-    const valid = new Map<number, { eventId: string; msgId: string }>();
-    const validAt = new Set(Array.from({ length: M }, (_, i) => Math.floor(((i + 0.5) * N) / M)));
-    let nextValid = 0;
-    let broken = 0;
-    let reconnectsAsked = 0;
-    const connectionsBefore = sim.counters().connections;
+  it(
+    "stays up and connected, and fires each valid message's task exactly once",
+    async () => {
+      const rng = new Rng(seed);
+      const context = `replay with ${replay}`;
+      const valid = new Map<number, { eventId: string; msgId: string }>();
+      const validAt = new Set(Array.from({ length: M }, (_, i) => Math.floor(((i + 0.5) * N) / M)));
+      let nextValid = 0;
+      let broken = 0;
+      let reconnectsAsked = 0;
+      const connectionsBefore = sim.counters().connections;
 
-    for (let k = 0; k < N; k++) {
-      if (validAt.has(k) && nextValid < M) {
-        const i = nextValid++;
-        if (rng.chance(0.5)) for (let b = rng.int(1, 3); b > 0; b--) sendFrame(brokenVariant(rng, i, broken++));
-        const content = rng.pick([`好的 ${keyword(i)}`, `${keyword(i)}`, `嗯，${keyword(i)}。谢谢`, `ＯＫ ${keyword(i)}!`]);
-        const pushed = sim.pushMessage({ from_id: customer(i), from_name: '客户', content, msg_id: `vm_${i}` });
-        valid.set(i, { eventId: pushed.event_id, msgId: pushed.msg_id! });
-        // The same message again under other event ids (a bridge re-delivering after a lost ack).
-        for (let r = rng.int(0, 2); r > 0; r--) {
-          sim.sendRaw(JSON.stringify(messageFrame(`edup_${i}_${r}`, messageData(`vm_${i}`, customer(i), content))));
+      for (let k = 0; k < N; k++) {
+        if (validAt.has(k) && nextValid < M) {
+          const i = nextValid++;
+          if (rng.chance(0.5)) for (let b = rng.int(1, 3); b > 0; b--) sendFrame(brokenVariant(rng, i, broken++));
+          const content = rng.pick([`好的 ${keyword(i)}`, `${keyword(i)}`, `嗯，${keyword(i)}。谢谢`, `ＯＫ ${keyword(i)}!`]);
+          const pushed = sim.pushMessage({ from_id: customer(i), from_name: '客户', content, msg_id: `vm_${i}` });
+          valid.set(i, { eventId: pushed.event_id, msgId: pushed.msg_id! });
+          // The same message again under other event ids (a bridge re-delivering after a lost ack).
+          for (let r = rng.int(0, 2); r > 0; r--) {
+            sim.sendRaw(JSON.stringify(messageFrame(`edup_${i}_${r}`, messageData(`vm_${i}`, customer(i), content))));
+          }
+          if (rng.chance(0.3)) for (let b = rng.int(1, 2); b > 0; b--) sendFrame(brokenVariant(rng, i, broken++));
         }
-        if (rng.chance(0.3)) for (let b = rng.int(1, 2); b > 0; b--) sendFrame(brokenVariant(rng, i, broken++));
+        // Rarely, a text frame that is not UTF-8: the WebSocket closes (1007) and the daemon must reconnect.
+        if (rng.chance(0.002)) {
+          reconnectsAsked++;
+          sim.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+        } else {
+          const n = noise(rng, k);
+          for (let r = n.repeat ?? 1; r > 0; r--) sendFrame(n);
+        }
+        if (k % 20 === 0) await new Promise((r) => setImmediate(r));
       }
-      // Rarely, a text frame that is not UTF-8: the WebSocket closes (1007) and the daemon must reconnect.
-      if (rng.chance(0.002)) {
-        reconnectsAsked++;
-        sim.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
-      } else {
-        const n = noise(rng, k);
-        for (let r = n.repeat ?? 1; r > 0; r--) sendFrame(n);
+
+      // Nothing lost: every valid message is acked (re-delivered until it is) and its task completes.
+      for (const [i, { eventId }] of valid)
+        await sim.waitForAck(eventId, 20_000).catch((e) => expect.fail(`${taskId(i)}: ${(e as Error).message} (${context})`));
+      await until(
+        async () => (await store.tasks.list({ status: 'completed', page: 1, pageSize: 1 })).total === M,
+        20_000,
+        `all ${M} tasks completed (${context})`,
+      );
+      await new Promise((r) => setTimeout(r, 500)); // late duplicates would show now
+
+      // Nothing doubled: each task fired by a message once, and its customer got the message once. A send whose
+      // ack was lost in a reconnect is repeated with the same req_id, and the bridge answers it from its cache
+      // (a `duplicate`): the customer still gets one message.
+      const wrong: string[] = [];
+      for (let i = 0; i < M; i++) {
+        const id = taskId(i);
+        const t = await store.tasks.get(id);
+        const events = await store.tasks.events(id);
+        const fired = events.filter((e) => e.to_status === 'running' && e.reason?.startsWith(`任务触发: ${customer(i)} said`));
+        if (t?.status !== 'completed' || fired.length !== 1)
+          wrong.push(`${id}: ${t?.status}, ${events.map((e) => `${e.to_status} (${e.reason})`).join(' > ')}`);
+        const sends = sim.commands.filter((c) => c.data.to_id === customer(i));
+        const delivered = sends.filter((c) => !c.duplicate && c.result.ok);
+        if (delivered.length !== 1 || sends.some((c) => !c.req_id.startsWith(`${id}#`)))
+          wrong.push(`${id}: sends ${JSON.stringify(sends.map((c) => [c.req_id, c.duplicate, c.result.ok]))}`);
       }
-      if (k % 20 === 0) await new Promise((r) => setImmediate(r));
-    }
+      expect(wrong, context).toEqual([]);
+      expect(
+        sim.commands.filter((c) => !String(c.data.to_id).startsWith('wc_')),
+        context,
+      ).toEqual([]);
 
-    // Nothing lost: every valid message is acked (re-delivered until it is) and its task completes.
-    for (const [i, { eventId }] of valid) await sim.waitForAck(eventId, 20_000).catch((e) => expect.fail(`${taskId(i)}: ${(e as Error).message} (${context})`));
-    await until(async () => (await store.tasks.list({ status: 'completed', page: 1, pageSize: 1 })).total === M, 20_000, `all ${M} tasks completed (${context})`);
-    await new Promise((r) => setTimeout(r, 500)); // late duplicates would show now
+      // No malformed frame got through: the valid customers' recorded messages are exactly the valid ones.
+      const db = new Database(d.db, { readonly: true });
+      try {
+        const recorded = (
+          db.prepare(`SELECT msg_id FROM inbound_messages WHERE from_id LIKE 'wc\\_%' ESCAPE '\\' ORDER BY msg_id`).all() as {
+            msg_id: string;
+          }[]
+        ).map((r) => r.msg_id);
+        expect(recorded, context).toEqual([...valid.values()].map((v) => v.msgId).sort());
+      } finally {
+        db.close();
+      }
 
-    // Nothing doubled: each task fired by a message once, and its customer got the message once. A send whose
-    // ack was lost in a reconnect is repeated with the same req_id, and the bridge answers it from its cache
-    // (a `duplicate`): the customer still gets one message.
-    const wrong: string[] = [];
-    for (let i = 0; i < M; i++) {
-      const id = taskId(i);
-      const t = await store.tasks.get(id);
-      const events = await store.tasks.events(id);
-      const fired = events.filter((e) => e.to_status === 'running' && e.reason?.startsWith(`任务触发: ${customer(i)} said`));
-      if (t?.status !== 'completed' || fired.length !== 1) wrong.push(`${id}: ${t?.status}, ${events.map((e) => `${e.to_status} (${e.reason})`).join(' > ')}`);
-      const sends = sim.commands.filter((c) => c.data.to_id === customer(i));
-      const delivered = sends.filter((c) => !c.duplicate && c.result.ok);
-      if (delivered.length !== 1 || sends.some((c) => !c.req_id.startsWith(`${id}#`))) wrong.push(`${id}: sends ${JSON.stringify(sends.map((c) => [c.req_id, c.duplicate, c.result.ok]))}`);
-    }
-    expect(wrong, context).toEqual([]);
-    expect(sim.commands.filter((c) => !String(c.data.to_id).startsWith('wc_')), context).toEqual([]);
+      // Still up, connected (again), answering health; malformed frames were counted, not fatal.
+      await until(
+        async () => (await call(d.url, 'GET', '/api/health')).body?.data?.qingjian?.connected === true,
+        5000,
+        `reconnected (${context})`,
+      );
+      const health = (await call(d.url, 'GET', '/api/health')).body.data;
+      expect(health.qingjian.malformed, context).toBeGreaterThan(N / 10);
+      expect(sim.counters().connections - connectionsBefore, context).toBeLessThanOrEqual(reconnectsAsked);
+      expect(({} as Obj).polluted, context).toBeUndefined();
+      const errors = readFileSync(d.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => /"level":"(ERROR|FATAL)"/.test(l));
+      expect(errors.slice(0, 3), context).toEqual([]);
 
-    // No malformed frame got through: the valid customers' recorded messages are exactly the valid ones.
-    const db = new Database(d.db, { readonly: true });
-    try {
-      const recorded = (db.prepare(`SELECT msg_id FROM inbound_messages WHERE from_id LIKE 'wc\\_%' ESCAPE '\\' ORDER BY msg_id`).all() as { msg_id: string }[]).map((r) => r.msg_id);
-      expect(recorded, context).toEqual([...valid.values()].map((v) => v.msgId).sort());
-    } finally {
-      db.close();
-    }
-
-    // Still up, connected (again), answering health; malformed frames were counted, not fatal.
-    await until(async () => (await call(d.url, 'GET', '/api/health')).body?.data?.qingjian?.connected === true, 5000, `reconnected (${context})`);
-    const health = (await call(d.url, 'GET', '/api/health')).body.data;
-    expect(health.qingjian.malformed, context).toBeGreaterThan(N / 10);
-    expect(sim.counters().connections - connectionsBefore, context).toBeLessThanOrEqual(reconnectsAsked);
-    expect(({} as Obj).polluted, context).toBeUndefined();
-    const errors = readFileSync(d.logFile, 'utf8').split('\n').filter((l) => /"level":"(ERROR|FATAL)"/.test(l));
-    expect(errors.slice(0, 3), context).toEqual([]);
-
-    function sendFrame(f: { frame: string | Buffer; binary?: boolean }) {
-      sim.sendRaw(f.frame, { binary: f.binary });
-    }
-  }, 60_000 + N * 20);
+      function sendFrame(f: { frame: string | Buffer; binary?: boolean }) {
+        sim.sendRaw(f.frame, { binary: f.binary });
+      }
+    },
+    60_000 + N * 20,
+  );
 });

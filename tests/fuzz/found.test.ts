@@ -25,7 +25,7 @@ describe('inputs found by the HTTP fuzz', () => {
     expect((await call(d.url, 'POST', '/api/task/callback', `{"task_id":"T","extra":${deepObjectText(63)}}`, JSON_TYPE)).status).toBe(200);
   });
 
-  it('headers over 16 KiB: were 431 with fastify\'s own body, now the envelope', async () => {
+  it("headers over 16 KiB: were 431 with fastify's own body, now the envelope", async () => {
     for (const res of [
       await call(d.url, 'GET', '/api/health', undefined, { 'x-big': 'h'.repeat(20_000) }),
       await call(d.url, 'GET', `/api/task/status/${'x'.repeat(20_000)}`),
@@ -63,13 +63,20 @@ describe('inputs found by the HTTP fuzz', () => {
   it('a lone surrogate in a text field: was stored as U+FFFD bytes (a task_id then answered under another id); now 400 naming the field', async () => {
     const cases: [string, string][] = [
       [JSON.stringify(task('LONE_PLACEHOLDER')).replace('LONE_PLACEHOLDER', 'LONE_\\ud800'), 'task_id'],
-      [JSON.stringify(task('LONE_2', { action: { type: 'send_message', message: 'PLACEHOLDER' } })).replace('PLACEHOLDER', 'a\\udc00b'), 'action.message'],
+      [
+        JSON.stringify(task('LONE_2', { action: { type: 'send_message', message: 'PLACEHOLDER' } })).replace('PLACEHOLDER', 'a\\udc00b'),
+        'action.message',
+      ],
       [JSON.stringify(task('LONE_3')).replace('"好的"', '"好的\\ud83d"'), 'trigger.keyword'],
     ];
     for (const [body, field] of cases) {
       const res = await call(d.url, 'POST', '/api/task/receive', body, JSON_TYPE);
       expect(res.status, field).toBe(400);
-      expect(res.body).toEqual({ code: 400, message: `参数错误: ${field}: must be valid Unicode (it holds a lone surrogate)`, data: { field } });
+      expect(res.body).toEqual({
+        code: 400,
+        message: `参数错误: ${field}: must be valid Unicode (it holds a lone surrogate)`,
+        data: { field },
+      });
     }
     // A pair is one character, and fine.
     expect((await call(d.url, 'POST', '/api/task/receive', task('EMOJI_😀'))).status).toBe(200);

@@ -51,7 +51,11 @@ function templates(): Record<string, unknown>[] {
     task('T', { trigger: { type: 'customer_keyword', keywords: ['好的', '可以', '行'] }, priority: 'high' }),
     task('T', { trigger: { type: 'customer_payment' }, action: { type: 'send_image', file_url: 'https://example.com/a.png' } }),
     task('T', { customer, trigger: { type: 'time_reach', time: '2030-02-28 09:00:00' } }),
-    task('T', { customer, trigger: { type: 'cron', expression: '0 9 * * *' }, action: { type: 'send_file', file_url: 'docs/a.pdf', file_name: 'a.pdf' } }),
+    task('T', {
+      customer,
+      trigger: { type: 'cron', expression: '0 9 * * *' },
+      action: { type: 'send_file', file_url: 'docs/a.pdf', file_name: 'a.pdf' },
+    }),
   ];
 }
 
@@ -79,7 +83,14 @@ interface Case {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const POST_PATHS = ['/api/task/receive', '/api/task/cancel', '/api/task/callback'];
-const ALL_PATHS = ['/api/task/receive', '/api/task/cancel', '/api/task/callback', '/api/task/list', '/api/health', '/api/task/status/S_WAIT_1'];
+const ALL_PATHS = [
+  '/api/task/receive',
+  '/api/task/cancel',
+  '/api/task/callback',
+  '/api/task/list',
+  '/api/health',
+  '/api/task/status/S_WAIT_1',
+];
 
 /** A few changes to a valid object: deleted, retyped, nasty, huge, extra and array-for-object fields. */
 function mutate(rng: Rng, base: Record<string, unknown>): Record<string, unknown> {
@@ -107,9 +118,24 @@ function mutateText(rng: Rng, text: string): string {
     [2, () => withRawField(text, 'constructor', '{"prototype":{"polluted":"yes"}}')],
     [1, () => withRawField(text, 'trigger', '{"__proto__":{"polluted":"yes"},"type":"customer_reply","keyword":"好的"}')],
     [2, () => `{"task_id":"FZ_DUP","task_id":${JSON.stringify(randomString(rng))},${text.slice(1)}`],
-    [2, () => text.replace(/"timeout_hours":\s*[^,}]+/, `"timeout_hours":${rng.pick(['NaN', '1e309', '-1e309', 'Infinity', '-0', '0x10', '1_000', '.5', '+1', '01'])}`)],
+    [
+      2,
+      () =>
+        text.replace(
+          /"timeout_hours":\s*[^,}]+/,
+          `"timeout_hours":${rng.pick(['NaN', '1e309', '-1e309', 'Infinity', '-0', '0x10', '1_000', '.5', '+1', '01'])}`,
+        ),
+    ],
     [1, () => text.replace(/"max_retry":\s*[^,}]+|(?=})$/, `"max_retry":${rng.pick(['1e309', '-0', '3.0', '3e0', '1e-400'])}`)],
-    [2, () => withRawField(text, rng.pick(['extra', 'trigger', 'action', 'customer']), rng.chance(0.5) ? deepObjectText(10_000) : deepArrayText(10_000))],
+    [
+      2,
+      () =>
+        withRawField(
+          text,
+          rng.pick(['extra', 'trigger', 'action', 'customer']),
+          rng.chance(0.5) ? deepObjectText(10_000) : deepArrayText(10_000),
+        ),
+    ],
     [2, () => text.slice(0, rng.int(0, text.length - 1))],
     [1, () => `${text}${rng.pick(['x', ',', '}', ' // comment', '\u0000', '{}'])}`],
     [1, () => `\ufeff${text}`],
@@ -120,7 +146,15 @@ function mutateText(rng: Rng, text: string): string {
 /** Bytes that are not UTF-8, or not text at all. */
 function badBytes(rng: Rng): Buffer {
   return rng.weighted<() => Buffer>([
-    [2, () => Buffer.concat([Buffer.from('{"task_id":"'), Buffer.from(rng.pick([[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x80], [0xc0, 0xaf], [0xfe, 0xff]])), Buffer.from('"}')])],
+    [
+      2,
+      () =>
+        Buffer.concat([
+          Buffer.from('{"task_id":"'),
+          Buffer.from(rng.pick([[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x80], [0xc0, 0xaf], [0xfe, 0xff]])),
+          Buffer.from('"}'),
+        ]),
+    ],
     [2, () => rng.bytes(rng.int(1, 300))],
     [1, () => Buffer.alloc(rng.int(1, 100))],
     [1, () => Buffer.from(rng.pick(['', ' ', '\n', '\r\n\r\n', '""', 'null', 'true', '0', '[]', '{}', '[{}]', '"{}"']))],
@@ -130,7 +164,9 @@ function badBytes(rng: Rng): Buffer {
 
 /** A string near (or over) `size` bytes as a JSON object body. */
 function sized(size: number, valid: boolean): string {
-  const head = valid ? JSON.stringify(task('T_SIZE', { action: { type: 'send_message', message: 'm' } })).slice(0, -1) + ',"padding":"' : '{"padding":"';
+  const head = valid
+    ? JSON.stringify(task('T_SIZE', { action: { type: 'send_message', message: 'm' } })).slice(0, -1) + ',"padding":"'
+    : '{"padding":"';
   return head + 'x'.repeat(Math.max(0, size - head.length - 2)) + '"}';
 }
 
@@ -214,13 +250,17 @@ function rawRequest(rng: Rng, port: number): Buffer {
       () => `GET http://127.0.0.1:${port}/api/task/list HTTP/1.1\r\n${host}${auth}Connection: close\r\n\r\n`,
       () => `GET /api/task/status/\u00ff\u00fe HTTP/1.1\r\n${host}${auth}Connection: close\r\n\r\n`,
       () => `GET /api/task/status/任务 HTTP/1.1\r\n${host}${auth}Connection: close\r\n\r\n`,
-      () => `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`,
+      () =>
+        `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`,
       () => `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`,
       () => `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: -1\r\n\r\n${body}`,
       () => `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: abc\r\n\r\n${body}`,
-      () => `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n${body}\r\n0\r\n\r\n`,
-      () => `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`,
-      () => `POST /api/task/cancel HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      () =>
+        `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n${body}\r\n0\r\n\r\n`,
+      () =>
+        `POST /api/task/receive HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`,
+      () =>
+        `POST /api/task/cancel HTTP/1.1\r\n${host}${auth}Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
       () => `POST /api/task/cancel HTTP/1.0\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
       () => `DELETE /api/task/receive HTTP/1.1\r\n${host}${auth}Connection: close\r\n\r\n`,
       () => `GET /api/health HTTP/1.1\r\n${host}Authorization: Bearer ${TOKEN}\r\nAuthorization: Bearer wrong\r\nConnection: close\r\n\r\n`,
@@ -252,11 +292,26 @@ function fuzzCase(rng: Rng, i: number, port: number): Case {
   // Valid requests, interleaved: they must still succeed.
   if (i % 15 === 0) {
     return rng.pick<() => Case>([
-      () => ({ kind: 'valid receive', method: 'POST', path: '/api/task/receive', headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify({ ...rng.pick(templates()), task_id: `OK_${i}` }), expect: 200, stores: `OK_${i}` }),
+      () => ({
+        kind: 'valid receive',
+        method: 'POST',
+        path: '/api/task/receive',
+        headers: { ...AUTH, ...JSON_TYPE },
+        body: JSON.stringify({ ...rng.pick(templates()), task_id: `OK_${i}` }),
+        expect: 200,
+        stores: `OK_${i}`,
+      }),
       () => ({ kind: 'valid status', method: 'GET', path: `/api/task/status/${rng.pick(SEEDED)}`, headers: AUTH, expect: 200 }),
       () => ({ kind: 'valid list', method: 'GET', path: '/api/task/list?status=waiting&page=1&page_size=10', headers: AUTH, expect: 200 }),
       () => ({ kind: 'valid health', method: 'GET', path: '/api/health', headers: AUTH, expect: 200 }),
-      () => ({ kind: 'valid idempotent receive', method: 'POST', path: '/api/task/receive', headers: { ...AUTH, ...JSON_TYPE }, body: JSON.stringify(seededPayload(WAITING[0]!)), expect: 200 }),
+      () => ({
+        kind: 'valid idempotent receive',
+        method: 'POST',
+        path: '/api/task/receive',
+        headers: { ...AUTH, ...JSON_TYPE },
+        body: JSON.stringify(seededPayload(WAITING[0]!)),
+        expect: 200,
+      }),
     ])();
   }
 
@@ -284,7 +339,9 @@ function fuzzCase(rng: Rng, i: number, port: number): Case {
     [
       6,
       () => {
-        let body = JSON.stringify(rng.chance(0.5) ? randomValue(rng) : mutate(rng, { task_id: fresh, status: 'completed', event_id: `ev_${i}` }));
+        let body = JSON.stringify(
+          rng.chance(0.5) ? randomValue(rng) : mutate(rng, { task_id: fresh, status: 'completed', event_id: `ev_${i}` }),
+        );
         if (rng.chance(0.3)) body = mutateText(rng, body.startsWith('{') ? body : '{}');
         return { kind: 'callback mutant', method: 'POST', path: '/api/task/callback', headers: { ...auth(), ...JSON_TYPE }, body };
       },
@@ -302,12 +359,21 @@ function fuzzCase(rng: Rng, i: number, port: number): Case {
         return { kind: 'random JSON', method: 'POST', path: rng.pick(POST_PATHS), headers: { ...auth(), ...JSON_TYPE }, body };
       },
     ],
-    [5, () => ({ kind: 'bad bytes', method: 'POST', path: rng.pick(POST_PATHS), headers: { ...auth(), ...JSON_TYPE }, body: badBytes(rng) })],
+    [
+      5,
+      () => ({ kind: 'bad bytes', method: 'POST', path: rng.pick(POST_PATHS), headers: { ...auth(), ...JSON_TYPE }, body: badBytes(rng) }),
+    ],
     [
       3,
       () => {
         const size = rng.pick([LIMIT - 64, LIMIT - 1, LIMIT, LIMIT + 1, LIMIT + 4096, 4 * LIMIT]);
-        return { kind: `body of ${size} bytes`, method: 'POST', path: rng.pick(POST_PATHS), headers: { ...AUTH, ...JSON_TYPE }, body: sized(size, rng.chance(0.5)) };
+        return {
+          kind: `body of ${size} bytes`,
+          method: 'POST',
+          path: rng.pick(POST_PATHS),
+          headers: { ...AUTH, ...JSON_TYPE },
+          body: sized(size, rng.chance(0.5)),
+        };
       },
     ],
     [
@@ -333,7 +399,13 @@ function fuzzCase(rng: Rng, i: number, port: number): Case {
           'application/json; ' + 'x=1; '.repeat(500),
         ]);
         const body = rng.chance(0.8) ? JSON.stringify({ ...task(fresh) }) : 'task_id=x&reason=y';
-        return { kind: `content-type ${JSON.stringify(type)?.slice(0, 40)}`, method: 'POST', path: rng.pick(POST_PATHS), headers: { ...auth(), ...(type === null ? {} : { 'content-type': type }) }, body };
+        return {
+          kind: `content-type ${JSON.stringify(type)?.slice(0, 40)}`,
+          method: 'POST',
+          path: rng.pick(POST_PATHS),
+          headers: { ...auth(), ...(type === null ? {} : { 'content-type': type }) },
+          body,
+        };
       },
     ],
     [
@@ -386,7 +458,13 @@ function fuzzCase(rng: Rng, i: number, port: number): Case {
         ]);
         const method = rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'FOO', 'get']);
         const hasBody = !['GET', 'HEAD', 'TRACE', 'get'].includes(method);
-        return { kind: 'method and path', method, path, headers: { ...auth(), ...(hasBody ? JSON_TYPE : {}) }, body: hasBody ? '{}' : undefined };
+        return {
+          kind: 'method and path',
+          method,
+          path,
+          headers: { ...auth(), ...(hasBody ? JSON_TYPE : {}) },
+          body: hasBody ? '{}' : undefined,
+        };
       },
     ],
     [4, () => ({ kind: 'raw HTTP', method: 'RAW', path: '', headers: {}, raw: rawRequest(rng, port) })],
@@ -420,7 +498,8 @@ function problem(c: Case, status: number, text: string): string | null {
 
 function describeCase(c: Case, i: number): string {
   const what = c.raw ? JSON.stringify(c.raw.toString('latin1').slice(0, 100)) : `${c.method} ${c.path.slice(0, 100)}`;
-  const body = c.body === undefined ? '' : ` body=${JSON.stringify((Buffer.isBuffer(c.body) ? c.body.toString('latin1') : c.body).slice(0, 120))}`;
+  const body =
+    c.body === undefined ? '' : ` body=${JSON.stringify((Buffer.isBuffer(c.body) ? c.body.toString('latin1') : c.body).slice(0, 120))}`;
   return `#${i} ${c.kind}: ${what}${body}`;
 }
 
@@ -448,88 +527,109 @@ beforeAll(async () => {
       const claimed = await engine.claim(id, { owner: 'fuzz-engine', leaseMs: 3_600_000 });
       if (id === 'S_DONE_1') await engine.complete(id, claimed!.attempt, { msg_id: 'm1' }, 'fuzz-engine');
     }
-    await until(async () => {
-      for (const id of WAITING) if ((await engine.get(id))?.status !== 'waiting') return false;
-      return true;
-    }, 5000, 'the seeded tasks armed');
+    await until(
+      async () => {
+        for (const id of WAITING) if ((await engine.get(id))?.status !== 'waiting') return false;
+        return true;
+      },
+      5000,
+      'the seeded tasks armed',
+    );
   } finally {
     engine.close();
   }
   // The callbacks of the cancelled and completed tasks reach the daemon's own sink before the snapshot.
-  await until(async () => (await call(d.url, 'GET', '/api/health', undefined, AUTH)).body.data.outbox_backlog === 0, 5000, 'callbacks delivered');
+  await until(
+    async () => (await call(d.url, 'GET', '/api/health', undefined, AUTH)).body.data.outbox_backlog === 0,
+    5000,
+    'callbacks delivered',
+  );
 });
 
 afterAll(() => d?.stop());
 
 describe(`HTTP fuzz (seed ${seed}, ${N} requests)`, () => {
-  it('never crashes, never answers 500, always answers the envelope, and changes nothing it refused', async () => {
-    const before = { tasks: tasksSnapshot(d.db, SEEDED), counts: tableCounts(d.db) };
-    const rng = new Rng(seed);
-    const port = Number(new URL(d.url).port);
-    const cases = Array.from({ length: N }, (_, i) => fuzzCase(rng, i, port));
-    const failures: string[] = [];
-    const stored = new Set<string>(SEEDED);
-    const tally: Record<number, number> = {};
+  it(
+    'never crashes, never answers 500, always answers the envelope, and changes nothing it refused',
+    async () => {
+      const before = { tasks: tasksSnapshot(d.db, SEEDED), counts: tableCounts(d.db) };
+      const rng = new Rng(seed);
+      const port = Number(new URL(d.url).port);
+      const cases = Array.from({ length: N }, (_, i) => fuzzCase(rng, i, port));
+      const failures: string[] = [];
+      const stored = new Set<string>(SEEDED);
+      const tally: Record<number, number> = {};
 
-    await pool(cases, 6, async (c, i) => {
-      if (c.raw) {
-        const { responses } = await rawHttp(d.url, c.raw, 2_000);
-        for (const r of responses) {
-          tally[r.status] = (tally[r.status] ?? 0) + 1;
-          const p = problem(c, r.status, r.body);
-          if (p) failures.push(`${describeCase(c, i)} → ${p}: ${r.status} ${r.body.slice(0, 200)}`);
+      await pool(cases, 6, async (c, i) => {
+        if (c.raw) {
+          const { responses } = await rawHttp(d.url, c.raw, 2_000);
+          for (const r of responses) {
+            tally[r.status] = (tally[r.status] ?? 0) + 1;
+            const p = problem(c, r.status, r.body);
+            if (p) failures.push(`${describeCase(c, i)} → ${p}: ${r.status} ${r.body.slice(0, 200)}`);
+          }
+          return;
         }
-        return;
-      }
-      let status: number;
-      let text: string;
-      try {
-        const res = await request(`${d.url}${c.path}`, { method: c.method as 'GET', headers: c.headers, body: c.body, headersTimeout: 10_000, bodyTimeout: 10_000 });
-        status = res.statusCode;
-        text = await res.body.text();
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        // undici refuses some requests itself (a header it will not send); that is not the server's doing.
-        if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return;
-        // A body far over the limit: the server answers 413 and closes while the upload is still going.
-        if (c.body && c.body.length > LIMIT && /other side closed|EPIPE|ECONNRESET|socket/i.test(String(error))) return;
-        failures.push(`${describeCase(c, i)} → the request failed: ${String(error)}`);
-        return;
-      }
-      tally[status] = (tally[status] ?? 0) + 1;
-      const p = problem(c, status, text);
-      if (p) failures.push(`${describeCase(c, i)} → ${p}: ${status} ${text.slice(0, 200)}`);
-      if (status === 200 && c.path === '/api/task/receive') {
+        let status: number;
+        let text: string;
         try {
-          stored.add(JSON.parse(text).data.task_id);
-        } catch {
-          // reported above
+          const res = await request(`${d.url}${c.path}`, {
+            method: c.method as 'GET',
+            headers: c.headers,
+            body: c.body,
+            headersTimeout: 10_000,
+            bodyTimeout: 10_000,
+          });
+          status = res.statusCode;
+          text = await res.body.text();
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          // undici refuses some requests itself (a header it will not send); that is not the server's doing.
+          if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') return;
+          // A body far over the limit: the server answers 413 and closes while the upload is still going.
+          if (c.body && c.body.length > LIMIT && /other side closed|EPIPE|ECONNRESET|socket/i.test(String(error))) return;
+          failures.push(`${describeCase(c, i)} → the request failed: ${String(error)}`);
+          return;
         }
-      }
-    });
+        tally[status] = (tally[status] ?? 0) + 1;
+        const p = problem(c, status, text);
+        if (p) failures.push(`${describeCase(c, i)} → ${p}: ${status} ${text.slice(0, 200)}`);
+        if (status === 200 && c.path === '/api/task/receive') {
+          try {
+            stored.add(JSON.parse(text).data.task_id);
+          } catch {
+            // reported above
+          }
+        }
+      });
 
-    const context = `replay with ${replay}; statuses ${JSON.stringify(tally)}`;
-    expect(failures.slice(0, 15), `${failures.length} bad answers (${context})`).toEqual([]);
+      const context = `replay with ${replay}; statuses ${JSON.stringify(tally)}`;
+      expect(failures.slice(0, 15), `${failures.length} bad answers (${context})`).toEqual([]);
 
-    // Still alive and well.
-    const health = await call(d.url, 'GET', '/api/health', undefined, AUTH);
-    expect(health.status, context).toBe(200);
-    expect(health.body.data.mode).toBe('api-only');
-    // Nothing reached the prototypes.
-    expect(({} as Record<string, unknown>).polluted, context).toBeUndefined();
-    expect(Object.getOwnPropertyNames(Object.prototype).sort().join(), context).toBe(protoBefore.object);
-    expect(Object.getOwnPropertyNames(Array.prototype).sort().join(), context).toBe(protoBefore.array);
-    // The tasks stored before are exactly as they were; the only new tasks are those answered 200.
-    expect(tasksSnapshot(d.db, SEEDED), context).toEqual(before.tasks);
-    expect(taskIds(d.db).sort(), context).toEqual([...stored].sort());
-    // Every other table has as many rows as before (no customer, message or attempt appeared from anywhere), and
-    // none appeared or went away.
-    const after = tableCounts(d.db);
-    expect(Object.keys(after), context).toEqual(Object.keys(before.counts));
-    const written = new Set(['tasks', 'task_events', 'outbox', 'received_callbacks']);
-    for (const [table, count] of Object.entries(before.counts)) if (!written.has(table)) expect(after[table], `${table} (${context})`).toBe(count);
-    // No server error was logged.
-    const errors = readFileSync(d.logFile, 'utf8').split('\n').filter((l) => /"level":"(ERROR|FATAL)"/.test(l));
-    expect(errors.slice(0, 3), context).toEqual([]);
-  }, 30_000 + N * 20);
+      // Still alive and well.
+      const health = await call(d.url, 'GET', '/api/health', undefined, AUTH);
+      expect(health.status, context).toBe(200);
+      expect(health.body.data.mode).toBe('api-only');
+      // Nothing reached the prototypes.
+      expect(({} as Record<string, unknown>).polluted, context).toBeUndefined();
+      expect(Object.getOwnPropertyNames(Object.prototype).sort().join(), context).toBe(protoBefore.object);
+      expect(Object.getOwnPropertyNames(Array.prototype).sort().join(), context).toBe(protoBefore.array);
+      // The tasks stored before are exactly as they were; the only new tasks are those answered 200.
+      expect(tasksSnapshot(d.db, SEEDED), context).toEqual(before.tasks);
+      expect(taskIds(d.db).sort(), context).toEqual([...stored].sort());
+      // Every other table has as many rows as before (no customer, message or attempt appeared from anywhere), and
+      // none appeared or went away.
+      const after = tableCounts(d.db);
+      expect(Object.keys(after), context).toEqual(Object.keys(before.counts));
+      const written = new Set(['tasks', 'task_events', 'outbox', 'received_callbacks']);
+      for (const [table, count] of Object.entries(before.counts))
+        if (!written.has(table)) expect(after[table], `${table} (${context})`).toBe(count);
+      // No server error was logged.
+      const errors = readFileSync(d.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => /"level":"(ERROR|FATAL)"/.test(l));
+      expect(errors.slice(0, 3), context).toEqual([]);
+    },
+    30_000 + N * 20,
+  );
 });

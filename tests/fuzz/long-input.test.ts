@@ -42,14 +42,14 @@ const HOSTILE: Record<string, string> = {
   'digits and dots': repeat('1.'),
   'digits and spaces': repeat('1 '),
   'digits then x': `${repeat('9')}x`,
-  'emoji': repeat('😀👍'),
+  emoji: repeat('😀👍'),
   'full-width': repeat('ＯＫ！'),
   'Bearer spaces': `Bearer ${repeat(' ')}x`,
   'percent escapes': repeat('%2e%2'),
   'dot segments': repeat('../'),
-  'days': `${repeat('1')}天`,
-  'grams': `${repeat('1')}g`,
-  'mixed': repeat('好的。 1 a4 x 😀 ！'),
+  days: `${repeat('1')}天`,
+  grams: `${repeat('1')}g`,
+  mixed: repeat('好的。 1 a4 x 😀 ！'),
   // The sample FAQ's whole-message patterns (greeting, thanks) once backtracked exponentially on this.
   'words that split two ways': `${repeat('好的。嗯嗯客服你好')}x`,
 };
@@ -70,7 +70,10 @@ const TARGETS: Record<string, (s: string) => unknown> = {
   'keywordMatches (contains)': (s) => keywordMatches(s, '好的', false),
   'keywordMatches (exact)': (s) => keywordMatches(s, s.slice(0, 200), true),
   matchesTrigger: (s) =>
-    matchesTrigger({ trigger: { type: 'customer_keyword', keywords: ['好的', '可以'], exact_match: false } }, { acc_id: 'a', from_id: 'c', from_name: s, content: s }),
+    matchesTrigger(
+      { trigger: { type: 'customer_keyword', keywords: ['好的', '可以'], exact_match: false } },
+      { acc_id: 'a', from_id: 'c', from_name: s, content: s },
+    ),
   'parseOrder (rules agent)': (s) => parseOrder(`宣传单 ${s}`, faq),
   'Faq.lookup': (s) => faq.lookup(s),
   'Faq.rank (jieba + BM25)': (s) => faq.rank(s),
@@ -83,14 +86,24 @@ const TARGETS: Record<string, (s: string) => unknown> = {
   splitReply: (s) => splitReply(s, 500),
   'parseTaskPayload (keyword)': (s) => safe(() => parseTaskPayload(task('T', { trigger: { type: 'customer_reply', keyword: s } }))),
   'parseTaskPayload (task_id)': (s) => safe(() => parseTaskPayload(task(s))),
-  'parseTaskPayload (time)': (s) => safe(() => parseTaskPayload(task('T', { customer: { id: 'c' }, trigger: { type: 'time_reach', time: s } }))),
-  'parseTaskPayload (cron)': (s) => safe(() => parseTaskPayload(task('T', { customer: { id: 'c' }, trigger: { type: 'cron', expression: s.slice(0, 120) } }))),
+  'parseTaskPayload (time)': (s) =>
+    safe(() => parseTaskPayload(task('T', { customer: { id: 'c' }, trigger: { type: 'time_reach', time: s } }))),
+  'parseTaskPayload (cron)': (s) =>
+    safe(() => parseTaskPayload(task('T', { customer: { id: 'c' }, trigger: { type: 'cron', expression: s.slice(0, 120) } }))),
   parseTriggerTime: (s) => parseTriggerTime(s, 'Asia/Shanghai'),
   checkFileUrl: (s) => checkFileUrl(s, '/srv/files'),
   tokenChecker: (s) => check(s),
   headerValue: (s) => headerValue(s),
   parseInboundFrame: (s) =>
-    parseInboundFrame(JSON.stringify({ type: 'event', event: 'message', event_id: 'e1', ts: 1, data: { acc_id: 'a', from_id: s.slice(0, 200), from_name: s, content: s } })),
+    parseInboundFrame(
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'e1',
+        ts: 1,
+        data: { acc_id: 'a', from_id: s.slice(0, 200), from_name: s, content: s },
+      }),
+    ),
 };
 
 function safe(fn: () => unknown): unknown {

@@ -25,7 +25,15 @@ afterEach(async () => {
 });
 
 function sender(store: Store, urls: ConstructorParameters<typeof OutboxSender>[0]['urls'], timeoutMs = 400) {
-  const s = new OutboxSender({ store, logger: silentLogger, clock: Date.now, urls, pollMs: 50, timeoutMs, backoff: { baseMs: 50, maxMs: 200, jitter: 0 } });
+  const s = new OutboxSender({
+    store,
+    logger: silentLogger,
+    clock: Date.now,
+    urls,
+    pollMs: 50,
+    timeoutMs,
+    backoff: { baseMs: 50, maxMs: 200, jitter: 0 },
+  });
   cleanups.push(() => s.stop());
   return s;
 }
@@ -87,7 +95,10 @@ describe('a receiver that dribbles its answer', () => {
   it('each delivery ends at its total deadline, and other receivers are served meanwhile', async () => {
     const slow = await startDribblingPeer(100);
     const fast = await startHttpSink();
-    cleanups.push(() => slow.close(), () => fast.close());
+    cleanups.push(
+      () => slow.close(),
+      () => fast.close(),
+    );
     const s = store();
     for (let i = 0; i < 20; i++) await s.outbox.enqueue('callback', `S${i}:completed:1`, `S${i}`, { task_id: `S${i}` });
     for (let i = 0; i < 5; i++) await s.outbox.enqueue('handoff', `H${i}`, null, { event: 'handoff', i });
@@ -97,10 +108,14 @@ describe('a receiver that dribbles its answer', () => {
     // The fast receiver did not wait for the slow one's deliveries to end.
     expect(Date.now() - started).toBeLessThan(3000);
     // The slow receiver's deliveries end at the deadline although a byte keeps arriving, and are retried.
-    const failed = await until(async () => {
-      const items = await s.outbox.list('S0');
-      return items[0]!.attempts >= 2 ? items[0] : null;
-    }, 10_000, 'a second attempt at the slow receiver');
+    const failed = await until(
+      async () => {
+        const items = await s.outbox.list('S0');
+        return items[0]!.attempts >= 2 ? items[0] : null;
+      },
+      10_000,
+      'a second attempt at the slow receiver',
+    );
     expect(failed.last_error).toMatch(/no complete answer within 400 ms/);
     expect(slow.closed).toBeGreaterThan(0);
   });
@@ -110,7 +125,14 @@ describe('a receiver that dribbles its answer', () => {
     cleanups.push(() => slow.close());
     const s = store();
     await s.outbox.enqueue('callback', 'K:completed:1', 'K', { task_id: 'K' });
-    const o = new OutboxSender({ store: s, logger: silentLogger, clock: Date.now, urls: { callback: slow.url }, pollMs: 50, timeoutMs: 60_000 });
+    const o = new OutboxSender({
+      store: s,
+      logger: silentLogger,
+      clock: Date.now,
+      urls: { callback: slow.url },
+      pollMs: 50,
+      timeoutMs: 60_000,
+    });
     o.start();
     await until(() => slow.requests > 0, 5000, 'the delivery to start');
     const t0 = Date.now();
@@ -127,10 +149,14 @@ describe('a receiver answering with an endless body', () => {
     const s = store();
     await s.outbox.enqueue('callback', 'F:failed:1', 'F', { task_id: 'F' });
     sender(s, { callback: flood.url }, 30_000).start();
-    const item = await until(async () => {
-      const [i] = await s.outbox.list('F');
-      return i!.attempts >= 1 ? i : null;
-    }, 15_000, 'the first failed attempt');
+    const item = await until(
+      async () => {
+        const [i] = await s.outbox.list('F');
+        return i!.attempts >= 1 ? i : null;
+      },
+      15_000,
+      'the first failed attempt',
+    );
     expect(item.last_error).toMatch(/^HTTP 500: x+/);
     await until(() => flood.closed >= 1, 5000, 'the connection to close');
     // What the peer managed to write before we hung up: our cap plus socket buffers, nowhere near its 2 GiB.

@@ -16,7 +16,6 @@ import { aics, json, tempDir } from '../support/cli.js';
 import { call, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { SEED_SCHEMA } from '../support/seed-schema.js';
 
-
 const ROWS: [string, string, Record<string, string>][] = [
   ['OLD_SPEC', 'specified_customer_reply', { specified_customer_id: 'customer_123', trigger_keyword: '好的' }],
   ['OLD_REPLY', 'customer_reply', { trigger_keyword: '收到' }],
@@ -33,7 +32,15 @@ function seedDatabase(file: string): void {
   db.exec(SEED_SCHEMA);
   const now = new Date().toISOString();
   for (const [id, trigger, extra] of ROWS) {
-    const cols = { task_id: id, type: 'task', trigger_type: trigger, action_type: 'send_message', action_message: '您好', created_at: now, ...extra };
+    const cols = {
+      task_id: id,
+      type: 'task',
+      trigger_type: trigger,
+      action_type: 'send_message',
+      action_message: '您好',
+      created_at: now,
+      ...extra,
+    };
     const names = Object.keys(cols);
     db.prepare(`INSERT INTO tasks (${names.join(',')}) VALUES (${names.map((n) => `@${n}`).join(',')})`).run(cols);
   }
@@ -127,7 +134,9 @@ describe('API routes and the monitor', () => {
     const snap = await takeSnapshot(new AicsClient({ baseUrl: d.url }), 20);
     expect(snap.error).toBeNull();
     expect(snap.recent.map((t) => t.task_id).sort()).toEqual([...IDS].sort());
-    const frame = renderToString(createElement(MonitorView, { snap, baseUrl: d.url, intervalMs: 1000, formatTime: (iso) => iso }), { columns: 400 });
+    const frame = renderToString(createElement(MonitorView, { snap, baseUrl: d.url, intervalMs: 1000, formatTime: (iso) => iso }), {
+      columns: 400,
+    });
     expect(frame).toMatch(/OLD_TIME .*⚠ time_reach trigger has no time/);
     expect(frame).toContain('(aics task status OLD_TIME)');
   });

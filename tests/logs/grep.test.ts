@@ -27,7 +27,9 @@ describe('log lines', () => {
     try {
       const file = join(dir, 'logs/a.log');
       await writeSampleLog(file);
-      const errors = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('ERROR'));
+      const errors = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('ERROR'));
       expect(errors).toHaveLength(1);
       expect(JSON.parse(errors[0]!)).toMatchObject({ level: 'ERROR', task_id: 'T1', msg: '任务失败 T1', err: { message: 'bridge down' } });
     } finally {
@@ -45,14 +47,19 @@ describe('log lines', () => {
       logger.error({ task_id: 'T1' }, '任务失败 T1');
     }
     expect(pretty).toHaveLength(2);
-    expect(pretty[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO  任务接收 T1  task_id=T1 apiToken=\[redacted\] headers=\{"authorization":"\[redacted\]"\}\n$/);
+    expect(pretty[0]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO  任务接收 T1  task_id=T1 apiToken=\[redacted\] headers=\{"authorization":"\[redacted\]"\}\n$/,
+    );
     expect(json).toHaveLength(1); // level warn: the info line is not written
     expect(JSON.parse(json[0]!)).toMatchObject({ level: 'ERROR', task_id: 'T1', msg: '任务失败 T1' });
     expect([...pretty, ...json].join('')).not.toMatch(/sekrit/);
   });
 
   it('read as readable lines in the configured zone', () => {
-    const text = formatRecord({ level: 'INFO', time: '2026-02-28T01:00:00.000Z', pid: 1, task_id: 'T1', created_by: '设计师 lz', msg: '任务接收 T1' }, { zone: 'Asia/Shanghai' });
+    const text = formatRecord(
+      { level: 'INFO', time: '2026-02-28T01:00:00.000Z', pid: 1, task_id: 'T1', created_by: '设计师 lz', msg: '任务接收 T1' },
+      { zone: 'Asia/Shanghai' },
+    );
     expect(text).toBe('2026-02-28 09:00:00 INFO  任务接收 T1  task_id=T1 created_by="设计师 lz"');
   });
 });
@@ -85,16 +92,33 @@ describe('aics logs grep', () => {
       await writeSampleLog(join(dir, 'logs/aics.log'));
       const all = await runToEnd(['logs', 'grep', '任务接收'], { cwd: dir });
       expect(all.code).toBe(0);
-      expect(all.stdout.trim().split('\n').map((l) => /任务接收 (T\d)/.exec(l)?.[1])).toEqual(['T0', 'T1', 'T2']);
+      expect(
+        all.stdout
+          .trim()
+          .split('\n')
+          .map((l) => /任务接收 (T\d)/.exec(l)?.[1]),
+      ).toEqual(['T0', 'T1', 'T2']);
       const plain = await runToEnd(['logs', 'grep', '派单'], { cwd: dir });
       expect(plain.stdout).toBe('plain text line with 派单 in it\n');
       const errors = await runToEnd(['logs', 'grep', '--level', 'warn', '--since', '1h', '--json'], { cwd: dir });
-      expect(errors.stdout.trim().split('\n').map((l) => JSON.parse(l).msg)).toEqual(['任务取消 T2: 客户取消订单', '任务失败 T1']);
+      expect(
+        errors.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).msg),
+      ).toEqual(['任务取消 T2: 客户取消订单', '任务失败 T1']);
       const oneTask = await runToEnd(['logs', 'grep', '--task', 'T1', '--customer', 'c1'], { cwd: dir });
       // Two records; the error's stack follows its line, indented.
-      expect(oneTask.stdout.trim().split('\n').filter((l) => !l.startsWith(' '))).toHaveLength(2);
+      expect(
+        oneTask.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith(' ')),
+      ).toHaveLength(2);
       expect(oneTask.stdout).toMatch(/\n {4}Error: bridge down\n {8}at /);
-      expect(oneTask.stdout).toMatch(/INFO  任务接收 T1  task_id=T1 customer_id=c1\n.* ERROR 任务失败 T1  task_id=T1 customer_id=c1 err="bridge down"/);
+      expect(oneTask.stdout).toMatch(
+        /INFO  任务接收 T1  task_id=T1 customer_id=c1\n.* ERROR 任务失败 T1  task_id=T1 customer_id=c1 err="bridge down"/,
+      );
       const none = await runToEnd(['logs', 'grep', '--customer', 'nobody'], { cwd: dir });
       expect([none.code, none.stdout]).toEqual([1, '']); // like grep: nothing matched
       const missing = await runToEnd(['logs', 'grep', 'x', '--log-file', 'nope.log'], { cwd: dir });
@@ -111,7 +135,8 @@ describe('aics logs grep', () => {
     try {
       const file = join(dir, 'logs/aics.log');
       mkdirSync(join(dir, 'logs'));
-      const rec = (id: string) => `${JSON.stringify({ level: 'INFO', time: new Date().toISOString(), task_id: id, msg: `任务接收 ${id}` })}\n`;
+      const rec = (id: string) =>
+        `${JSON.stringify({ level: 'INFO', time: new Date().toISOString(), task_id: id, msg: `任务接收 ${id}` })}\n`;
       writeFileSync(file, rec('F1'));
       const follower = run(['logs', 'grep', '任务接收', '--follow', '--json'], { cwd: dir });
       await until(() => follower.stdout().includes('F1'), 60_000, 'the first line');
@@ -128,7 +153,13 @@ describe('aics logs grep', () => {
       await until(() => follower.stdout().includes('F5'), 3000, 'a line after truncation');
       follower.child.kill('SIGINT');
       expect((await follower.exit).code).toBe(0);
-      expect(follower.stdout().trim().split('\n').map((l) => JSON.parse(l).task_id)).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
+      expect(
+        follower
+          .stdout()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).task_id),
+      ).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
     } finally {
       cleanup();
     }

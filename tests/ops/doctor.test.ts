@@ -25,14 +25,27 @@ describe('aics doctor', () => {
     const sim = await QingjianSimulator.start({ port: 0, redeliverMs: 0 });
     const sink = await startHttpSink();
     const llm = await startFakeLlm();
-    const env = { TIANWANG_CALLBACK_URL: sink.url, TIANWANG_DISPATCH_URL: sink.url, AICS_QINGJIAN_URL: sim.url, AICS_LLM_BASE_URL: llm.baseUrl, AICS_LLM_API_KEY: 'k' };
-    const daemon = await startServe(['--port', '0', '--db', db, '--pid-file', pidFile, '--log-file', join(dir, 'aics.log')], { cwd: dir, env });
+    const env = {
+      TIANWANG_CALLBACK_URL: sink.url,
+      TIANWANG_DISPATCH_URL: sink.url,
+      AICS_QINGJIAN_URL: sim.url,
+      AICS_LLM_BASE_URL: llm.baseUrl,
+      AICS_LLM_API_KEY: 'k',
+    };
+    const daemon = await startServe(['--port', '0', '--db', db, '--pid-file', pidFile, '--log-file', join(dir, 'aics.log')], {
+      cwd: dir,
+      env,
+    });
     try {
       await sim.waitForClient(15_000);
-      const r = await until(async () => {
-        const run = await aics(['doctor', '--json', '--db', db, '--pid-file', pidFile], { cwd: dir, env });
-        return json<{ checks: Check[] }>(run).checks.find((c) => c.check === '轻简 bridge')?.verdict === 'ok' ? run : null;
-      }, 60_000, 'the bridge online');
+      const r = await until(
+        async () => {
+          const run = await aics(['doctor', '--json', '--db', db, '--pid-file', pidFile], { cwd: dir, env });
+          return json<{ checks: Check[] }>(run).checks.find((c) => c.check === '轻简 bridge')?.verdict === 'ok' ? run : null;
+        },
+        60_000,
+        'the bridge online',
+      );
       expect(r.code, r.stdout).toBe(0);
       const { ok, checks } = json<{ ok: boolean; checks: Check[] }>(r);
       expect(ok).toBe(true);
@@ -76,7 +89,10 @@ describe('aics doctor', () => {
     await new Promise((r) => closed.close(r));
     try {
       const env = { TIANWANG_CALLBACK_URL: `http://127.0.0.1:${gone}/cb`, AICS_QINGJIAN_URL: `ws://127.0.0.1:${gone}` };
-      const r = await aics(['doctor', '--json', '--db', db, '--pid-file', join(dir, 'none.pid'), '--port', String(busy)], { cwd: dir, env });
+      const r = await aics(['doctor', '--json', '--db', db, '--pid-file', join(dir, 'none.pid'), '--port', String(busy)], {
+        cwd: dir,
+        env,
+      });
       expect(r.code).toBe(1);
       const { ok, checks } = json<{ ok: boolean; checks: Check[] }>(r);
       expect(ok).toBe(false);
@@ -102,7 +118,13 @@ describe('the node check', () => {
     expect(nodeCheck('20.20.2', '12.11.1')).toMatchObject({ verdict: 'warn', fix: 'move to Node 22 or 24' });
     expect(nodeCheck('20.10.0', '12.11.1').verdict).toBe('fail');
     // A tree installed on one Node and run on another: 12 aborts on Node 24, 13 does not load on Node 20.
-    expect(nodeCheck('24.21.0', '12.11.1')).toMatchObject({ verdict: 'fail', fix: expect.stringMatching(/reinstall aics with this Node.*13 on Node 24/) });
-    expect(nodeCheck('20.20.2', '13.2.0')).toMatchObject({ verdict: 'fail', fix: expect.stringMatching(/reinstall aics with this Node.*12 on Node 20/) });
+    expect(nodeCheck('24.21.0', '12.11.1')).toMatchObject({
+      verdict: 'fail',
+      fix: expect.stringMatching(/reinstall aics with this Node.*13 on Node 24/),
+    });
+    expect(nodeCheck('20.20.2', '13.2.0')).toMatchObject({
+      verdict: 'fail',
+      fix: expect.stringMatching(/reinstall aics with this Node.*12 on Node 20/),
+    });
   });
 });

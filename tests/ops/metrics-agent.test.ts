@@ -13,7 +13,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const sample = (text: string, name: string) => Number(new RegExp(`^${name.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+const sample = (text: string, name: string) =>
+  Number(new RegExp(`^${name.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 it('counts agent turns with their provider and latency, LLM errors, 派单 and 转接人工', async () => {
   const ORDER = { product: '宣传单', quantity: 1000, size: 'A4', material: '157g铜版纸', deadline: '3月1日前' };
@@ -40,12 +41,18 @@ it('counts agent turns with their provider and latency, LLM errors, 派单 and �
   await say('你们几点下班'); // the LLM fails: the rules answer
   await say('我要投诉'); // the LLM hands the customer to a human
 
-  const text = await until(async () => {
-    const t = (await call(d.url, 'GET', '/metrics')).text;
-    return sample(t, 'aics_dispatches_total{repeat="false"}') === 1 && sample(t, 'aics_llm_errors_total{provider="openai"}') >= 1 && sample(t, 'aics_handoffs_total') === 1
-      ? t
-      : null;
-  }, 15_000, 'the agent counted');
+  const text = await until(
+    async () => {
+      const t = (await call(d.url, 'GET', '/metrics')).text;
+      return sample(t, 'aics_dispatches_total{repeat="false"}') === 1 &&
+        sample(t, 'aics_llm_errors_total{provider="openai"}') >= 1 &&
+        sample(t, 'aics_handoffs_total') === 1
+        ? t
+        : null;
+    },
+    15_000,
+    'the agent counted',
+  );
   expect(sample(text, 'aics_agent_turns_total{provider="openai",outcome="answered"}')).toBeGreaterThanOrEqual(1);
   expect(text).toMatch(/^aics_agent_turns_total\{provider="rules \(fallback: openai failed\)",outcome="answered"\} 1$/m);
   expect(sample(text, 'aics_llm_latency_seconds_count{provider="openai"}')).toBeGreaterThanOrEqual(1);

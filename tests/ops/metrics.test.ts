@@ -33,7 +33,10 @@ it('exports tasks, fires, sends, the bridge, the outbox and the process; counter
   const sim = await QingjianSimulator.start({ port: 0, redeliverMs: 0 });
   const sink = await startHttpSink();
   const env = { TIANWANG_CALLBACK_URL: sink.url, AICS_QINGJIAN_URL: sim.url, AICS_API_TOKEN: TOKEN };
-  const daemon = await startServe(['--port', '0', '--no-agent', '--db', join(dir, 'tasks.db'), '--log-file', join(dir, 'aics.log')], { cwd: dir, env });
+  const daemon = await startServe(['--port', '0', '--no-agent', '--db', join(dir, 'tasks.db'), '--log-file', join(dir, 'aics.log')], {
+    cwd: dir,
+    env,
+  });
   try {
     await sim.waitForClient(15_000);
     const scrape = async () => {
@@ -52,15 +55,23 @@ it('exports tasks, fires, sends, the bridge, the outbox and the process; counter
 
     const res = await call(daemon.url, 'POST', '/api/task/receive', SEED.receive, auth);
     expect(res.status, res.text).toBe(200);
-    await until(async () => (await scrape()).samples.get('aics_tasks{status="waiting",trigger_type="specified_customer_reply"}') === 1, 15_000, 'the task armed');
+    await until(
+      async () => (await scrape()).samples.get('aics_tasks{status="waiting",trigger_type="specified_customer_reply"}') === 1,
+      15_000,
+      'the task armed',
+    );
     sim.pushMessage({ from_id: 'customer_123', from_name: '小明', content: '好的谢谢' });
     await sim.nextCommands(1, 15_000);
     await sink.waitFor(1, 15_000);
 
-    const { text, samples } = await until(async () => {
-      const s = await scrape();
-      return s.samples.get('aics_task_outcomes_total{outcome="completed"}') === 1 ? s : null;
-    }, 15_000, 'the completion counted');
+    const { text, samples } = await until(
+      async () => {
+        const s = await scrape();
+        return s.samples.get('aics_task_outcomes_total{outcome="completed"}') === 1 ? s : null;
+      },
+      15_000,
+      'the completion counted',
+    );
     expect(samples.get('aics_task_fires_total{source="message"}')).toBe(1);
     expect(samples.get('aics_tasks_received_total')).toBe(1);
     expect(samples.get('aics_tasks{status="completed",trigger_type="specified_customer_reply"}')).toBe(1);

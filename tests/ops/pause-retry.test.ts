@@ -27,7 +27,12 @@ describe('aics pause / aics resume', () => {
     // The daemon sees it within its poll and says so in its health.
     await until(async () => (await call(d.url, 'GET', '/api/health')).body.data.paused, 5000, 'health shows the pause');
 
-    await d.receive({ ...SEED.receive, task_id: 'TIME_1', trigger: { type: 'time_reach', time: dueNow() }, action: { type: 'send_message', message: '到点了' } });
+    await d.receive({
+      ...SEED.receive,
+      task_id: 'TIME_1',
+      trigger: { type: 'time_reach', time: dueNow() },
+      action: { type: 'send_message', message: '到点了' },
+    });
     // The customer's reply is still received and matched: the task is claimed, but its send is held.
     d.sim.pushMessage({ from_id: 'customer_123', from_name: '小明', content: '好的谢谢' });
     await d.until('TASK_20260227_001', 'running');
@@ -75,7 +80,15 @@ describe('aics task retry', () => {
     // A new req_id, so a bridge that cached the failed answer sends it for real; to the customer who replied.
     expect(d.sim.commands.at(-1)).toMatchObject({ req_id: 'TASK_20260227_001#2', data: { to_id: 'customer_123' } });
     const status = json(await cli(d, 'task', 'status', 'TASK_20260227_001', '--json'));
-    expect(status.events.map((e: { to_status: string }) => e.to_status)).toEqual(['pending', 'waiting', 'running', 'failed', 'waiting', 'running', 'completed']);
+    expect(status.events.map((e: { to_status: string }) => e.to_status)).toEqual([
+      'pending',
+      'waiting',
+      'running',
+      'failed',
+      'waiting',
+      'running',
+      'completed',
+    ]);
     expect(status.events[4].reason).toMatch(/任务重试 \(manual.*file is back/);
     expect(status.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'completed']);
     // Tianwang hears both outcomes, each once.

@@ -53,7 +53,11 @@ describe.skipIf(!hasNotify)('sd_notify', () => {
         expect(messages().some((m) => m.includes('STOPPING=1'))).toBe(true);
         // No ping after STOPPING=1.
         const stoppingAt = messages().findIndex((m) => m.includes('STOPPING=1'));
-        expect(messages().slice(stoppingAt + 1).filter((m) => m.startsWith('WATCHDOG=1'))).toEqual([]);
+        expect(
+          messages()
+            .slice(stoppingAt + 1)
+            .filter((m) => m.startsWith('WATCHDOG=1')),
+        ).toEqual([]);
       } finally {
         daemon.child.kill('SIGKILL');
       }
@@ -63,7 +67,9 @@ describe.skipIf(!hasNotify)('sd_notify', () => {
   }, 90_000);
 
   it('without NOTIFY_SOCKET nothing is attempted (no warning in the log)', async () => {
-    const daemon = run(['serve', '--api-only', '--port', '0', '--db', join(dir, 'plain.db'), '--log-file', join(dir, 'plain.log')], { cwd: dir });
+    const daemon = run(['serve', '--api-only', '--port', '0', '--db', join(dir, 'plain.db'), '--log-file', join(dir, 'plain.log')], {
+      cwd: dir,
+    });
     await until(() => /listening on/.test(daemon.stdout()), 60_000, 'listening');
     daemon.child.kill('SIGTERM');
     expect((await daemon.exit).code).toBe(0);
@@ -79,5 +85,7 @@ describe.skipIf(!hasAnalyze)('deploy/aics.service', () => {
   });
 });
 
-if (!hasNotify) console.warn('python3 or systemd-notify missing: the sd_notify tests are skipped (Debian: apt-get install systemd python3)');
-if (!hasAnalyze) console.warn('systemd-analyze missing: "systemd-analyze verify deploy/aics.service" is skipped (Debian: apt-get install systemd)');
+if (!hasNotify)
+  console.warn('python3 or systemd-notify missing: the sd_notify tests are skipped (Debian: apt-get install systemd python3)');
+if (!hasAnalyze)
+  console.warn('systemd-analyze missing: "systemd-analyze verify deploy/aics.service" is skipped (Debian: apt-get install systemd)');

@@ -18,7 +18,12 @@ describe('task status --why', () => {
   it("lists the customer's messages, and other customers' that said the keyword, each with its reason", async () => {
     const d = await startDesk({ agent: {} });
     desks.push(d);
-    const logged = (from: string, n: number) => until(async () => (await d.store.agent.log(from)).filter((m) => m.role === 'customer').length >= n, 15_000, `${n} messages of ${from} logged`);
+    const logged = (from: string, n: number) =>
+      until(
+        async () => (await d.store.agent.log(from)).filter((m) => m.role === 'customer').length >= n,
+        15_000,
+        `${n} messages of ${from} logged`,
+      );
     d.sim.pushMessage({ from_id: 'customer_123', from_name: '小明', content: '好的' });
     await logged('customer_123', 1);
     await d.receive({ ...SEED.receive, trigger: { ...SEED.receive.trigger, exact_match: true } });
@@ -62,11 +67,23 @@ describe('explainNotFired', () => {
     due_at: null,
     target: null,
   };
-  const msg = (text: string, iso: string): WhyMessage => ({ acc_id: '1688000001', from_id: 'customer_123', from_name: '小明', msg_id: `m-${iso}`, text, at_ms: at(iso) });
+  const msg = (text: string, iso: string): WhyMessage => ({
+    acc_id: '1688000001',
+    from_id: 'customer_123',
+    from_name: '小明',
+    msg_id: `m-${iso}`,
+    text,
+    at_ms: at(iso),
+  });
   const ctx = { nowMs: at('2026-02-28T03:00:00.000Z'), paused: false, formatTime: (ms: number) => new Date(ms).toISOString() };
 
   it('a matching message while the task was still pending: no daemon with a bridge had armed it', () => {
-    const r = explainNotFired({ ...base, status: 'pending' }, [{ at: base.created_at, to_status: 'pending' }], [msg('好的', '2026-02-28T02:00:00.000Z')], ctx);
+    const r = explainNotFired(
+      { ...base, status: 'pending' },
+      [{ at: base.created_at, to_status: 'pending' }],
+      [msg('好的', '2026-02-28T02:00:00.000Z')],
+      ctx,
+    );
     expect(r.summary[0]).toMatch(/^pending: no daemon that can fire it has armed it — start "aics serve" \(not --api-only\)/);
     expect(r.messages[0]).toMatchObject({ verdict: 'task not armed' });
     expect(r.messages[0]!.reason).toMatch(/no daemon with a bridge for account 1688000001 had armed it/);
@@ -78,7 +95,12 @@ describe('explainNotFired', () => {
       { at: '2026-02-28T01:00:01.000Z', to_status: 'waiting' as const },
       { at: '2026-02-28T02:00:00.000Z', to_status: 'expired' as const },
     ];
-    const r = explainNotFired({ ...base, status: 'expired', completed_at: '2026-02-28T02:00:00.000Z' }, events, [msg('好的', '2026-02-28T02:30:00.000Z')], { ...ctx, paused: true });
+    const r = explainNotFired(
+      { ...base, status: 'expired', completed_at: '2026-02-28T02:00:00.000Z' },
+      events,
+      [msg('好的', '2026-02-28T02:30:00.000Z')],
+      { ...ctx, paused: true },
+    );
     expect(r.summary[0]).toMatch(/^expired at 2026-02-28T02:00:00.000Z/);
     expect(r.messages[0]).toMatchObject({ verdict: 'task already ended', reason: 'arrived after the task was expired' });
   });

@@ -122,13 +122,43 @@ describe('inbound messages', () => {
         event: 'message',
         event_id: 'raw-1',
         ts: 123,
-        data: { msgId: 'm-raw', acc_id: 1688000001, sender: 'u1', sender_name: '老王', conversation_id: 'c-9', content: 'hi', vendor_flag: 7 },
+        data: {
+          msgId: 'm-raw',
+          acc_id: 1688000001,
+          sender: 'u1',
+          sender_name: '老王',
+          conversation_id: 'c-9',
+          content: 'hi',
+          vendor_flag: 7,
+        },
       }),
     );
-    ws.send(JSON.stringify({ type: 'event', event: 'message', event_id: 'raw-2', data: { msg_id: 'm-2', acc_id: 'a', user_id: 'u2', content: 'x' } }));
-    ws.send(JSON.stringify({ type: 'event', event: 'message', event_id: 'raw-3', data: { msg_id: 'm-3', acc_id: 'a', fromUser: 'u3', content: 'y' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'raw-2',
+        data: { msg_id: 'm-2', acc_id: 'a', user_id: 'u2', content: 'x' },
+      }),
+    );
+    ws.send(
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'raw-3',
+        data: { msg_id: 'm-3', acc_id: 'a', fromUser: 'u3', content: 'y' },
+      }),
+    );
     await until(() => server.received.filter((f) => f.type === 'ack').length === 3, 'three acks');
-    expect(got[0]).toMatchObject({ msg_id: 'm-raw', acc_id: '1688000001', from_id: 'u1', from_name: '老王', chat_id: 'c-9', ts: 123, extra: { vendor_flag: 7 } });
+    expect(got[0]).toMatchObject({
+      msg_id: 'm-raw',
+      acc_id: '1688000001',
+      from_id: 'u1',
+      from_name: '老王',
+      chat_id: 'c-9',
+      ts: 123,
+      extra: { vendor_flag: 7 },
+    });
     expect(got.map((m) => m.from_id)).toEqual(['u1', 'u2', 'u3']);
     expect(server.received).toEqual([
       { type: 'ack', event_id: 'raw-1' },
@@ -148,13 +178,35 @@ describe('inbound messages', () => {
       'not json at all',
       '[1,2,3]',
       '{"type":5}',
-      JSON.stringify({ type: 'event', event: 'message', event_id: 'bad-1', data: { msg_id: 'x', acc_id: 'a', from_id: { id: 1 }, content: 'hi' } }),
-      JSON.stringify({ type: 'event', event: 'message', event_id: 'bad-2', data: { msg_id: 'x2', acc_id: 'a', from_id: 'u', content: ['hi'] } }),
-      JSON.stringify({ type: 'event', event: 'message', event_id: 'huge', data: { msg_id: 'h', acc_id: 'a', from_id: 'u', content: 'x'.repeat(10_000) } }),
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'bad-1',
+        data: { msg_id: 'x', acc_id: 'a', from_id: { id: 1 }, content: 'hi' },
+      }),
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'bad-2',
+        data: { msg_id: 'x2', acc_id: 'a', from_id: 'u', content: ['hi'] },
+      }),
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'huge',
+        data: { msg_id: 'h', acc_id: 'a', from_id: 'u', content: 'x'.repeat(10_000) },
+      }),
     ];
     for (const frame of bad) ws.send(frame);
     ws.send(Buffer.from([0xff, 0x00, 0x13]), { binary: true });
-    ws.send(JSON.stringify({ type: 'event', event: 'message', event_id: 'good', data: { msg_id: 'ok-1', acc_id: 'a', from_id: 'u', content: '好的' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'event',
+        event: 'message',
+        event_id: 'good',
+        data: { msg_id: 'ok-1', acc_id: 'a', from_id: 'u', content: '好的' },
+      }),
+    );
     await until(() => got.length === 1, 'the good message');
     expect(got[0]!.msg_id).toBe('ok-1');
     expect(bridge.state()).toMatchObject({ state: 'connected', malformed: 7, reconnects: 0 });
@@ -164,7 +216,14 @@ describe('inbound messages', () => {
     expect(server.received.filter((f) => f.type === 'ack').map((f) => f.event_id)).toEqual(['bad-1', 'bad-2', 'good']);
     const reasons = h.log.lines.filter((l) => l.level === 'warn').map((l) => l.obj.reason);
     expect(reasons).toEqual(
-      expect.arrayContaining(['not JSON', 'not a JSON object', 'type is not a string', 'from_id is not a string', 'content is not a string', expect.stringMatching(/^frame too large/)]),
+      expect.arrayContaining([
+        'not JSON',
+        'not a JSON object',
+        'type is not a string',
+        'from_id is not a string',
+        'content is not a string',
+        expect.stringMatching(/^frame too large/),
+      ]),
     );
   });
 
@@ -188,10 +247,23 @@ describe('sends', () => {
   it('resolve on the ack, with the exact command on the wire', async () => {
     const { sim, bridge } = await connected();
     const text = await bridge.sendText({ acc_id: '1688000001', to_id: 'customer_123', content: '这是您要的文件' }, 'TASK_1#1');
-    const file = await bridge.sendFile({ acc_id: '1688000001', to_id: 'customer_123', kind: 'image', file_url: 'https://x.test/a.png', file_name: 'a.png' }, 'TASK_2#1');
+    const file = await bridge.sendFile(
+      { acc_id: '1688000001', to_id: 'customer_123', kind: 'image', file_url: 'https://x.test/a.png', file_name: 'a.png' },
+      'TASK_2#1',
+    );
     const [c1, c2] = await sim.nextCommands(2);
-    expect(c1).toMatchObject({ cmd: 'send_text', req_id: 'TASK_1#1', data: { acc_id: '1688000001', to_id: 'customer_123', content: '这是您要的文件' } });
-    expect(c2!.data).toEqual({ acc_id: '1688000001', to_id: 'customer_123', kind: 'image', file_url: 'https://x.test/a.png', file_name: 'a.png' });
+    expect(c1).toMatchObject({
+      cmd: 'send_text',
+      req_id: 'TASK_1#1',
+      data: { acc_id: '1688000001', to_id: 'customer_123', content: '这是您要的文件' },
+    });
+    expect(c2!.data).toEqual({
+      acc_id: '1688000001',
+      to_id: 'customer_123',
+      kind: 'image',
+      file_url: 'https://x.test/a.png',
+      file_name: 'a.png',
+    });
     expect(text).toMatchObject({ req_id: 'TASK_1#1', code: 0, msg_id: c1!.result.msg_id });
     expect(file.msg_id).toBe(c2!.result.msg_id);
     expect(bridge.state()).toMatchObject({ sent: 2, acked: 2, pending_sends: 0 });
@@ -241,7 +313,9 @@ describe('sends', () => {
     expect(err).toMatchObject({ code: 'ack_timeout', retryable: true, inDoubt: true });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
     sim.configure({ dropAcks: false, ackDelayMs: 150 });
-    const late = await rejection(bridge.sendFile({ acc_id: '1688000001', to_id: 'c1', kind: 'file', file_path: '/srv/a.pdf' }, 'TASK_6#2', { ackTimeoutMs: 50 }));
+    const late = await rejection(
+      bridge.sendFile({ acc_id: '1688000001', to_id: 'c1', kind: 'file', file_path: '/srv/a.pdf' }, 'TASK_6#2', { ackTimeoutMs: 50 }),
+    );
     expect(late.code).toBe('ack_timeout');
     await until(() => h.log.lines.some((l) => l.msg.includes('ack for no pending send') && l.obj.req_id === 'TASK_6#2'), 'the late ack');
     expect(bridge.state().state).toBe('connected');
@@ -290,7 +364,10 @@ describe('sends', () => {
 
 describe('connection', () => {
   it('reconnects with exponential backoff, capped, after the bridge drops or goes away, and later messages still arrive', async () => {
-    const { sim, bridge, got } = await connected({}, { reconnect: { initialDelayMs: 20, maxDelayMs: 80, jitter: 0, stableAfterMs: 60_000 } });
+    const { sim, bridge, got } = await connected(
+      {},
+      { reconnect: { initialDelayMs: 20, maxDelayMs: 80, jitter: 0, stableAfterMs: 60_000 } },
+    );
     const t0 = Date.now();
     expect(sim.dropConnections()).toBe(1);
     await sim.waitForConnections(2);
@@ -342,7 +419,9 @@ describe('connection', () => {
     await until(() => sim.counters().clients === 0, 'the socket to close');
     await sleep(150); // several backoff periods
     expect(sim.counters().connections).toBe(1);
-    await expect(bridge.sendText({ acc_id: '1688000001', to_id: 'c1', content: '在' }, 'TASK_10#2')).rejects.toMatchObject({ code: 'stopped' });
+    await expect(bridge.sendText({ acc_id: '1688000001', to_id: 'c1', content: '在' }, 'TASK_10#2')).rejects.toMatchObject({
+      code: 'stopped',
+    });
     expect(h.log.lines.filter((l) => l.obj.state === 'connecting')).toHaveLength(1);
   });
 

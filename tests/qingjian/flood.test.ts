@@ -13,7 +13,10 @@ afterEach(async () => {
   desk = null;
 });
 
-const lines = (file: string, pattern: RegExp) => readFileSync(file, 'utf8').split('\n').filter((l) => pattern.test(l));
+const lines = (file: string, pattern: RegExp) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => pattern.test(l));
 
 it('a flood of malformed frames, unknown acks and logins: a few log lines with counts, bounded accounts, paged health', async () => {
   desk = await startDesk({ daemon: { bridgeOptions: { ...FAST_BRIDGE, maxAccounts: 100, logWindowMs: 300 } } });
@@ -33,7 +36,8 @@ it('a flood of malformed frames, unknown acks and logins: a few log lines with c
   await expect.poll(() => lines(log, /ack for no pending send.*more like it/).length, { timeout: 10_000 }).toBeGreaterThan(0);
   await expect.poll(() => lines(log, /logged in.*more like it/).length, { timeout: 10_000 }).toBeGreaterThan(0);
   // A first line stands for one frame; a count line for the `repeated` frames it left out.
-  const total = (pattern: RegExp) => lines(log, pattern).reduce((sum, l) => sum + ((JSON.parse(l) as { repeated?: number }).repeated ?? 1), 0);
+  const total = (pattern: RegExp) =>
+    lines(log, pattern).reduce((sum, l) => sum + ((JSON.parse(l) as { repeated?: number }).repeated ?? 1), 0);
   expect(lines(log, /轻简 frame skipped/).length).toBeLessThan(100);
   expect(lines(log, /ack for no pending send/).length).toBeLessThan(100);
   expect(lines(log, /logged in/).length).toBeLessThan(100);

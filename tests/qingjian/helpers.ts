@@ -13,7 +13,8 @@ export interface LogLine {
 
 export function captureLogger(): { logger: BridgeLogger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: LogLine['level']) => (obj: object, msg?: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
+  const at = (level: LogLine['level']) => (obj: object, msg?: string) =>
+    lines.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? '' });
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
@@ -58,7 +59,12 @@ export class Harness {
   }
 
   /** A bare server for frames the simulator would never send; records what the client sends. */
-  async rawServer(): Promise<{ url: string; socket: () => Promise<WebSocket>; received: Record<string, unknown>[]; connections: () => number }> {
+  async rawServer(): Promise<{
+    url: string;
+    socket: () => Promise<WebSocket>;
+    received: Record<string, unknown>[];
+    connections: () => number;
+  }> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     this.servers.push(wss);
     await new Promise<void>((r) => wss.once('listening', () => r()));

@@ -23,7 +23,15 @@ function tracker(line: Line) {
   return new RequestTracker(line, { url: 'ws://127.0.0.1:9', sendWaitMs: 5_000, logger, throttle: new LogThrottle(logger) });
 }
 
-const ack = (req_id: string, ok = true) => ({ req_id, ok, code: ok ? 0 : 5002, msg: ok ? 'ok' : 'busy', msg_id: ok ? 'm-1' : null, retryable: null, data: {} });
+const ack = (req_id: string, ok = true) => ({
+  req_id,
+  ok,
+  code: ok ? 0 : 5002,
+  msg: ok ? 'ok' : 'busy',
+  msg_id: ok ? 'm-1' : null,
+  retryable: null,
+  data: {},
+});
 
 describe('RequestTracker', () => {
   beforeEach(() => vi.useFakeTimers());

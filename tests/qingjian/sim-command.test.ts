@@ -89,7 +89,13 @@ describe.concurrent('aics sim qingjian --script', () => {
       if (frame.data.content === '好的谢谢') {
         ws.send(cmd('TASK_1#1', { acc_id: frame.data.acc_id, to_id: frame.data.from_id, content: '这是您要的文件' }));
         ws.send(cmd('TASK_1#1', { acc_id: frame.data.acc_id, to_id: frame.data.from_id, content: '这是您要的文件' })); // an in-doubt retry
-        ws.send(cmd('TASK_2#1', { acc_id: frame.data.acc_id, to_id: frame.data.from_id, kind: 'file', file_url: 'https://x.test/a.pdf' }, 'send_file'));
+        ws.send(
+          cmd(
+            'TASK_2#1',
+            { acc_id: frame.data.acc_id, to_id: frame.data.from_id, kind: 'file', file_url: 'https://x.test/a.pdf' },
+            'send_file',
+          ),
+        );
       }
     });
     expect(await run.exit).toBe(0);
@@ -111,7 +117,15 @@ describe.concurrent('aics sim qingjian --script', () => {
     // The frames are DESIGN.md's, with the simulator's account unless the line names one.
     const [first, self, other] = daemon.messages();
     expect(Object.keys(first!).sort()).toEqual(['data', 'event', 'event_id', 'ts', 'type']);
-    expect(first!.data).toMatchObject({ acc_id: '1688000001', from_id: 'customer_123', from_name: '小明', content: '好的谢谢', is_self: false, chat_type: 'single', msg_type: 'text' });
+    expect(first!.data).toMatchObject({
+      acc_id: '1688000001',
+      from_id: 'customer_123',
+      from_name: '小明',
+      content: '好的谢谢',
+      is_self: false,
+      chat_type: 'single',
+      msg_type: 'text',
+    });
     expect(self!.data).toMatchObject({ from_id: 'customer_123', is_self: true });
     expect(other!.data).toMatchObject({ acc_id: '1688000009', from_name: '小红' });
     expect(new Set(daemon.messages().map((m) => m.event_id)).size).toBe(3);
@@ -166,7 +180,8 @@ describe.concurrent('aics sim qingjian (interactive)', () => {
   it('sends typed lines as the chosen customer, /self as our account, prints what the daemon sends, /quit ends', async ({ expect }) => {
     const run = aics(['sim', 'qingjian', '--port', '0']);
     const daemon = await fakeDaemon(await listeningUrl(run), (ws, frame) => {
-      if (!frame.data.is_self) ws.send(cmd('R1', { acc_id: frame.data.acc_id, to_id: frame.data.from_id, content: '您好，请问有什么可以帮您' }));
+      if (!frame.data.is_self)
+        ws.send(cmd('R1', { acc_id: frame.data.acc_id, to_id: frame.data.from_id, content: '您好，请问有什么可以帮您' }));
     });
     run.child.stdin.write('/as customer_9 小红\n');
     run.child.stdin.write('你好呀\n');
@@ -176,7 +191,13 @@ describe.concurrent('aics sim qingjian (interactive)', () => {
     run.child.stdin.write('/quit\n');
     expect(await run.exit).toBe(0);
     const [typed, self] = daemon.messages();
-    expect(typed!.data).toMatchObject({ from_id: 'customer_9', from_name: '小红', content: '你好呀', is_self: false, acc_id: '1688000001' });
+    expect(typed!.data).toMatchObject({
+      from_id: 'customer_9',
+      from_name: '小红',
+      content: '你好呀',
+      is_self: false,
+      acc_id: '1688000001',
+    });
     expect(self!.data).toMatchObject({ from_id: 'customer_9', content: '我是人工客服', is_self: true });
     expect(run.stdout()).toMatch(/now speaking as 小红 \(customer_9\)/);
     expect(run.stdout()).toMatch(/messages pushed {3}2 \(acked 2/);

@@ -12,7 +12,16 @@ import { startHttpSink } from '../support/http-sink.js';
 const TOKEN = 'sec-token-3b9f6a0c1d2e4f5a6b7c8d9e';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-const PATHS = ['/api/task/receive', '/api/task/status/SEC_1', '/api/task/cancel', '/api/task/list', '/api/task/callback', '/api/health', '/api/no-such-route', '/'];
+const PATHS = [
+  '/api/task/receive',
+  '/api/task/status/SEC_1',
+  '/api/task/cancel',
+  '/api/task/list',
+  '/api/task/callback',
+  '/api/health',
+  '/api/no-such-route',
+  '/',
+];
 const WRONG: Record<string, string>[] = [
   {},
   { authorization: '' },
@@ -49,11 +58,13 @@ describe('bound to 0.0.0.0 with AICS_API_TOKEN, called through 127.0.0.1', () =>
           const what = `${method} ${path} ${JSON.stringify(headers).slice(0, 60)} → ${res.status}`;
           if (healthOpen) {
             if (res.status !== 200) wrongAnswers.push(what);
-            else if (method === 'GET' && JSON.stringify(res.body.data) !== '{"service":"ai-cs-tianwang-bridge","status":"ok"}') wrongAnswers.push(`${what} said more than "ok"`);
+            else if (method === 'GET' && JSON.stringify(res.body.data) !== '{"service":"ai-cs-tianwang-bridge","status":"ok"}')
+              wrongAnswers.push(`${what} said more than "ok"`);
             continue;
           }
           if (res.status !== 401 || res.headers['www-authenticate'] !== 'Bearer') wrongAnswers.push(what);
-          else if (method !== 'HEAD' && (res.body?.code !== 401 || res.body?.data !== null)) wrongAnswers.push(`${what} without the 401 envelope`);
+          else if (method !== 'HEAD' && (res.body?.code !== 401 || res.body?.data !== null))
+            wrongAnswers.push(`${what} without the 401 envelope`);
         }
       }
     }
@@ -77,10 +88,14 @@ describe('callbacks when a token is set', () => {
     try {
       expect((await call(d.url, 'POST', '/api/task/receive', task('SEC_CB_1'), AUTH)).status).toBe(200);
       expect((await call(d.url, 'POST', '/api/task/cancel', { task_id: 'SEC_CB_1', reason: 'test' }, AUTH)).status).toBe(200);
-      const [received] = (await until(async () => {
-        const list = await store.callbacks.list({ taskId: 'SEC_CB_1' });
-        return list.length ? list : null;
-      }, 5000, 'the callback in the sink'))!;
+      const [received] = (await until(
+        async () => {
+          const list = await store.callbacks.list({ taskId: 'SEC_CB_1' });
+          return list.length ? list : null;
+        },
+        5000,
+        'the callback in the sink',
+      ))!;
       expect(received!.body).toMatchObject({ task_id: 'SEC_CB_1', status: 'cancelled' });
       expect((await call(d.url, 'GET', '/api/health', undefined, AUTH)).body.data.outbox_backlog).toBe(0);
     } finally {

@@ -67,7 +67,11 @@ describe('over HTTP', () => {
     for (const fileUrl of REFUSED) {
       for (const type of ['send_file', 'send_image']) {
         const res = await call(d.url, 'POST', '/api/task/receive', task(`FU_BAD_${n++}`, { action: { type, file_url: fileUrl } }));
-        if (res.status !== 400 || res.body.data?.field !== 'action.file_url' || !res.body.message.startsWith('参数错误: action.file_url: ')) {
+        if (
+          res.status !== 400 ||
+          res.body.data?.field !== 'action.file_url' ||
+          !res.body.message.startsWith('参数错误: action.file_url: ')
+        ) {
           wrong.push(`${type} ${JSON.stringify(fileUrl)} → ${res.status} ${res.text}`);
         }
       }
@@ -77,7 +81,14 @@ describe('over HTTP', () => {
   });
 
   it('accepts http(s) URLs and paths inside the folder; a link inside is only path arithmetic here', async () => {
-    for (const [i, fileUrl] of ['https://example.com/a.pdf', 'http://example.com/%2e%2e/a.pdf', 'docs/a.pdf', join(FILES, 'docs', 'a.pdf'), 'a%20b.pdf', 'link-out.pdf'].entries()) {
+    for (const [i, fileUrl] of [
+      'https://example.com/a.pdf',
+      'http://example.com/%2e%2e/a.pdf',
+      'docs/a.pdf',
+      join(FILES, 'docs', 'a.pdf'),
+      'a%20b.pdf',
+      'link-out.pdf',
+    ].entries()) {
       const res = await call(d.url, 'POST', '/api/task/receive', task(`FU_OK_${i}`, { action: { type: 'send_file', file_url: fileUrl } }));
       expect(res.status, `${fileUrl}: ${res.text}`).toBe(200);
     }
@@ -91,7 +102,11 @@ describe('when the file is sent', () => {
     sim = await QingjianSimulator.start({ port: 0, redeliverMs: 200 });
     d = await startDaemon(
       { filesDir: FILES, qingjianUrl: sim.url },
-      { mode: 'bridge', bridgeOptions: { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } }, actionBackoff: { baseMs: 50, maxMs: 200, jitter: 0 } },
+      {
+        mode: 'bridge',
+        bridgeOptions: { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } },
+        actionBackoff: { baseMs: 50, maxMs: 200, jitter: 0 },
+      },
     );
     await sim.waitForClient();
   });
@@ -121,10 +136,14 @@ describe('when the file is sent', () => {
       for (const c of cases) await until(async () => (await store.tasks.get(c.id))?.status === 'waiting', 5000, `${c.id} armed`);
       for (const c of cases) sim.pushMessage({ from_id: `cust_${c.id}`, content: '好的' });
       for (const c of cases) {
-        const done = (await until(async () => {
-          const t = await store.tasks.get(c.id);
-          return t && ['completed', 'failed'].includes(t.status) ? t : null;
-        }, 5000, `${c.id} finished`))!;
+        const done = (await until(
+          async () => {
+            const t = await store.tasks.get(c.id);
+            return t && ['completed', 'failed'].includes(t.status) ? t : null;
+          },
+          5000,
+          `${c.id} finished`,
+        ))!;
         const sent = sim.commands.filter((cmd) => cmd.data.to_id === `cust_${c.id}`);
         if (c.ok) {
           expect(done.status, c.id).toBe('completed');
@@ -146,7 +165,8 @@ describe('aics task add', () => {
   const cli = tempDir('aics-file-url-cli-');
   const db = join(cli.dir, 'tasks.db');
   afterAll(() => cli.cleanup());
-  const add = (args: string[]) => aics(['task', 'add', '--db', db, '--customer', 'c1', '--keyword', '好的', ...args], { cwd: cli.dir, env: { AICS_FILES_DIR: FILES } });
+  const add = (args: string[]) =>
+    aics(['task', 'add', '--db', db, '--customer', 'c1', '--keyword', '好的', ...args], { cwd: cli.dir, env: { AICS_FILES_DIR: FILES } });
 
   it('refuses the same values with exit 2, naming the flag, and stores nothing', async () => {
     const cases: [string, string][] = [
@@ -167,7 +187,10 @@ describe('aics task add', () => {
   });
 
   it('names action.file_url when the task comes as the JSON body (--file)', async () => {
-    writeFileSync(join(cli.dir, 'task.json'), JSON.stringify(task('CLI_FU', { action: { type: 'send_file', file_url: '%2e%2e/secret.txt' } })));
+    writeFileSync(
+      join(cli.dir, 'task.json'),
+      JSON.stringify(task('CLI_FU', { action: { type: 'send_file', file_url: '%2e%2e/secret.txt' } })),
+    );
     const r = await aics(['task', 'add', '--db', db, '--file', 'task.json'], { cwd: cli.dir, env: { AICS_FILES_DIR: FILES } });
     expect(r.code, r.stderr).toBe(2);
     expect(errorLine(r)).toMatch(/action\.file_url: must not contain "\.\." path segments/);

@@ -76,7 +76,10 @@ describe('the Host header without a token', () => {
 
   it('the binary reads AICS_ALLOWED_HOSTS', async () => {
     const cwd = fileTempDir();
-    const serve = await startServe(['--api-only', '--port', '0', '--db', 'tasks.db'], { cwd, env: { AICS_ALLOWED_HOSTS: 'aics.lan, shop.box' } });
+    const serve = await startServe(['--api-only', '--port', '0', '--db', 'tasks.db'], {
+      cwd,
+      env: { AICS_ALLOWED_HOSTS: 'aics.lan, shop.box' },
+    });
     cleanups.push(async () => {
       serve.child.kill('SIGTERM');
       await serve.exit;

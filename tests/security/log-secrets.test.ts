@@ -44,13 +44,21 @@ describe('aics serve --api-only with AICS_API_TOKEN and AICS_LLM_API_KEY', () =>
       expect((await call(serve.url, 'POST', '/api/task/cancel', { task_id: 'SECRET_1', reason: 'test' }, good)).status).toBe(200);
       expect((await call(serve.url, 'GET', '/api/health', undefined, good)).status).toBe(200);
       for (const headers of wrong) {
-        for (const [method, path] of [['GET', '/api/task/list'], ['POST', '/api/task/receive'], ['GET', '/api/health']] as const) {
+        for (const [method, path] of [
+          ['GET', '/api/task/list'],
+          ['POST', '/api/task/receive'],
+          ['GET', '/api/health'],
+        ] as const) {
           const res = await call(serve.url, method, path, method === 'POST' ? task('SECRET_2') : undefined, headers);
           expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(path === '/api/health' ? 200 : 401);
         }
       }
       // The callback of the cancel goes to the daemon's own sink, with the token in its header.
-      await until(() => readFileSync(join(ws.dir, 'logs', 'aics.log'), 'utf8').includes('callback delivered'), 5000, 'the callback delivered');
+      await until(
+        () => readFileSync(join(ws.dir, 'logs', 'aics.log'), 'utf8').includes('callback delivered'),
+        5000,
+        'the callback delivered',
+      );
     } finally {
       serve.child.kill('SIGTERM');
       await serve.exit;
@@ -60,7 +68,11 @@ describe('aics serve --api-only with AICS_API_TOKEN and AICS_LLM_API_KEY', () =>
     expect(log).toContain('任务接收 SECRET_1');
     expect(log).toMatch(/→ 401 missing or wrong bearer token/);
     // …and nowhere a secret.
-    for (const [where, text] of [['log file', log], ['stdout', serve.stdout()], ['stderr', serve.stderr()]] as const) {
+    for (const [where, text] of [
+      ['log file', log],
+      ['stdout', serve.stdout()],
+      ['stderr', serve.stderr()],
+    ] as const) {
       for (const piece of [...pieces(TOKEN), ...pieces(LLM_KEY)]) expect(text.includes(piece), `${where} contains ${piece}`).toBe(false);
     }
   });

@@ -32,8 +32,12 @@ describe('the --db value', () => {
     expect(existsSync(join(dir, 'u.db'))).toBe(true);
     const refused = openStore('postgres://aics:s3cret@db.local/aics');
     await expect(refused).rejects.toThrow(ValidationError);
-    await expect(refused).rejects.toThrow(/^--db \/ AICS_DB: the PostgreSQL store is not built yet \(postgres:\/\/aics:\*\*\*@db\.local\/aics\)/);
-    await expect(openStore('mysql://db.local/aics')).rejects.toThrow(/--db \/ AICS_DB: "mysql:\/\/db\.local\/aics" is not a store aics knows/);
+    await expect(refused).rejects.toThrow(
+      /^--db \/ AICS_DB: the PostgreSQL store is not built yet \(postgres:\/\/aics:\*\*\*@db\.local\/aics\)/,
+    );
+    await expect(openStore('mysql://db.local/aics')).rejects.toThrow(
+      /--db \/ AICS_DB: "mysql:\/\/db\.local\/aics" is not a store aics knows/,
+    );
   });
 
   it('a command given a postgres:// --db says the store is not built yet (exit 2) and creates nothing', async () => {
@@ -46,7 +50,13 @@ describe('the --db value', () => {
       expect(existsSync(join(ws.dir, 'postgres:'))).toBe(false);
       const doctor = await aics(['doctor', '--json', '--db', 'postgres://aics:s3cret@db.local/aics'], { cwd: ws.dir });
       expect(doctor.stdout).not.toContain('s3cret');
-      expect(JSON.parse(doctor.stdout).checks).toContainEqual(expect.objectContaining({ check: 'database', verdict: 'fail', detail: 'postgres://aics:***@db.local/aics: the PostgreSQL store is not built yet' }));
+      expect(JSON.parse(doctor.stdout).checks).toContainEqual(
+        expect.objectContaining({
+          check: 'database',
+          verdict: 'fail',
+          detail: 'postgres://aics:***@db.local/aics: the PostgreSQL store is not built yet',
+        }),
+      );
       const serve = await aics(['serve', '--api-only', '--port', '0'], { cwd: ws.dir, env: { AICS_DB: 'postgresql://db.local/aics' } });
       expect(serve.code).toBe(2);
       expect(serve.stderr).toContain('the PostgreSQL store is not built yet');

@@ -34,7 +34,9 @@ describe('opening and migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const cols = (db.prepare('PRAGMA table_info(tasks)').all() as { name: string }[]).map((c) => c.name);
     // every column of the seed's schema, with the same names
-    for (const c of 'task_id specified_customer_id specified_customer_name type customer_name customer_id trigger_type trigger_keyword trigger_keywords action_type action_file_url action_message priority timeout_hours status retry_count max_retry created_at created_by triggered_at completed_at error_message result'.split(' ')) {
+    for (const c of 'task_id specified_customer_id specified_customer_name type customer_name customer_id trigger_type trigger_keyword trigger_keywords action_type action_file_url action_message priority timeout_hours status retry_count max_retry created_at created_by triggered_at completed_at error_message result'.split(
+      ' ',
+    )) {
       expect(cols).toContain(c);
     }
     db.close();
@@ -79,7 +81,7 @@ describe('receive', () => {
     const db = new Database(file, { readonly: true });
     const row = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get('TASK_20260227_001') as Record<string, unknown>;
     expect(row).toMatchObject(SEED_ROW);
-    expect(db.prepare("SELECT status, COUNT(*) as count FROM tasks GROUP BY status").all()).toEqual([{ status: 'pending', count: 1 }]);
+    expect(db.prepare('SELECT status, COUNT(*) as count FROM tasks GROUP BY status').all()).toEqual([{ status: 'pending', count: 1 }]);
     db.close();
     expect(await store.events(task.task_id)).toMatchObject([{ from_status: null, to_status: 'pending', actor: '天网' }]);
   });

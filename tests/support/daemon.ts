@@ -19,13 +19,14 @@ export interface TestDaemon {
 
 /** Settings as the daemon would resolve them in `dir`, with no environment leaking in from the test runner. */
 export function testSettings(dir: string, flags: SettingFlags = {}, env: Record<string, string> = {}) {
-  return resolveSettings({ port: 0, db: join(dir, 'db/tasks.db'), logFile: join(dir, 'logs/aics.log'), ...flags }, { TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0', ...env }, dir);
+  return resolveSettings(
+    { port: 0, db: join(dir, 'db/tasks.db'), logFile: join(dir, 'logs/aics.log'), ...flags },
+    { TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0', ...env },
+    dir,
+  );
 }
 
-export async function startDaemon(
-  flags: SettingFlags = {},
-  options: Partial<Omit<DaemonOptions, 'settings'>> = {},
-): Promise<TestDaemon> {
+export async function startDaemon(flags: SettingFlags = {}, options: Partial<Omit<DaemonOptions, 'settings'>> = {}): Promise<TestDaemon> {
   const { dir, cleanup } = tempDir();
   const settings = testSettings(dir, flags);
   const daemon = new Daemon({ settings, mode: 'api-only', pollMs: 100, ...options });

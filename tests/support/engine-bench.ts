@@ -159,10 +159,28 @@ export function benchesClosedAfterEach(): () => Bench {
         await store.tasks.receive(validateTask(payload, temp.dir), 'test');
       },
       runner: (over = {}) =>
-        new ActionRunner({ store, sender: bridge, logger: log, clock: clock.now, owner: OWNER, leaseMs: LEASE_MS, filesDir: temp.dir, backoff: NO_JITTER, every: timers.every, ...over }),
+        new ActionRunner({
+          store,
+          sender: bridge,
+          logger: log,
+          clock: clock.now,
+          owner: OWNER,
+          leaseMs: LEASE_MS,
+          filesDir: temp.dir,
+          backoff: NO_JITTER,
+          every: timers.every,
+          ...over,
+        }),
       // A second daemon: pass its own store (openAnother()) and owner; its runner uses them too.
       engine: (over = {}) =>
-        new TriggerEngine({ store, logger: log, owner: OWNER, leaseMs: LEASE_MS, ...over, runner: over.runner ?? bench.runner({ store: over.store ?? store, owner: over.owner ?? OWNER }) }),
+        new TriggerEngine({
+          store,
+          logger: log,
+          owner: OWNER,
+          leaseMs: LEASE_MS,
+          ...over,
+          runner: over.runner ?? bench.runner({ store: over.store ?? store, owner: over.owner ?? OWNER }),
+        }),
       scheduler: (over = {}) =>
         new Scheduler({
           store,

@@ -27,7 +27,19 @@ export interface FakeLlm {
 let seq = 0;
 
 export async function startFakeLlm(script: Scripted[] = [], fallback: Scripted = { text: '好的' }): Promise<FakeLlm> {
-  const llm: FakeLlm = { baseUrl: '', requests: [], script, fallback, inFlight: 0, maxInFlight: 0, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+  const llm: FakeLlm = {
+    baseUrl: '',
+    requests: [],
+    script,
+    fallback,
+    inFlight: 0,
+    maxInFlight: 0,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
@@ -44,7 +56,9 @@ export async function startFakeLlm(script: Scripted[] = [], fallback: Scripted =
       const answer = () => {
         if (res.destroyed) return;
         if ('status' in step) {
-          res.writeHead(step.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'scripted failure', type: 'server_error' } }));
+          res
+            .writeHead(step.status, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { message: 'scripted failure', type: 'server_error' } }));
           return;
         }
         if ('raw' in step) {

@@ -93,7 +93,9 @@ describe('the trigger registry', () => {
     expect(() => defaultTriggerType({ time: '2030-01-01 09:00:00', cron: '0 9 * * *' })).toThrow(
       '--cron: give either --time (once) or --cron (recurring), not both',
     );
-    expect(() => payloadFromFlags({ customer: 'c', cron: '0 9 * * *', keyword: ['x'], message: 'y' }, 0)).toThrow('--keyword: does not apply to a cron trigger');
+    expect(() => payloadFromFlags({ customer: 'c', cron: '0 9 * * *', keyword: ['x'], message: 'y' }, 0)).toThrow(
+      '--keyword: does not apply to a cron trigger',
+    );
   });
 
   describe.each(TRIGGER_TYPES)('%s', (type) => {

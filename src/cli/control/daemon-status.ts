@@ -5,9 +5,7 @@ import { resolveSettings } from '../../config.js';
 import { inspectPidFile, type StartRecord } from '../../daemon/control/pid-file.js';
 
 export type HealthProbe =
-  | { ok: true; full: true; health: HealthData }
-  | { ok: true; full: false; health: HealthMinimalData }
-  | { ok: false; problem: string };
+  { ok: true; full: true; health: HealthData } | { ok: true; full: false; health: HealthMinimalData } | { ok: false; problem: string };
 
 /** GET /api/health; `full: false` when the daemon wants a token that we do not have (or have wrong). */
 export async function probeHealth(url: string, token: string | null, timeoutMs = 3000): Promise<HealthProbe> {
@@ -89,7 +87,10 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
   if (found.state === 'absent') return { ...base, problem: `not running (no pid file ${pidFile})` };
   if (found.state === 'stale') return { ...base, problem: `not running (${found.why}; stale pid file ${pidFile})` };
   if (!current) {
-    return { ...base, problem: `running (pid ${found.pid}) but not answering: it has not written its start record ${pidFile}.json (still starting?)` };
+    return {
+      ...base,
+      problem: `running (pid ${found.pid}) but not answering: it has not written its start record ${pidFile}.json (still starting?)`,
+    };
   }
   const probe = await probeHealth(current.url, recordToken(current, options.token), options.timeoutMs ?? 3000);
   if (!probe.ok) return { ...base, problem: `running (pid ${found.pid}) but not answering at ${current.url}: ${probe.problem}` };

@@ -159,12 +159,16 @@ export function lastErrorLine(logFile: string, offset: number): string | null {
   } catch {
     return null;
   }
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.startsWith('error: ')) return lines[i]!.slice('error: '.length);
   for (let i = lines.length - 1; i >= 0; i--) {
     try {
       const rec = JSON.parse(lines[i]!) as { level?: unknown; msg?: unknown };
-      if ((rec.level === 'ERROR' || rec.level === 'FATAL' || rec.level === 50 || rec.level === 60) && typeof rec.msg === 'string') return rec.msg;
+      if ((rec.level === 'ERROR' || rec.level === 'FATAL' || rec.level === 50 || rec.level === 60) && typeof rec.msg === 'string')
+        return rec.msg;
     } catch {
       // not JSON
     }

@@ -67,7 +67,8 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return false;
-    if (code === 'EPERM') throw new AicsError(`not allowed to signal pid ${pid}: run this as the user that started the daemon`, ExitCode.unexpected, 500);
+    if (code === 'EPERM')
+      throw new AicsError(`not allowed to signal pid ${pid}: run this as the user that started the daemon`, ExitCode.unexpected, 500);
     throw error;
   }
 }
@@ -86,7 +87,10 @@ export type RestartResult =
  * Stop, then start again as the start record says (its arguments, folder and environment), so it works from
  * cron's bare environment and another folder. Nothing running but a record: starts it. Neither: exit 3.
  */
-export async function restartDaemon(pidFile: string, options: StopOptions & { env?: NodeJS.ProcessEnv; startTimeoutMs?: number }): Promise<RestartResult> {
+export async function restartDaemon(
+  pidFile: string,
+  options: StopOptions & { env?: NodeJS.ProcessEnv; startTimeoutMs?: number },
+): Promise<RestartResult> {
   const before = inspectPidFile(pidFile);
   const record = before.record;
   if (!record) {

@@ -24,8 +24,14 @@ release"), /image NAME (the customer sends an image), /quit. Input may be piped:
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'Try the built-in rules and FAQ', command: '<%= config.bin %> agent chat' },
-    { description: 'Try an LLM (a local OpenAI-compatible server)', command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 AICS_LLM_MODEL=qwen2.5 <%= config.bin %> agent chat' },
-    { description: 'One scripted exchange, piped', command: "printf '名片多少钱\\n转人工\\n' | <%= config.bin %> agent chat --customer c_demo" },
+    {
+      description: 'Try an LLM (a local OpenAI-compatible server)',
+      command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 AICS_LLM_MODEL=qwen2.5 <%= config.bin %> agent chat',
+    },
+    {
+      description: 'One scripted exchange, piped',
+      command: "printf '名片多少钱\\n转人工\\n' | <%= config.bin %> agent chat --customer c_demo",
+    },
   ];
   static override flags = {
     customer: Flags.string({ summary: 'The customer id you play.', default: 'chat_customer' }),
@@ -46,7 +52,11 @@ ${EXIT_CODES_HELP}`;
     out(`agent chat · provider ${local.agent.provider} · FAQ ${local.agent.faq.file} · database ${temp ? '(temporary)' : settings.db}`);
     out('type as the customer; /human TEXT, /release, /image NAME, /quit');
     // On a terminal readline takes over echoing: it needs the output stream, or what is typed stays invisible.
-    const rl = createInterface({ input: process.stdin, ...(interactive ? { output: process.stdout, prompt: '客户> ' } : {}), terminal: interactive });
+    const rl = createInterface({
+      input: process.stdin,
+      ...(interactive ? { output: process.stdout, prompt: '客户> ' } : {}),
+      terminal: interactive,
+    });
     const prompt = () => interactive && rl.prompt();
     try {
       prompt();
@@ -75,7 +85,9 @@ ${EXIT_CODES_HELP}`;
           }
           if (outcome.sent.length) for (const part of outcome.sent) out(`客服> ${part}`);
           else out(`  (silent: ${outcome.silent})`);
-          out(`  [${outcome.provider}, ${outcome.latency_ms} ms${outcome.handoff ? ', 转接人工' : ''}${outcome.orders.length ? ', 派单' : ''}]`);
+          out(
+            `  [${outcome.provider}, ${outcome.latency_ms} ms${outcome.handoff ? ', 转接人工' : ''}${outcome.orders.length ? ', 派单' : ''}]`,
+          );
           turns.push({ said: line, replies: outcome.sent, tools: outcome.tool_calls.map((t) => t.name), provider: outcome.provider });
         }
         prompt();

@@ -32,9 +32,18 @@ Exit 1 when a threshold is not met; 2 when the file is invalid.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
-    { description: 'The shipped print-shop set with the built-in rules', command: '<%= config.bin %> agent eval examples/eval/print-shop.yaml' },
-    { description: 'Your FAQ, showing every miss', command: 'AICS_FAQ_FILE=my-shop.yaml <%= config.bin %> agent eval my-set.yaml --misses 1000' },
-    { description: 'An LLM on the same set, as JSON', command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 <%= config.bin %> agent eval examples/eval/print-shop.yaml --json' },
+    {
+      description: 'The shipped print-shop set with the built-in rules',
+      command: '<%= config.bin %> agent eval examples/eval/print-shop.yaml',
+    },
+    {
+      description: 'Your FAQ, showing every miss',
+      command: 'AICS_FAQ_FILE=my-shop.yaml <%= config.bin %> agent eval my-set.yaml --misses 1000',
+    },
+    {
+      description: 'An LLM on the same set, as JSON',
+      command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 <%= config.bin %> agent eval examples/eval/print-shop.yaml --json',
+    },
   ];
   static override args = {
     file: Args.string({ required: true, description: 'The labelled set (YAML or JSON).' }),
@@ -47,7 +56,10 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<Omit<EvalReport, 'results'> & { misses: EvalReport['results'] }> {
     const file = loadEvalFile(resolve(this.args.file));
-    const settings = this.settings({ faqFile: this.flags.faq ? resolve(this.flags.faq) : undefined, agent: { provider: this.flags.provider as AgentProviderName | undefined } });
+    const settings = this.settings({
+      faqFile: this.flags.faq ? resolve(this.flags.faq) : undefined,
+      agent: { provider: this.flags.provider as AgentProviderName | undefined },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'aics-agent-eval-'));
     let report: EvalReport;
     try {
@@ -63,7 +75,12 @@ ${EXIT_CODES_HELP}`;
     const axes = confusionAxes(report.confusion);
     this.say(`${file.name ?? this.args.file}: ${report.cases} cases, ${report.turns} turns, provider ${report.provider}`);
     this.say('confusion (rows: expected, columns: decided)');
-    this.say(table(['', ...axes], axes.filter((r) => report.confusion[r]).map((r) => [r, ...axes.map((c) => report.confusion[r]![c] ?? '')])));
+    this.say(
+      table(
+        ['', ...axes],
+        axes.filter((r) => report.confusion[r]).map((r) => [r, ...axes.map((c) => report.confusion[r]![c] ?? '')]),
+      ),
+    );
     this.say(
       table(
         ['MEASURE', 'VALUE', 'OF'],
@@ -87,11 +104,18 @@ ${EXIT_CODES_HELP}`;
           ['#', 'CUSTOMER', 'EXPECTED', 'DECIDED', 'REPLY'],
           misses
             .slice(0, this.flags.misses)
-            .map((r) => [r.n, truncate(r.turns.join(' ⏎ '), 40), r.expect, `${r.got}${r.fields_mismatch ? ` (${r.fields_mismatch})` : ''}${r.early_dispatch ? ' (early 派单)' : ''}`, truncate(r.reply, 40)]),
+            .map((r) => [
+              r.n,
+              truncate(r.turns.join(' ⏎ '), 40),
+              r.expect,
+              `${r.got}${r.fields_mismatch ? ` (${r.fields_mismatch})` : ''}${r.early_dispatch ? ' (early 派单)' : ''}`,
+              truncate(r.reply, 40),
+            ]),
         ),
       );
     }
-    for (const c of report.checks) this.say(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.limit} (measured ${c.value === null ? '-' : Number(c.value.toFixed(4))})`);
+    for (const c of report.checks)
+      this.say(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.limit} (measured ${c.value === null ? '-' : Number(c.value.toFixed(4))})`);
     this.say(`${report.ok ? 'ok' : 'FAILED'}: ${report.correct}/${report.cases} cases as labelled, ${misses.length} missed`);
     if (!report.ok) process.exitCode = 1;
     const { results, ...rest } = report;

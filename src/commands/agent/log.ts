@@ -16,7 +16,10 @@ the conversation now (ai, human after 转接人工, takeover after a human reply
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'The last 50 messages with 小明', command: '<%= config.bin %> agent log customer_123' },
-    { description: 'The whole recent conversation as JSON (tool calls with arguments and results)', command: '<%= config.bin %> agent log customer_123 --limit 500 --json' },
+    {
+      description: 'The whole recent conversation as JSON (tool calls with arguments and results)',
+      command: '<%= config.bin %> agent log customer_123 --limit 500 --json',
+    },
   ];
   static override args = {
     customer: Args.string({ required: true, description: 'The customer id (from_id).' }),
@@ -49,7 +52,10 @@ ${EXIT_CODES_HELP}`;
         ),
       );
     }
-    for (const s of states) this.say(`${s.conv}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.until_ms ? ` until ${localTime(new Date(s.until_ms).toISOString(), zone)}` : ''}`);
+    for (const s of states)
+      this.say(
+        `${s.conv}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.until_ms ? ` until ${localTime(new Date(s.until_ms).toISOString(), zone)}` : ''}`,
+      );
     this.say(`${messages.length} message${messages.length === 1 ? '' : 's'}`);
     return { customer: this.args.customer, states, messages };
   }

@@ -12,8 +12,14 @@ every reply. Releasing a customer the agent already answers changes nothing (rel
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
-    { description: 'The operator has finished with 小明: the agent answers him again', command: '<%= config.bin %> agent release customer_123' },
-    { description: 'Only on one of our accounts, as JSON', command: '<%= config.bin %> agent release customer_123 --account 1688000001 --json' },
+    {
+      description: 'The operator has finished with 小明: the agent answers him again',
+      command: '<%= config.bin %> agent release customer_123',
+    },
+    {
+      description: 'Only on one of our accounts, as JSON',
+      command: '<%= config.bin %> agent release customer_123 --account 1688000001 --json',
+    },
   ];
   static override args = {
     customer: Args.string({ required: true, description: 'The customer id (from_id).' }),

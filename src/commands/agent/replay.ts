@@ -11,7 +11,8 @@ import { parseSince } from '../../log-reader.js';
 import { openStore } from '../../store/index.js';
 
 export default class AgentReplay extends BaseCommand<typeof AgentReplay> {
-  static override summary = 'Replay real conversations from the chat log against another FAQ, prompt or provider, and show what would change.';
+  static override summary =
+    'Replay real conversations from the chat log against another FAQ, prompt or provider, and show what would change.';
   static override description = `Reads the customers' messages since --since from the chat log of the database (read-only; the daemon may
 be running) and says each turn again to an agent in this process, on a temporary database, at the time it was first
 said: nothing is sent to anyone and nothing is dispatched. The agent uses --faq, --prompt and --provider when given,
@@ -25,13 +26,26 @@ decisions and 派单 and 转接人工 before and after. --all lists unchanged tu
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
-    { description: 'What the new FAQ would have done to last week', command: '<%= config.bin %> agent replay --since 7d --faq new-faq.yaml' },
-    { description: 'Last day against an LLM, as JSON', command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 <%= config.bin %> agent replay --since 1d --provider openai --json' },
+    {
+      description: 'What the new FAQ would have done to last week',
+      command: '<%= config.bin %> agent replay --since 7d --faq new-faq.yaml',
+    },
+    {
+      description: 'Last day against an LLM, as JSON',
+      command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 <%= config.bin %> agent replay --since 1d --provider openai --json',
+    },
   ];
   static override flags = {
-    since: Flags.string({ char: 's', summary: 'Conversations since: a duration before now (30m, 2h, 7d) or a time (ISO 8601, or "2026-02-28 09:00" in AICS_TZ).', default: '7d' }),
+    since: Flags.string({
+      char: 's',
+      summary: 'Conversations since: a duration before now (30m, 2h, 7d) or a time (ISO 8601, or "2026-02-28 09:00" in AICS_TZ).',
+      default: '7d',
+    }),
     faq: Flags.string({ summary: 'The FAQ file to replay against (else AICS_FAQ_FILE).', helpValue: 'FILE' }),
-    prompt: Flags.string({ summary: "The LLM's system prompt file to replay against (else AICS_LLM_SYSTEM_PROMPT_FILE).", helpValue: 'FILE' }),
+    prompt: Flags.string({
+      summary: "The LLM's system prompt file to replay against (else AICS_LLM_SYSTEM_PROMPT_FILE).",
+      helpValue: 'FILE',
+    }),
     provider: Flags.string({ summary: 'The provider to replay with (else AICS_AGENT_PROVIDER).', options: [...AGENT_PROVIDERS] }),
     all: Flags.boolean({ summary: 'List unchanged turns too.', default: false }),
   };

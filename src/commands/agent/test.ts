@@ -21,7 +21,10 @@ Exit 1 when any expectation is not met (the table's RESULT column says which); 2
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
-    { description: 'The sample dialogues of a print shop, with the built-in rules', command: '<%= config.bin %> agent test examples/dialogues/print-shop.yaml' },
+    {
+      description: 'The sample dialogues of a print shop, with the built-in rules',
+      command: '<%= config.bin %> agent test examples/dialogues/print-shop.yaml',
+    },
     {
       description: 'The same dialogues against an LLM, as JSON for CI',
       command: 'AICS_LLM_BASE_URL=http://127.0.0.1:8000/v1 <%= config.bin %> agent test examples/dialogues/print-shop.yaml --json',
@@ -55,7 +58,14 @@ ${EXIT_CODES_HELP}`;
     this.say(
       table(
         ['DIALOGUE', '#', 'INPUT', 'REPLY', 'TOOLS', 'RESULT'],
-        steps.map((s) => [s.dialogue, s.step, truncate(s.input, 40), truncate(s.replies.join(' / ') || '-', 50), s.tools.join(' '), s.ok ? 'ok' : `MISMATCH: ${s.mismatches.join('; ')}`]),
+        steps.map((s) => [
+          s.dialogue,
+          s.step,
+          truncate(s.input, 40),
+          truncate(s.replies.join(' / ') || '-', 50),
+          s.tools.join(' '),
+          s.ok ? 'ok' : `MISMATCH: ${s.mismatches.join('; ')}`,
+        ]),
       ),
     );
     const failed = steps.filter((s) => !s.ok).length;

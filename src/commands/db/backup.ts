@@ -44,7 +44,11 @@ ${EXIT_CODES_HELP}`;
     // The same file under another name (a link, a symlinked folder, its -wal or -shm): writing there would replace
     // the live database or its journal.
     const live = databaseFileAt(target, source);
-    if (live) throw new ValidationError(`FILE: ${target} is the database's own file ${live} (through a link or another name); choose another file`, 'FILE');
+    if (live)
+      throw new ValidationError(
+        `FILE: ${target} is the database's own file ${live} (through a link or another name); choose another file`,
+        'FILE',
+      );
     const exists = existsSync(target);
     if (exists && statSync(target).isDirectory()) throw new ValidationError(`FILE: ${target} is a folder; name a file`, 'FILE');
     if (exists && !this.flags.force) throw new ValidationError(`FILE: ${target} already exists; give --force to overwrite it`, 'FILE');

@@ -27,7 +27,9 @@ ${EXIT_CODES_HELP}`;
     this.say(
       keyValues([
         ['database', stats.file],
-        ...(stats.file_bytes === undefined ? [] : [['size', `${formatBytes(stats.file_bytes)} (WAL ${formatBytes(stats.wal_bytes ?? 0)})`] as [string, string]]),
+        ...(stats.file_bytes === undefined
+          ? []
+          : [['size', `${formatBytes(stats.file_bytes)} (WAL ${formatBytes(stats.wal_bytes ?? 0)})`] as [string, string]]),
         ['schema', `version ${stats.schema_version}`],
         ['tasks', stats.total],
         [
@@ -39,9 +41,19 @@ ${EXIT_CODES_HELP}`;
       ]),
     );
     this.say('');
-    this.say(table(['STATUS', 'TASKS'], TASK_STATUSES.map((s) => [s, stats.by_status[s] ?? 0])));
+    this.say(
+      table(
+        ['STATUS', 'TASKS'],
+        TASK_STATUSES.map((s) => [s, stats.by_status[s] ?? 0]),
+      ),
+    );
     const triggers = [...new Set([...TRIGGER_TYPES, ...Object.keys(stats.by_trigger_type)])];
-    this.say(table(['TRIGGER', 'TASKS'], triggers.map((t) => [t, stats.by_trigger_type[t] ?? 0])));
+    this.say(
+      table(
+        ['TRIGGER', 'TASKS'],
+        triggers.map((t) => [t, stats.by_trigger_type[t] ?? 0]),
+      ),
+    );
     return stats;
   }
 }

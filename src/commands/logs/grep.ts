@@ -31,20 +31,33 @@ ${EXIT_CODES_HELP}`;
     { description: 'Every task received (the seed\'s grep "任务")', command: '<%= config.bin %> logs grep 任务接收' },
     { description: 'Errors of the last two hours', command: '<%= config.bin %> logs grep --level error --since 2h' },
     { description: 'The story of one task, as it happens', command: '<%= config.bin %> logs grep --task TASK_20260227_001 --follow' },
-    { description: "One customer's lines since a time, as JSON records", command: '<%= config.bin %> logs grep --customer customer_123 --since "2026-02-28 09:00" --json' },
+    {
+      description: "One customer's lines since a time, as JSON records",
+      command: '<%= config.bin %> logs grep --customer customer_123 --since "2026-02-28 09:00" --json',
+    },
   ];
   static override args = {
-    pattern: Args.string({ description: 'Regular expression (JavaScript syntax); omitted: every line that passes the other filters.', required: false }),
+    pattern: Args.string({
+      description: 'Regular expression (JavaScript syntax); omitted: every line that passes the other filters.',
+      required: false,
+    }),
   };
   static override flags = {
     level: Flags.string({ char: 'l', summary: 'This level and above.', options: [...LOG_LEVEL_NAMES] }),
     task: Flags.string({ char: 't', summary: 'Only lines about this task_id.' }),
     customer: Flags.string({ char: 'c', summary: 'Only lines about this customer_id.' }),
-    since: Flags.string({ char: 's', summary: 'Only lines since: a duration before now (30s, 10m, 2h, 1d) or a time (ISO 8601, or "2026-02-28 09:00" in AICS_TZ).' }),
+    since: Flags.string({
+      char: 's',
+      summary: 'Only lines since: a duration before now (30s, 10m, 2h, 1d) or a time (ISO 8601, or "2026-02-28 09:00" in AICS_TZ).',
+    }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep reading new lines, across log rotation, until interrupted.' }),
     'ignore-case': Flags.boolean({ char: 'i', summary: 'Match PATTERN regardless of case.' }),
     'log-file': Flags.string({ summary: 'Log file to read (env AICS_LOG_FILE; default logs/aics.log).', helpValue: 'FILE' }),
-    rotated: Flags.boolean({ summary: 'Search the rotated copies beside the file too (aics.log.1, aics.log.2.gz …).', default: true, allowNo: true }),
+    rotated: Flags.boolean({
+      summary: 'Search the rotated copies beside the file too (aics.log.1, aics.log.2.gz …).',
+      default: true,
+      allowNo: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -90,7 +103,9 @@ ${EXIT_CODES_HELP}`;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (pattern?.timedOut) {
-        this.warn(`PATTERN took longer than ${PATTERN_LINE_TIMEOUT_MS} ms on ${pattern.timedOut} line(s); they were skipped (simplify the pattern)`);
+        this.warn(
+          `PATTERN took longer than ${PATTERN_LINE_TIMEOUT_MS} ms on ${pattern.timedOut} line(s); they were skipped (simplify the pattern)`,
+        );
       }
     }
   }

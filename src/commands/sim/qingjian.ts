@@ -34,30 +34,62 @@ ${EXIT_CODES_HELP}`;
       description: 'Replay a dialogue on a free port, wait 5 s for the replies, print the summary as JSON',
       command: '<%= config.bin %> sim qingjian --port 0 --script dialogue.jsonl --linger 5000 --json',
     },
-    { description: 'A flaky bridge: every 3rd send fails (retryable), acks take 2 s', command: '<%= config.bin %> sim qingjian --headless --fail-every 3 --ack-delay 2000' },
-    { description: 'Drop the connection after every 5th send, to see in-doubt sends repeated once', command: '<%= config.bin %> sim qingjian --headless --drop-every 5' },
+    {
+      description: 'A flaky bridge: every 3rd send fails (retryable), acks take 2 s',
+      command: '<%= config.bin %> sim qingjian --headless --fail-every 3 --ack-delay 2000',
+    },
+    {
+      description: 'Drop the connection after every 5th send, to see in-doubt sends repeated once',
+      command: '<%= config.bin %> sim qingjian --headless --drop-every 5',
+    },
   ];
   static override baseFlags = {
     // The simulator has no database; the shared flag stays parseable but out of its help.
     db: { ...BaseCommand.baseFlags.db, hidden: true },
   };
   static override flags = {
-    port: Flags.integer({ char: 'p', helpValue: 'PORT', summary: 'Port to listen on; 0 picks a free one.', default: DEFAULT_SIM_PORT, min: 0, max: 65535 }),
+    port: Flags.integer({
+      char: 'p',
+      helpValue: 'PORT',
+      summary: 'Port to listen on; 0 picks a free one.',
+      default: DEFAULT_SIM_PORT,
+      min: 0,
+      max: 65535,
+    }),
     host: Flags.string({ helpValue: 'HOST', summary: 'Address to listen on.', default: '127.0.0.1' }),
     'acc-id': Flags.string({ helpValue: 'ID', summary: 'Our WeCom account that the customers talk to.', default: DEFAULT_SIM_ACC_ID }),
     customer: Flags.string({ helpValue: 'ID', summary: 'Interactive: the customer id you speak as at first.', default: 'customer_123' }),
     'customer-name': Flags.string({ helpValue: 'NAME', summary: 'Interactive: that customer’s name.', default: '小明' }),
     script: Flags.string({ char: 's', summary: 'Replay this JSON-lines file of customer messages, then exit.', helpValue: 'FILE' }),
     linger: Flags.integer({ helpValue: 'MS', summary: 'Scripted: ms to wait for sends after the last message.', default: 2000, min: 0 }),
-    'connect-timeout': Flags.integer({ helpValue: 'MS', summary: 'Scripted: give up (exit 3) when no daemon connects within this many ms; 0 waits forever.', default: 0, min: 0 }),
+    'connect-timeout': Flags.integer({
+      helpValue: 'MS',
+      summary: 'Scripted: give up (exit 3) when no daemon connects within this many ms; 0 waits forever.',
+      default: 0,
+      min: 0,
+    }),
     headless: Flags.boolean({ summary: 'Read no input; run until SIGINT/SIGTERM.', exclusive: ['script'] }),
-    'redeliver-ms': Flags.integer({ helpValue: 'MS', summary: 'Deliver an un-acked event again after this many ms; 0 never.', default: 5000, min: 0 }),
+    'redeliver-ms': Flags.integer({
+      helpValue: 'MS',
+      summary: 'Deliver an un-acked event again after this many ms; 0 never.',
+      default: 5000,
+      min: 0,
+    }),
     'ack-delay': Flags.integer({ summary: 'Delay every ack of a send by this many ms.', default: 0, min: 0, helpValue: 'MS' }),
     'drop-acks': Flags.boolean({ summary: 'Never ack sends (they are still recorded): the daemon sees ack timeouts.' }),
     'fail-rate': fraction({ helpValue: 'FRACTION', summary: 'Answer this fraction (0-1) of sends with ok:false.', default: 0 }),
     'fail-every': Flags.integer({ summary: 'Answer every Nth send with ok:false; 0 never.', default: 0, min: 0, helpValue: 'N' }),
-    'fail-code': Flags.integer({ helpValue: 'CODE', summary: 'Code of injected failures: 4000–4004 are final, any other is retried.', default: 5000 }),
-    'drop-every': Flags.integer({ summary: 'Drop the connection after every Nth send, before its ack; 0 never.', default: 0, min: 0, helpValue: 'N' }),
+    'fail-code': Flags.integer({
+      helpValue: 'CODE',
+      summary: 'Code of injected failures: 4000–4004 are final, any other is retried.',
+      default: 5000,
+    }),
+    'drop-every': Flags.integer({
+      summary: 'Drop the connection after every Nth send, before its ack; 0 never.',
+      default: 0,
+      min: 0,
+      helpValue: 'N',
+    }),
     'no-pong': Flags.boolean({ summary: 'Do not answer pings (the daemon should reconnect after two).' }),
   };
 
@@ -129,11 +161,20 @@ ${EXIT_CODES_HELP}`;
     await abortableSleep(this.flags.linger, signal);
   }
 
-  private async interactive(sim: QingjianSimulator, signal: AbortSignal, show: (t: string) => void, setPrint: (p: (t: string) => void) => void): Promise<void> {
+  private async interactive(
+    sim: QingjianSimulator,
+    signal: AbortSignal,
+    show: (t: string) => void,
+    setPrint: (p: (t: string) => void) => void,
+  ): Promise<void> {
     const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !this.jsonEnabled();
     let speaker: Speaker = { from_id: this.flags.customer, from_name: this.flags['customer-name'] };
     const promptText = () => `${speaker.from_name ?? speaker.from_id}> `;
-    const rl: Interface = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: promptText() } : {}), terminal: tty });
+    const rl: Interface = createInterface({
+      input: process.stdin,
+      ...(tty ? { output: process.stdout, prompt: promptText() } : {}),
+      terminal: tty,
+    });
     if (tty) {
       // Keep what the daemon sends from landing in the middle of the operator's typing.
       setPrint((text) => {

@@ -69,13 +69,26 @@ ${EXIT_CODES_HELP}`;
     customer: Flags.string({ char: 'c', summary: 'The customer id (customer.id; also trigger.customer_id).', helpValue: 'ID' }),
     'customer-name': Flags.string({ summary: 'The customer’s name (customer.name; also trigger.customer_name).', helpValue: 'NAME' }),
     'acc-id': Flags.string({ summary: 'Our WeCom account the customer talks to (customer.acc_id).', helpValue: 'ID' }),
-    trigger: Flags.string({ char: 't', summary: 'The trigger type (default: from the other flags, see DESCRIPTION).', options: [...TRIGGER_TYPES] }),
+    trigger: Flags.string({
+      char: 't',
+      summary: 'The trigger type (default: from the other flags, see DESCRIPTION).',
+      options: [...TRIGGER_TYPES],
+    }),
     ...triggerFlagDefinitions(),
     message: Flags.string({ char: 'm', summary: 'The text to send (send_message), or sent before a file or image.', helpValue: 'TEXT' }),
     'file-url': Flags.string({ summary: 'Send this file (send_file): an http(s) URL or a path inside AICS_FILES_DIR.', helpValue: 'URL' }),
-    'image-url': Flags.string({ summary: 'Send this image (send_image): an http(s) URL or a path inside AICS_FILES_DIR.', helpValue: 'URL' }),
-    timeout: Flags.string({ summary: 'Hours the task may wait for its trigger before it expires (timeout_hours, default 24).', helpValue: 'HOURS' }),
-    priority: Flags.string({ summary: 'Which task fires first when one message matches several (default normal).', options: [...PRIORITIES] }),
+    'image-url': Flags.string({
+      summary: 'Send this image (send_image): an http(s) URL or a path inside AICS_FILES_DIR.',
+      helpValue: 'URL',
+    }),
+    timeout: Flags.string({
+      summary: 'Hours the task may wait for its trigger before it expires (timeout_hours, default 24).',
+      helpValue: 'HOURS',
+    }),
+    priority: Flags.string({
+      summary: 'Which task fires first when one message matches several (default normal).',
+      options: [...PRIORITIES],
+    }),
     'max-retry': Flags.integer({ summary: 'Attempts after the first before the task fails (default 3).', min: 0, max: 20, helpValue: 'N' }),
     'created-by': Flags.string({ summary: 'Who asked for the task, e.g. "设计师 lz".', helpValue: 'NAME' }),
     type: Flags.string({ summary: 'Free-form task kind, e.g. send_file_after_reply (default "task").', helpValue: 'KIND' }),
@@ -101,13 +114,21 @@ ${EXIT_CODES_HELP}`;
 
     let result;
     try {
-      result = await receiveTask(await this.useCases(), payload, { actor: this.actor, filesDir: settings.filesDir, scopeAnyCustomer: settings.scopeAnyCustomer });
+      result = await receiveTask(await this.useCases(), payload, {
+        actor: this.actor,
+        filesDir: settings.filesDir,
+        scopeAnyCustomer: settings.scopeAnyCustomer,
+      });
     } catch (error) {
       throw rename(error);
     }
 
     const { task, created } = result;
-    this.say(created ? `任务接收成功: ${task.task_id} (${task.status})` : `already stored (idempotent): ${task.task_id} is ${task.status}, nothing changed`);
+    this.say(
+      created
+        ? `任务接收成功: ${task.task_id} (${task.status})`
+        : `already stored (idempotent): ${task.task_id} is ${task.status}, nothing changed`,
+    );
     this.say(taskDetails(task, settings.timeZone, false));
     return { task_id: task.task_id, status: task.status, created, task };
   }
@@ -116,7 +137,11 @@ ${EXIT_CODES_HELP}`;
 /** The trigger-specific flags (--keyword, --exact, --time, --cron, …), as each trigger type declares them. */
 function triggerFlagDefinitions() {
   const flag = (spec: TriggerFlagSpec) => {
-    const common = { summary: spec.summary, ...(spec.char ? { char: spec.char as 'k' } : {}), ...(spec.helpValue ? { helpValue: spec.helpValue } : {}) };
+    const common = {
+      summary: spec.summary,
+      ...(spec.char ? { char: spec.char as 'k' } : {}),
+      ...(spec.helpValue ? { helpValue: spec.helpValue } : {}),
+    };
     if (spec.kind === 'boolean') return Flags.boolean(common);
     if (spec.kind === 'strings') return Flags.string({ ...common, multiple: true });
     return Flags.string(common);

@@ -37,8 +37,10 @@ ${EXIT_CODES_HELP}`;
       ({ task } = await cancelTask(await this.useCases(), { task_id: this.args.id, reason }, { actor: this.actor }));
     } catch (error) {
       // The use case names the API's fields; on the command line they are the argument and the flag.
-      if (error instanceof ValidationError && error.field === 'reason') throw new ValidationError(error.message.replace(/^reason/, '--reason'), '--reason');
-      if (error instanceof ValidationError && error.field === 'task_id') throw new ValidationError(error.message.replace(/^task_id/, 'id'), 'id');
+      if (error instanceof ValidationError && error.field === 'reason')
+        throw new ValidationError(error.message.replace(/^reason/, '--reason'), '--reason');
+      if (error instanceof ValidationError && error.field === 'task_id')
+        throw new ValidationError(error.message.replace(/^task_id/, 'id'), 'id');
       throw error;
     }
     this.say(`任务取消: ${task.task_id} (${reason})`);

@@ -15,8 +15,14 @@ The total number of matching tasks is always shown. Times are shown in the confi
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'Tasks still waiting for their trigger', command: '<%= config.bin %> task list --status waiting' },
-    { description: "One customer's tasks, second page of 50", command: '<%= config.bin %> task list --customer customer_123 --page 2 --page-size 50' },
-    { description: 'As JSON for scripts (the same shape as GET /api/task/list)', command: '<%= config.bin %> task list --status pending --json' },
+    {
+      description: "One customer's tasks, second page of 50",
+      command: '<%= config.bin %> task list --customer customer_123 --page 2 --page-size 50',
+    },
+    {
+      description: 'As JSON for scripts (the same shape as GET /api/task/list)',
+      command: '<%= config.bin %> task list --status pending --json',
+    },
   ];
   static override flags = {
     status: Flags.string({ char: 's', summary: 'Only tasks in this status.', options: [...TASK_STATUSES] }),
@@ -29,13 +35,16 @@ ${EXIT_CODES_HELP}`;
   async run(): Promise<TaskPage> {
     this.existingDatabase();
     await this.pauseInForce();
-    const page = await listTasks({ store: { tasks: await this.store() } }, {
-      status: this.flags.status as TaskStatus | undefined,
-      customerId: this.flags.customer,
-      triggerType: this.flags.trigger as TriggerType | undefined,
-      page: this.flags.page,
-      pageSize: this.flags['page-size'],
-    });
+    const page = await listTasks(
+      { store: { tasks: await this.store() } },
+      {
+        status: this.flags.status as TaskStatus | undefined,
+        customerId: this.flags.customer,
+        triggerType: this.flags.trigger as TriggerType | undefined,
+        page: this.flags.page,
+        pageSize: this.flags['page-size'],
+      },
+    );
     const zone = this.settings().timeZone;
     const pages = Math.max(1, Math.ceil(page.total / page.page_size));
     if (page.items.length > 0) this.say(table(TASK_HEAD, taskRows(page.items, zone)));

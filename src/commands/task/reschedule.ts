@@ -15,13 +15,21 @@ A running daemon picks the new time up within a second.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [
-    { description: 'Fire an adopted task tomorrow at nine', command: '<%= config.bin %> task reschedule TASK_20260227_001 --time "2026-02-28 09:00:00"' },
+    {
+      description: 'Fire an adopted task tomorrow at nine',
+      command: '<%= config.bin %> task reschedule TASK_20260227_001 --time "2026-02-28 09:00:00"',
+    },
   ];
   static override args = {
     id: Args.string({ required: true, description: 'The task id, e.g. TASK_20260227_001.' }),
   };
   static override flags = {
-    time: Flags.string({ char: 't', summary: 'When it fires: "YYYY-MM-DD HH:MM:SS" in the configured zone, or ISO 8601.', required: true, helpValue: 'TIME' }),
+    time: Flags.string({
+      char: 't',
+      summary: 'When it fires: "YYYY-MM-DD HH:MM:SS" in the configured zone, or ISO 8601.',
+      required: true,
+      helpValue: 'TIME',
+    }),
   };
 
   async run(): Promise<{ task: TaskRecord }> {

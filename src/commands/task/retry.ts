@@ -27,7 +27,8 @@ ${EXIT_CODES_HELP}`;
   static override flags = {
     'all-failed': Flags.boolean({ summary: 'Every failed task (with --since: those that failed since then).' }),
     since: Flags.string({
-      summary: 'With --all-failed: only tasks that failed since a duration before now (30m, 2h, 1d) or a time (ISO 8601, or "2026-02-28 09:00" in AICS_TZ).',
+      summary:
+        'With --all-failed: only tasks that failed since a duration before now (30m, 2h, 1d) or a time (ISO 8601, or "2026-02-28 09:00" in AICS_TZ).',
       helpValue: 'WHEN',
       dependsOn: ['all-failed'],
     }),
@@ -43,7 +44,8 @@ ${EXIT_CODES_HELP}`;
     const since = flags.since === undefined ? null : parseSince(flags.since, app.clock(), this.settings().timeZone);
     const ids = this.args.id ? [this.args.id] : await failedTaskIds(app, since);
     const retried = await retryTasks(app, ids, reason, { actor: this.actor });
-    for (const t of retried) this.say(`${LOG_WORDS.retried} ${t.task_id}: waiting, due now (attempt ${t.retry_count + 1}, up to ${t.max_retry + 1})`);
+    for (const t of retried)
+      this.say(`${LOG_WORDS.retried} ${t.task_id}: waiting, due now (attempt ${t.retry_count + 1}, up to ${t.max_retry + 1})`);
     if (!retried.length) this.say('no failed tasks to retry');
     return { retried: retried.map((t) => ({ task_id: t.task_id, status: t.status, retry_count: t.retry_count, max_retry: t.max_retry })) };
   }

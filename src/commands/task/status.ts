@@ -24,13 +24,16 @@ ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'Why has this task not fired yet?', command: '<%= config.bin %> task status TASK_20260227_001' },
     { description: 'The task and its events as JSON', command: '<%= config.bin %> task status TASK_20260227_001 --json' },
-    { description: 'Why has it not fired? The customer\'s messages, each with its reason', command: '<%= config.bin %> task status TASK_20260227_001 --why' },
+    {
+      description: "Why has it not fired? The customer's messages, each with its reason",
+      command: '<%= config.bin %> task status TASK_20260227_001 --why',
+    },
   ];
   static override args = {
     id: Args.string({ required: true, description: 'The task id, e.g. TASK_20260227_001.' }),
   };
   static override flags = {
-    why: Flags.boolean({ summary: "Why it has not fired: what it waits for, and each recent message with why it did not match." }),
+    why: Flags.boolean({ summary: 'Why it has not fired: what it waits for, and each recent message with why it did not match.' }),
   };
 
   async run(): Promise<{ task: TaskRecord; events: TaskEvent[]; attempts: TaskAttempt[]; warnings?: string[]; why?: WhyReport }> {
@@ -52,12 +55,26 @@ ${EXIT_CODES_HELP}`;
     }
     const shown = { task, events, attempts, ...(warnings.length ? { warnings } : {}) };
     if (!this.flags.why) return shown;
-    const why = explainNotFired(task, events, await this.messagesFor(task), { nowMs: Date.now(), paused: paused !== null, formatTime: (ms) => formatInZone(ms, zone) });
+    const why = explainNotFired(task, events, await this.messagesFor(task), {
+      nowMs: Date.now(),
+      paused: paused !== null,
+      formatTime: (ms) => formatInZone(ms, zone),
+    });
     this.say('');
     this.say(why.summary.map((line) => `why: ${line}`).join('\n'));
     if (why.messages.length) {
       this.say('');
-      this.say(table(WHY_HEAD, why.messages.map((m) => [formatInZone(m.at_ms, zone), m.from_name ? `${m.from_id} (${m.from_name})` : m.from_id, m.text ?? '(not recorded)', m.reason])));
+      this.say(
+        table(
+          WHY_HEAD,
+          why.messages.map((m) => [
+            formatInZone(m.at_ms, zone),
+            m.from_name ? `${m.from_id} (${m.from_name})` : m.from_id,
+            m.text ?? '(not recorded)',
+            m.reason,
+          ]),
+        ),
+      );
     } else if (why.summary.length && isMessageTrigger(task.trigger.type)) {
       this.say('no messages from the customer recorded yet');
     }
@@ -75,7 +92,9 @@ ${EXIT_CODES_HELP}`;
     const own = await ops.recentMessages({ fromId: awaited, limit: 20 });
     const keyword = task.trigger.type === 'specified_customer_reply' ? task.trigger.keyword : null;
     const others = keyword
-      ? (await ops.recentMessages({ limit: 200 })).filter((m) => m.from_id !== awaited && m.text !== null && keywordMatches(m.text, keyword, false)).slice(-5)
+      ? (await ops.recentMessages({ limit: 200 }))
+          .filter((m) => m.from_id !== awaited && m.text !== null && keywordMatches(m.text, keyword, false))
+          .slice(-5)
       : [];
     return [...own, ...others].sort((a, b) => a.at_ms - b.at_ms);
   }

@@ -32,7 +32,11 @@ export class BusinessHours {
   /** null when no hours are set: always open. A bad value is a ValidationError naming the variable. */
   static parse(hours: string | null, holidays: string | null, zone: string): BusinessHours | null {
     if (!hours?.trim()) {
-      if (holidays?.trim()) throw new ValidationError('AICS_AGENT_HOLIDAYS needs AICS_AGENT_HOURS (the opening hours the holidays interrupt)', 'AICS_AGENT_HOLIDAYS');
+      if (holidays?.trim())
+        throw new ValidationError(
+          'AICS_AGENT_HOLIDAYS needs AICS_AGENT_HOURS (the opening hours the holidays interrupt)',
+          'AICS_AGENT_HOLIDAYS',
+        );
       return null;
     }
     return new BusinessHours(parseWindows(hours), parseHolidays(holidays ?? ''), zone, hours.trim());
@@ -95,7 +99,11 @@ export class BusinessHours {
   private local(ms: number): { date: string; weekday: number; minute: number } {
     const text = formatInZone(ms, this.zone);
     const date = text.slice(0, 10);
-    return { date, weekday: new Date(`${date}T00:00:00Z`).getUTCDay(), minute: Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16)) };
+    return {
+      date,
+      weekday: new Date(`${date}T00:00:00Z`).getUTCDay(),
+      minute: Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16)),
+    };
   }
 }
 
@@ -107,13 +115,19 @@ function addDays(date: string, days: number): string {
 
 function parseWindows(text: string): Window[] {
   const bad = (part: string, why: string) =>
-    new ValidationError(`AICS_AGENT_HOURS: "${part}" ${why} (e.g. "mon-fri 09:00-18:00, sat 10:00-16:00" or "09:00-21:00")`, 'AICS_AGENT_HOURS');
+    new ValidationError(
+      `AICS_AGENT_HOURS: "${part}" ${why} (e.g. "mon-fri 09:00-18:00, sat 10:00-16:00" or "09:00-21:00")`,
+      'AICS_AGENT_HOURS',
+    );
   return text
     .split(/[,;，；]/)
     .map((p) => p.trim())
     .filter(Boolean)
     .map((part) => {
-      const m = /^(?:([a-z]{3}(?:\s*-\s*[a-z]{3})?(?:\s*\/\s*[a-z]{3}(?:\s*-\s*[a-z]{3})?)*)\s+)?(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/i.exec(part);
+      const m =
+        /^(?:([a-z]{3}(?:\s*-\s*[a-z]{3})?(?:\s*\/\s*[a-z]{3}(?:\s*-\s*[a-z]{3})?)*)\s+)?(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/i.exec(
+          part,
+        );
       if (!m) throw bad(part, 'is not [days] HH:MM-HH:MM');
       const from = Number(m[2]) * 60 + Number(m[3]);
       const to = Number(m[4]) * 60 + Number(m[5]);
@@ -122,7 +136,8 @@ function parseWindows(text: string): Window[] {
       const days = new Set<number>();
       for (const range of (m[1] ?? 'mon-sun').toLowerCase().split('/')) {
         const [a, b] = range.split('-').map((s) => DAY_NAMES.indexOf(s.trim()));
-        if (a === undefined || a < 0 || (b !== undefined && b < 0)) throw bad(part, `names a day that is not one of ${DAY_NAMES.join(' ')}`);
+        if (a === undefined || a < 0 || (b !== undefined && b < 0))
+          throw bad(part, `names a day that is not one of ${DAY_NAMES.join(' ')}`);
         // mon-sun wraps through the week's end: sun is 0 here.
         for (let d = a, n = 0; n < 7; d = (d + 1) % 7, n++) {
           days.add(d);
@@ -139,7 +154,10 @@ function parseHolidays(text: string): Set<string> {
     const m = /^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$/.exec(part);
     const valid = (d: string) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
     if (!m || !valid(m[1]!) || (m[2] && !valid(m[2]))) {
-      throw new ValidationError(`AICS_AGENT_HOLIDAYS: "${part}" is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD)`, 'AICS_AGENT_HOLIDAYS');
+      throw new ValidationError(
+        `AICS_AGENT_HOLIDAYS: "${part}" is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD)`,
+        'AICS_AGENT_HOLIDAYS',
+      );
     }
     const end = m[2] ?? m[1]!;
     if (end < m[1]!) throw new ValidationError(`AICS_AGENT_HOLIDAYS: "${part}" ends before it starts`, 'AICS_AGENT_HOLIDAYS');

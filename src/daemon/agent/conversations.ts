@@ -46,7 +46,10 @@ export interface TurnOutcome extends TurnResult {
   silent: 'human' | 'takeover' | 'no reply' | 'send failed' | 'held' | null;
 }
 
-export type AgentConfig = Pick<AgentSettings, 'quietMs' | 'maxWaitMs' | 'takeoverMinutes' | 'answerTriggers' | 'maxReplyChars' | 'memoryTurns'>;
+export type AgentConfig = Pick<
+  AgentSettings,
+  'quietMs' | 'maxWaitMs' | 'takeoverMinutes' | 'answerTriggers' | 'maxReplyChars' | 'memoryTurns'
+>;
 
 export interface ConversationManagerOptions {
   store: Store;
@@ -100,7 +103,10 @@ export class ConversationManager {
       }
       const id = await this.logInbound(message);
       if (outcome.fired.length && !this.o.config.answerTriggers) {
-        this.o.logger.debug({ customer_id: message.from_id, fired: outcome.fired }, 'agent: the message fired a task; its action is the answer');
+        this.o.logger.debug(
+          { customer_id: message.from_id, fired: outcome.fired },
+          'agent: the message fired a task; its action is the answer',
+        );
         this.forget(c);
         return;
       }
@@ -174,7 +180,13 @@ export class ConversationManager {
     const key = `${m.acc_id}:${m.from_id}`;
     let c = this.convs.get(key);
     if (!c) {
-      c = { conv: { acc_id: m.acc_id, from_id: m.from_id, from_name: m.from_name ?? null }, pending: [], firstAt: null, timer: null, running: null };
+      c = {
+        conv: { acc_id: m.acc_id, from_id: m.from_id, from_name: m.from_name ?? null },
+        pending: [],
+        firstAt: null,
+        timer: null,
+        running: null,
+      };
       this.convs.set(key, c);
     } else if (m.from_name && !m.is_self) c.conv.from_name = m.from_name;
     return c;
@@ -186,7 +198,13 @@ export class ConversationManager {
 
   private async humanTyped(message: AgentInbound, c: ConvState) {
     const { store, logger, clock, config } = this.o;
-    await store.agent.logMessage({ ...message, role: 'human', text: message.content, msg_type: message.msg_type, file: message.file ?? null });
+    await store.agent.logMessage({
+      ...message,
+      role: 'human',
+      text: message.content,
+      msg_type: message.msg_type,
+      file: message.file ?? null,
+    });
     if (config.takeoverMinutes > 0) {
       await store.agent.takeover(message.acc_id, message.from_id, clock() + config.takeoverMinutes * 60_000);
       logger.info(
@@ -268,7 +286,8 @@ export class ConversationManager {
           logger.debug({ customer_id: conv.from_id, state: before.state }, `agent: silent for ${conv.from_id} (${before.state})`);
           return before.state;
         }
-        const history = config.memoryTurns > 0 ? await store.agent.history(conv.acc_id, conv.from_id, config.memoryTurns * 2, batch[0]!.id) : [];
+        const history =
+          config.memoryTurns > 0 ? await store.agent.history(conv.acc_id, conv.from_id, config.memoryTurns * 2, batch[0]!.id) : [];
         const text = batch.map(describe).join('\n');
         const onlyFiles = batch.every((p) => p.file && !p.content.trim());
         // Turns of one conversation run one at a time, so the failures read above are still the count.
@@ -280,7 +299,12 @@ export class ConversationManager {
       if (!result.reply) return this.done(conv, silent('no reply', result));
       const parts = splitReply(maskSensitive(result.reply, this.o.sensitiveWords), config.maxReplyChars);
       const { replies } = this.o;
-      const queued = await replies.enqueue(conv, parts, { handoff: result.handoff, provider: result.provider, latency_ms: result.latency_ms, tool_calls: result.tool_calls });
+      const queued = await replies.enqueue(conv, parts, {
+        handoff: result.handoff,
+        provider: result.provider,
+        latency_ms: result.latency_ms,
+        tool_calls: result.tool_calls,
+      });
       if (!queued) return this.done(conv, silent('send failed', result));
       const sent: string[] = [];
       for (const [i, part] of queued.entries()) {
@@ -294,7 +318,14 @@ export class ConversationManager {
         return this.done(conv, { ...silent(outcome === 'failed' ? 'send failed' : outcome, result), sent });
       }
       logger.info(
-        { customer_id: conv.from_id, acc_id: conv.acc_id, provider: result.provider, latency_ms: result.latency_ms, parts: sent.length, tools: result.tool_calls.map((t) => t.name) },
+        {
+          customer_id: conv.from_id,
+          acc_id: conv.acc_id,
+          provider: result.provider,
+          latency_ms: result.latency_ms,
+          parts: sent.length,
+          tools: result.tool_calls.map((t) => t.name),
+        },
         `agent: answered ${conv.from_id} (${result.provider}, ${result.latency_ms} ms)`,
       );
       return this.done(conv, { ...result, sent, silent: null });

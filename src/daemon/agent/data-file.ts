@@ -13,7 +13,10 @@ export function readTextFile(path: string, field: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ValidationError(`${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, field);
+    throw new ValidationError(
+      `${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      field,
+    );
   }
 }
 

@@ -16,7 +16,20 @@ export interface DecidedTurn {
   replied: boolean;
 }
 
-export const DECISION_CATEGORIES = ['faq', 'smalltalk', 'ask', 'confirm', 'dispatch', 'handoff', 'cancel', 'payment', 'status', 'file', 'reply', 'none'] as const;
+export const DECISION_CATEGORIES = [
+  'faq',
+  'smalltalk',
+  'ask',
+  'confirm',
+  'dispatch',
+  'handoff',
+  'cancel',
+  'payment',
+  'status',
+  'file',
+  'reply',
+  'none',
+] as const;
 export type DecisionCategory = (typeof DECISION_CATEGORIES)[number];
 
 export function decisionOf(t: DecidedTurn, faq: Faq): string {

@@ -30,19 +30,29 @@ import { buildAgent, type Agent, type TurnOutcome } from './index.js';
 export const DEFAULT_TEST_ACCOUNT = 'local';
 
 export class LocalAgent {
-
   private constructor(
     readonly store: Store,
     readonly agent: Agent,
   ) {}
 
   /** `clock`: the replay runs each turn at the time it was first said. */
-  static async open(settings: Settings, dbFile: string, logger: Logger = silentLogger, clock: () => number = Date.now): Promise<LocalAgent> {
+  static async open(
+    settings: Settings,
+    dbFile: string,
+    logger: Logger = silentLogger,
+    clock: () => number = Date.now,
+  ): Promise<LocalAgent> {
     const store = await openStore(dbFile, { timeZone: settings.timeZone, clock });
     try {
       // Replies go back to the caller through the turn's outcome; pacing is for real accounts only.
       const local = { ...settings, agent: { ...settings.agent, sendGapMs: 0 } };
-      const agent = buildAgent({ settings: local, store, logger, clock, sender: { sendText: async () => ({}), sendFile: async () => ({}) } });
+      const agent = buildAgent({
+        settings: local,
+        store,
+        logger,
+        clock,
+        sender: { sendText: async () => ({}), sendFile: async () => ({}) },
+      });
       return new LocalAgent(store, agent);
     } catch (error) {
       await store.close();
@@ -52,7 +62,11 @@ export class LocalAgent {
 
   private seq = 0;
 
-  say(customer: { id: string; name?: string }, text: string, extra: { msg_type?: string; file?: Record<string, unknown> } = {}): Promise<TurnOutcome | null> {
+  say(
+    customer: { id: string; name?: string },
+    text: string,
+    extra: { msg_type?: string; file?: Record<string, unknown> } = {},
+  ): Promise<TurnOutcome | null> {
     return this.agent.conversations.converse({
       acc_id: DEFAULT_TEST_ACCOUNT,
       from_id: customer.id,
@@ -65,7 +79,13 @@ export class LocalAgent {
   }
 
   async human(customer: { id: string }, text: string): Promise<void> {
-    await this.agent.conversations.converse({ acc_id: DEFAULT_TEST_ACCOUNT, from_id: customer.id, content: text, msg_id: `local-h-${++this.seq}`, is_self: true });
+    await this.agent.conversations.converse({
+      acc_id: DEFAULT_TEST_ACCOUNT,
+      from_id: customer.id,
+      content: text,
+      msg_id: `local-h-${++this.seq}`,
+      is_self: true,
+    });
   }
 
   release(customer: { id: string }): Promise<number> {
@@ -96,7 +116,9 @@ const stepSchema = z.union([
     .object({
       say: z.string(),
       msg_type: z.string().optional(),
-      file: z.object({ name: z.string().optional(), url: z.string().optional(), path: z.string().optional(), size: z.number().optional() }).optional(),
+      file: z
+        .object({ name: z.string().optional(), url: z.string().optional(), path: z.string().optional(), size: z.number().optional() })
+        .optional(),
       expect: expectSchema.optional(),
     })
     .strict(),
@@ -107,7 +129,10 @@ const stepSchema = z.union([
 const dialogueSchema = z
   .object({
     name: z.string().min(1),
-    customer: z.object({ id: z.string().min(1), name: z.string().optional() }).strict().optional(),
+    customer: z
+      .object({ id: z.string().min(1), name: z.string().optional() })
+      .strict()
+      .optional(),
     steps: z.array(stepSchema).min(1),
   })
   .strict();
@@ -165,7 +190,8 @@ function check(e: z.infer<typeof expectSchema>, o: TurnOutcome): string[] {
   for (const s of e.reply_not_contains ?? []) if (reply.includes(s)) out.push(`reply contains "${s}"`);
   if (e.silent === true && o.sent.length) out.push('expected silence, got a reply');
   if (e.silent === false && !o.sent.length) out.push(`expected a reply, got silence (${o.silent})`);
-  if (e.handoff !== undefined && o.handoff !== e.handoff) out.push(e.handoff ? 'expected a handoff (转接人工), none happened' : 'unexpected handoff');
+  if (e.handoff !== undefined && o.handoff !== e.handoff)
+    out.push(e.handoff ? 'expected a handoff (转接人工), none happened' : 'unexpected handoff');
   if (e.dispatched === false && o.orders.length) out.push('unexpected order (派单)');
   if (e.dispatched === true && !o.orders.length) out.push('expected an order (派单), none was dispatched');
   if (e.dispatched && typeof e.dispatched === 'object') {

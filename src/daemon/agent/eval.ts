@@ -16,7 +16,12 @@ import { readDataFile } from './data-file.js';
 import { categoryOf, DECISION_CATEGORIES, decisionOf, type DecisionCategory } from './decision.js';
 import type { LocalAgent } from './dialogue.js';
 
-const LABEL = z.string().regex(/^(faq:[\w-]+|smalltalk|ask|confirm|dispatch|handoff|cancel|payment|status|file)$/, 'a decision: faq:<id>, smalltalk, ask, confirm, dispatch, handoff, cancel, payment, status or file');
+const LABEL = z
+  .string()
+  .regex(
+    /^(faq:[\w-]+|smalltalk|ask|confirm|dispatch|handoff|cancel|payment|status|file)$/,
+    'a decision: faq:<id>, smalltalk, ask, confirm, dispatch, handoff, cancel, payment, status or file',
+  );
 
 const caseSchema = z.union([
   z.tuple([z.string(), LABEL]).transform(([say, expect]) => ({ turns: [say], expect, fields: undefined, note: undefined })),
@@ -50,7 +55,9 @@ const thresholdsSchema = z
   })
   .strict();
 
-export const evalFileSchema = z.object({ name: z.string().optional(), thresholds: thresholdsSchema.default({}), cases: z.array(caseSchema).min(1) }).strict();
+export const evalFileSchema = z
+  .object({ name: z.string().optional(), thresholds: thresholdsSchema.default({}), cases: z.array(caseSchema).min(1) })
+  .strict();
 export type EvalFile = z.infer<typeof evalFileSchema>;
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 
@@ -105,14 +112,28 @@ export async function runEval(local: LocalAgent, file: EvalFile): Promise<EvalRe
       if (last?.sent.length) answered++;
       if (t < c.turns.length - 1 && last?.orders.length) early = true;
     }
-    const got = last ? decisionOf({ tool_calls: last.tool_calls, handoff: last.handoff, dispatched: last.orders.length, replied: last.sent.length > 0 }, local.agent.faq) : 'none';
+    const got = last
+      ? decisionOf(
+          { tool_calls: last.tool_calls, handoff: last.handoff, dispatched: last.orders.length, replied: last.sent.length > 0 },
+          local.agent.faq,
+        )
+      : 'none';
     let fieldsMismatch: string | null = null;
     if (c.fields && got === 'dispatch') {
       const f = last!.orders[0]!.fields;
       const wrong = Object.entries(c.fields).filter(([k, v]) => String(f[k]) !== String(v));
       if (wrong.length) fieldsMismatch = wrong.map(([k, v]) => `${k}: want ${v}, got ${String(f[k] ?? '-')}`).join('; ');
     }
-    results.push({ n: i + 1, turns: c.turns, expect: c.expect, got, reply: last?.sent.join(' / ') ?? '', ok: got === c.expect && !fieldsMismatch && !early, early_dispatch: early, fields_mismatch: fieldsMismatch });
+    results.push({
+      n: i + 1,
+      turns: c.turns,
+      expect: c.expect,
+      got,
+      reply: last?.sent.join(' / ') ?? '',
+      ok: got === c.expect && !fieldsMismatch && !early,
+      early_dispatch: early,
+      fields_mismatch: fieldsMismatch,
+    });
   }
   return score(local.agent.provider, results, turns, answered, file.thresholds);
 }
@@ -129,7 +150,9 @@ function score(provider: string, results: CaseResult[], turns: number, answered:
   const is = (r: CaseResult, k: 'expect' | 'got', c: DecisionCategory) => categoryOf(r[k]) === c;
   const dTp = count((r) => is(r, 'expect', 'dispatch') && is(r, 'got', 'dispatch') && !r.fields_mismatch);
   const dPredicted = count((r) => is(r, 'got', 'dispatch'));
-  const dFalse = count((r) => (is(r, 'got', 'dispatch') && (!is(r, 'expect', 'dispatch') || r.fields_mismatch !== null)) || r.early_dispatch);
+  const dFalse = count(
+    (r) => (is(r, 'got', 'dispatch') && (!is(r, 'expect', 'dispatch') || r.fields_mismatch !== null)) || r.early_dispatch,
+  );
   const hTp = count((r) => is(r, 'expect', 'handoff') && is(r, 'got', 'handoff'));
   const hPredicted = count((r) => is(r, 'got', 'handoff'));
   const notHandoff = count((r) => !is(r, 'expect', 'handoff'));
@@ -142,15 +165,32 @@ function score(provider: string, results: CaseResult[], turns: number, answered:
     correct: count((r) => r.ok),
     accuracy: count((r) => r.ok) / results.length,
     confusion,
-    dispatch: { precision: rate(dTp, dPredicted), recall: rate(dTp, count((r) => is(r, 'expect', 'dispatch'))), false: dFalse },
-    handoff: { precision: rate(hTp, hPredicted), recall: rate(hTp, count((r) => is(r, 'expect', 'handoff'))), false: hFalse, false_rate: rate(hFalse, notHandoff) },
+    dispatch: {
+      precision: rate(dTp, dPredicted),
+      recall: rate(
+        dTp,
+        count((r) => is(r, 'expect', 'dispatch')),
+      ),
+      false: dFalse,
+    },
+    handoff: {
+      precision: rate(hTp, hPredicted),
+      recall: rate(
+        hTp,
+        count((r) => is(r, 'expect', 'handoff')),
+      ),
+      false: hFalse,
+      false_rate: rate(hFalse, notHandoff),
+    },
     faq_accuracy: rate(faqCases.filter((r) => r.got === r.expect).length, faqCases.length),
     answered: rate(answered, turns),
     results,
   };
   const checks: EvalReport['checks'] = [];
-  const max = (name: string, limit: number | undefined, value: number | null) => limit !== undefined && checks.push({ name, limit, value, ok: value !== null && value <= limit });
-  const min = (name: string, limit: number | undefined, value: number | null) => limit !== undefined && checks.push({ name, limit, value, ok: value === null || value >= limit });
+  const max = (name: string, limit: number | undefined, value: number | null) =>
+    limit !== undefined && checks.push({ name, limit, value, ok: value !== null && value <= limit });
+  const min = (name: string, limit: number | undefined, value: number | null) =>
+    limit !== undefined && checks.push({ name, limit, value, ok: value === null || value >= limit });
   max('false_dispatch_max', th.false_dispatch_max, report.dispatch.false);
   max('false_handoff_rate_max', th.false_handoff_rate_max, report.handoff.false_rate.value ?? 0);
   min('faq_accuracy_min', th.faq_accuracy_min, report.faq_accuracy.value);

@@ -56,7 +56,14 @@ export class FaqIndex {
       const words = [...e.keywords.flatMap((k) => this.words(k, 'precise')), ...e.examples.flatMap((k) => this.words(k))];
       const tf = new Map<string, number>();
       for (const w of words) tf.set(w, (tf.get(w) ?? 0) + 1);
-      return { id: e.id, tf, length: words.length, phrases: e.keywords.map(normalizeForMatch).filter((k) => k.length >= 2), patterns: e.patterns, generic: e.generic ?? false };
+      return {
+        id: e.id,
+        tf,
+        length: words.length,
+        phrases: e.keywords.map(normalizeForMatch).filter((k) => k.length >= 2),
+        patterns: e.patterns,
+        generic: e.generic ?? false,
+      };
     });
     const n = this.docs.length;
     const df = new Map<string, number>();

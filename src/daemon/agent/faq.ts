@@ -31,7 +31,9 @@ const entrySchema = z
     generic: z.boolean().default(false),
     answer: z.string().min(1),
   })
-  .refine((e) => e.keywords.length + e.examples.length + e.patterns.length > 0, { message: 'an entry needs keywords, examples or patterns' });
+  .refine((e) => e.keywords.length + e.examples.length + e.patterns.length > 0, {
+    message: 'an entry needs keywords, examples or patterns',
+  });
 
 export const faqSchema = z.object({
   shop: z.string().default('本店'),
@@ -91,7 +93,10 @@ export class Faq {
         try {
           return new RegExp(p, 'iu');
         } catch (error) {
-          throw new ValidationError(`${file}: entries[${i}].patterns[${j}] is not a regular expression (${(error as Error).message})`, 'AICS_FAQ_FILE');
+          throw new ValidationError(
+            `${file}: entries[${i}].patterns[${j}] is not a regular expression (${(error as Error).message})`,
+            'AICS_FAQ_FILE',
+          );
         }
       }),
       answer: e.answer,
@@ -137,5 +142,7 @@ export function loadSensitiveWords(file: string | null): string[] {
 
 /** The LLM's system prompt; `{{shop}}` is replaced with the FAQ's shop name. */
 export function loadSystemPrompt(file: string | null, shop: string): string {
-  return readTextFile(file ?? BUILTIN_SYSTEM_PROMPT_FILE, 'AICS_LLM_SYSTEM_PROMPT_FILE').replaceAll('{{shop}}', shop).trim();
+  return readTextFile(file ?? BUILTIN_SYSTEM_PROMPT_FILE, 'AICS_LLM_SYSTEM_PROMPT_FILE')
+    .replaceAll('{{shop}}', shop)
+    .trim();
 }

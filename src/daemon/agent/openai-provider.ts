@@ -70,7 +70,10 @@ export class OpenAiProvider implements Provider {
     for (let round = 0; round < rounds; round++) {
       // The timeout starts once a connection is free: it bounds the LLM, not our queue (llm-http.ts).
       const completion = await this.gate.run(() =>
-        this.client.chat.completions.create({ model: this.model, messages, tools: this.tools, tool_choice: 'auto' }, { timeout: this.o.timeoutMs, maxRetries: 0 }),
+        this.client.chat.completions.create(
+          { model: this.model, messages, tools: this.tools, tool_choice: 'auto' },
+          { timeout: this.o.timeoutMs, maxRetries: 0 },
+        ),
       );
       const message = completion.choices?.[0]?.message;
       if (!message) throw new Error('the LLM answered no choices');

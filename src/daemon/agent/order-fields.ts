@@ -11,7 +11,10 @@ const CN_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两:
 const CN_UNITS: Record<string, number> = { 十: 10, 百: 100, 千: 1000, 万: 10000 };
 // Each number is tried from the start of its digit run only ((?<![\d.])): unanchored, `\d+` would be retried from
 // every digit of a long run and take quadratic time on a hostile message.
-const QUANTITY = new RegExp(`(?:数量\\s*[:：]?\\s*(\\d+))|(?<![\\d.])(\\d+(?:\\.\\d+)?)\\s*(k|w|千|万)?\\s*(?:${UNITS})|([零〇一二两三四五六七八九十百千万]+)\\s*(?:${UNITS})`, 'i');
+const QUANTITY = new RegExp(
+  `(?:数量\\s*[:：]?\\s*(\\d+))|(?<![\\d.])(\\d+(?:\\.\\d+)?)\\s*(k|w|千|万)?\\s*(?:${UNITS})|([零〇一二两三四五六七八九十百千万]+)\\s*(?:${UNITS})`,
+  'i',
+);
 const SIZE = /((?<![\d.])\d+(?:\.\d+)?\s*[x×*]\s*\d+(?:\.\d+)?\s*(?:mm|cm|m|毫米|厘米|米)?|(?<![a-z])a[0-6](?![0-9a-z]))/i;
 const DEADLINE =
   /((?:今天|明天|后天|大后天|本周[一二三四五六日天]?|下周[一二三四五六日天]?|周[一二三四五六日天]|星期[一二三四五六日天]|\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]|(?<!\d)\d+天)(?:之前|以前|前|内)?)/;

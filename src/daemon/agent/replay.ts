@@ -71,21 +71,35 @@ function recorded(answer: ChatMessage[], faq: Faq): { decision: string; reply: s
   const calls = answer.flatMap((m) => m.tool_calls ?? []);
   const ok = calls.filter((c) => !c.error);
   return {
-    decision: decisionOf({ tool_calls: calls, handoff: ok.some((c) => c.name === 'transfer_to_human'), dispatched: ok.filter((c) => c.name === 'dispatch_order').length, replied: answer.length > 0 }, faq),
+    decision: decisionOf(
+      {
+        tool_calls: calls,
+        handoff: ok.some((c) => c.name === 'transfer_to_human'),
+        dispatched: ok.filter((c) => c.name === 'dispatch_order').length,
+        replied: answer.length > 0,
+      },
+      faq,
+    ),
     reply: answer.map((m) => m.text).join(''),
   };
 }
 
 function describe(m: ChatMessage): string {
   if (!m.file) return m.text;
-  return [m.text.trim(), `[${m.msg_type === 'image' ? '图片' : '文件'}: ${m.file.name ?? m.file.url ?? m.file.path ?? ''}]`].filter(Boolean).join(' ');
+  return [m.text.trim(), `[${m.msg_type === 'image' ? '图片' : '文件'}: ${m.file.name ?? m.file.url ?? m.file.path ?? ''}]`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /**
  * Replays `messages` (the chat log's, oldest first; conversations in the order they began) on `local`, whose clock the
  * caller hands in as `setNow`, so each turn runs at its original time (business hours, handoff windows).
  */
-export async function replay(local: LocalAgent, messages: ChatMessage[], setNow: (ms: number) => void): Promise<{ rows: ReplayRow[]; summary: ReplaySummary }> {
+export async function replay(
+  local: LocalAgent,
+  messages: ChatMessage[],
+  setNow: (ms: number) => void,
+): Promise<{ rows: ReplayRow[]; summary: ReplaySummary }> {
   const byConv = new Map<string, ChatMessage[]>();
   for (const m of messages) (byConv.get(m.conv) ?? byConv.set(m.conv, []).get(m.conv)!).push(m);
   const rows: ReplayRow[] = [];
@@ -106,7 +120,17 @@ export async function replay(local: LocalAgent, messages: ChatMessage[], setNow:
         : await local.say(customer, turn.customer.map(describe).join('\n'));
       const before = recorded(turn.answer, faq);
       const after = {
-        decision: outcome ? decisionOf({ tool_calls: outcome.tool_calls, handoff: outcome.handoff, dispatched: outcome.orders.length, replied: outcome.sent.length > 0 }, faq) : 'none',
+        decision: outcome
+          ? decisionOf(
+              {
+                tool_calls: outcome.tool_calls,
+                handoff: outcome.handoff,
+                dispatched: outcome.orders.length,
+                replied: outcome.sent.length > 0,
+              },
+              faq,
+            )
+          : 'none',
         reply: outcome?.sent.join('') ?? '',
       };
       rows.push({

@@ -41,7 +41,11 @@ export class ReplyQueue {
   }
 
   /** Stores the parts of one answer; null (logged) when the queue is full. */
-  async enqueue(conv: { acc_id: string; from_id: string }, parts: readonly string[], meta: Omit<QueuedReplyInput, 'acc_id' | 'from_id' | 'text' | 'req_base'>): Promise<QueuedReply[] | null> {
+  async enqueue(
+    conv: { acc_id: string; from_id: string },
+    parts: readonly string[],
+    meta: Omit<QueuedReplyInput, 'acc_id' | 'from_id' | 'text' | 'req_base'>,
+  ): Promise<QueuedReply[] | null> {
     const base = `AGENT_${createHash('md5').update(`${conv.acc_id}:${conv.from_id}`).digest('hex').slice(0, 10)}_${Date.now().toString(36)}_${++this.seq}`;
     const inputs = parts.map((text, i) => ({
       acc_id: conv.acc_id,
@@ -103,7 +107,8 @@ export class ReplyQueue {
         logger.warn({ ...log, req_id: reqId, error: why }, `agent: send to ${reply.from_id} failed: ${why}`);
         if (isInDoubt(error)) {
           sends++;
-          if (sends >= MAX_SENDS_PER_REQUEST) return this.drop(reply, `req_id ${reqId} went out ${sends} times without an ack (it may have arrived)`);
+          if (sends >= MAX_SENDS_PER_REQUEST)
+            return this.drop(reply, `req_id ${reqId} went out ${sends} times without an ack (it may have arrived)`);
         } else if (!isRetryable(error) || ++refusals >= MAX_REFUSALS) {
           return this.drop(reply, why);
         } else {
@@ -140,7 +145,10 @@ export class ReplyQueue {
   }
 
   private async drop(reply: QueuedReply, why: string): Promise<DeliveryOutcome> {
-    this.o.logger.error({ customer_id: reply.from_id, acc_id: reply.acc_id, error: why }, `agent: reply to ${reply.from_id} not sent: ${why}`);
+    this.o.logger.error(
+      { customer_id: reply.from_id, acc_id: reply.acc_id, error: why },
+      `agent: reply to ${reply.from_id} not sent: ${why}`,
+    );
     await this.o.store.replies.remove(reply.id);
     return 'failed';
   }

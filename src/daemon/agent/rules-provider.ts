@@ -66,8 +66,15 @@ export class RulesProvider implements Provider {
     }
     const [best, second] = this.faq.lookup(text);
     if (best) {
-      const answers = [best, ...(second && !best.smalltalk && !second.smalltalk && second.score >= best.score * SECOND_ANSWER_SHARE ? [second] : [])];
-      tools.calls.push({ name: 'faq_lookup', args: { question: text }, result: { ids: answers.map((a) => a.id), scores: answers.map((a) => a.score) } });
+      const answers = [
+        best,
+        ...(second && !best.smalltalk && !second.smalltalk && second.score >= best.score * SECOND_ANSWER_SHARE ? [second] : []),
+      ];
+      tools.calls.push({
+        name: 'faq_lookup',
+        args: { question: text },
+        result: { ids: answers.map((a) => a.id), scores: answers.map((a) => a.score) },
+      });
       return answers.map((a) => a.answer).join('\n');
     }
     if (clarificationsInARow(history) >= MAX_CLARIFY) {

@@ -62,7 +62,10 @@ const DESCRIPTIONS: Record<ToolName, string> = {
 };
 
 /** The tools as OpenAI function definitions (JSON Schema from the zod schemas). */
-export function toolDefinitions(): { type: 'function'; function: { name: string; description: string; parameters: Record<string, unknown> } }[] {
+export function toolDefinitions(): {
+  type: 'function';
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}[] {
   return TOOL_NAMES.map((name) => {
     const { $schema: _drop, ...parameters } = z.toJSONSchema(TOOL_SCHEMAS[name], { io: 'input' }) as Record<string, unknown>;
     return { type: 'function' as const, function: { name, description: DESCRIPTIONS[name], parameters } };
@@ -151,7 +154,13 @@ export class AgentTools {
     const page = await this.ctx.store.tasks.list({ customerId: this.conv.from_id, pageSize: 10 });
     const orders = await this.ctx.store.agent.orders(this.conv.from_id, 10);
     return {
-      tasks: page.items.map((t) => ({ task_id: t.task_id, status: t.status, type: t.type, created_at: t.created_at, completed_at: t.completed_at })),
+      tasks: page.items.map((t) => ({
+        task_id: t.task_id,
+        status: t.status,
+        type: t.type,
+        created_at: t.created_at,
+        completed_at: t.completed_at,
+      })),
       orders: orders.map((o) => ({ order_id: o.order_id, created_at: o.created_at, ...o.fields })),
     };
   }
@@ -192,7 +201,8 @@ export class AgentTools {
   /** The customer confirmed the read-back: 派单 with its fields. Only order-draft.ts calls this. */
   async confirmOrder(draft: PendingDraft): Promise<void> {
     const parsed = orderFieldsSchema.safeParse(draft.fields);
-    if (!parsed.success) throw new InvalidToolCall(`dispatch_order: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success)
+      throw new InvalidToolCall(`dispatch_order: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
     const result = await this.dispatchOrder(parsed.data);
     this.calls.push({ name: 'dispatch_order', args: parsed.data, result });
     this.final = true;
@@ -210,7 +220,11 @@ export class AgentTools {
     const { acc_id, from_id, from_name } = this.conv;
     const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== '')) as OrderFields;
     // The idempotency key: this conversation + this content. The same order said twice is dispatched once.
-    const orderId = `ORD_${createHash('sha256').update(`${acc_id}:${from_id}\n${canonicalJson(clean)}`).digest('hex').slice(0, 16).toUpperCase()}`;
+    const orderId = `ORD_${createHash('sha256')
+      .update(`${acc_id}:${from_id}\n${canonicalJson(clean)}`)
+      .digest('hex')
+      .slice(0, 16)
+      .toUpperCase()}`;
     const attachments = await store.agent.attachments(acc_id, from_id);
     const { created, order } = await store.agent.dispatchOrder(
       { order_id: orderId, acc_id, from_id, fields: clean },
@@ -223,7 +237,10 @@ export class AgentTools {
         `${LOG_WORDS.dispatched} ${orderId}: ${from_name ?? from_id} ${summary}`,
       );
     } else {
-      logger.info({ order_id: orderId, customer_id: from_id, acc_id }, `${LOG_WORDS.dispatched} ${orderId}: already dispatched (a repeat), not sent again`);
+      logger.info(
+        { order_id: orderId, customer_id: from_id, acc_id },
+        `${LOG_WORDS.dispatched} ${orderId}: already dispatched (a repeat), not sent again`,
+      );
     }
     this.orders.push(order);
     this.confirmation = this.ctx.faq.data.order_reply.replaceAll('{order_id}', orderId).replaceAll('{summary}', summary);
@@ -248,19 +265,25 @@ export class AgentTools {
     );
     const queued = notifyAt > now ? ` (非营业时间，${new Date(notifyAt).toISOString()} 开门时通知)` : '';
     logger.info(
-      { customer_id: from_id, acc_id, reason, until: until === null ? null : new Date(until).toISOString(), notified: fresh, notify_at: new Date(notifyAt).toISOString() },
+      {
+        customer_id: from_id,
+        acc_id,
+        reason,
+        until: until === null ? null : new Date(until).toISOString(),
+        notified: fresh,
+        notify_at: new Date(notifyAt).toISOString(),
+      },
       `${LOG_WORDS.handoff} ${from_name ?? from_id}: ${reason}${queued}`,
     );
     this.handedOff = true;
     this.final = true;
     const d = this.ctx.faq.data;
-    this.confirmation = notifyAt > now ? d.handoff_reply_off_hours.replaceAll('{opens}', this.ctx.hours!.format(notifyAt)) : d.handoff_reply;
+    this.confirmation =
+      notifyAt > now ? d.handoff_reply_off_hours.replaceAll('{opens}', this.ctx.hours!.format(notifyAt)) : d.handoff_reply;
     return { transferred: true, holding_reply: this.confirmation, notify_at: new Date(notifyAt).toISOString() };
   }
 }
 
 export function orderSummary(f: DraftFields): string {
-  return [f.product, `数量 ${f.quantity}`, f.size, f.material, f.deadline && `交期 ${f.deadline}`, f.notes]
-    .filter(Boolean)
-    .join('，');
+  return [f.product, `数量 ${f.quantity}`, f.size, f.material, f.deadline && `交期 ${f.deadline}`, f.notes].filter(Boolean).join('，');
 }

@@ -59,9 +59,12 @@ async function listen(app: FastifyInstance, { host, port }: Pick<Settings, 'host
     const code = (error as NodeJS.ErrnoException).code;
     const where = `${host}:${port}`;
     if (code === 'EADDRINUSE') {
-      throw new StartupError(`port ${port} on ${host} is already in use (another aics?): find it with "ss -ltnp 'sport = :${port}'", or choose --port`);
+      throw new StartupError(
+        `port ${port} on ${host} is already in use (another aics?): find it with "ss -ltnp 'sport = :${port}'", or choose --port`,
+      );
     }
-    if (code === 'EACCES') throw new StartupError(`not allowed to listen on ${where} (ports below 1024 need privileges): choose --port 6060`);
+    if (code === 'EACCES')
+      throw new StartupError(`not allowed to listen on ${where} (ports below 1024 need privileges): choose --port 6060`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       throw new StartupError(`cannot listen on ${where}: ${host} is not an address of this machine (--host, AI_CS_HOST)`);
     }

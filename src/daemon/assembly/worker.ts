@@ -78,15 +78,17 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
     // Tasks and the agent send through the bridge alike, each waiting for its turn on its account and customer
     // (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER).
     polite = new PoliteSender({ rates: { perAccount: settings.sendRate, perCustomer: settings.sendRateCustomer }, logger, clock });
-    const sender: MessageSender = polite.wrap(pause.wrap(
-      o.metrics.timeSends({
-        sendText: (c, r) => bridge.sendText(c, r),
-        sendFile: (c, r) => bridge.sendFile(c, r),
-        accounts: () => bridge.onlineAccounts(),
-        isConnected: () => bridge.isConnected,
-        onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
-      }),
-    ));
+    const sender: MessageSender = polite.wrap(
+      pause.wrap(
+        o.metrics.timeSends({
+          sendText: (c, r) => bridge.sendText(c, r),
+          sendFile: (c, r) => bridge.sendFile(c, r),
+          accounts: () => bridge.onlineAccounts(),
+          isConnected: () => bridge.isConnected,
+          onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
+        }),
+      ),
+    );
     runner = new ActionRunner({ store, sender, logger, clock, owner, leaseMs, filesDir: settings.filesDir, backoff: o.actionBackoff });
     const triggers = new TriggerEngine({ store, runner, logger, owner, leaseMs, scopeAnyCustomer: settings.scopeAnyCustomer });
     engine = triggers;

@@ -195,7 +195,8 @@ export function daemonLiveness(pid: number, record: StartRecord | null = null): 
   }
   if (record && record.pid === pid && record.proc_start !== null) {
     const ticks = processStartTicks(pid);
-    if (ticks !== null && ticks !== record.proc_start) return { alive: false, why: `pid ${pid} is now another aics serve, started after the recorded one` };
+    if (ticks !== null && ticks !== record.proc_start)
+      return { alive: false, why: `pid ${pid} is now another aics serve, started after the recorded one` };
   }
   return { alive: true };
 }

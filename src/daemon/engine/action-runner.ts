@@ -83,7 +83,10 @@ export class ActionRunner {
       if (isNotSent(error)) {
         const back = await store.tasks.putBack(task.task_id, task.attempt, message, owner);
         if (!back) return 'lost';
-        logger.info({ ...log, error: message }, `${task.task_id} not sent: 轻简 is not connected; it waits for the bridge (no attempt spent)`);
+        logger.info(
+          { ...log, error: message },
+          `${task.task_id} not sent: 轻简 is not connected; it waits for the bridge (no attempt spent)`,
+        );
         return 'waiting';
       }
       // A send whose ack was lost may have reached the customer: repeat it with the same req_id (a bridge that caches
@@ -160,7 +163,10 @@ async function realFileInside(path: string, filesDir: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-    const dangling = await lstat(path).then((s) => s.isSymbolicLink(), () => false);
+    const dangling = await lstat(path).then(
+      (s) => s.isSymbolicLink(),
+      () => false,
+    );
     if (dangling) throw new FinalError(`action.file_url: ${path} is a symbolic link to nothing`);
     return path;
   }

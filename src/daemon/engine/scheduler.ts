@@ -83,7 +83,10 @@ export class Scheduler {
       const dead = this.recovered ? [] : deadOwnersOnThisHost(await store.tasks.leaseOwners(), owner);
       this.recovered = true;
       for (const id of await store.tasks.recoverLeases(owner, dead)) {
-        logger.warn({ task_id: id }, `${LOG_WORDS.recovered} ${id}: the daemon that ran it died or lost its lease; retrying with the same req_id`);
+        logger.warn(
+          { task_id: id },
+          `${LOG_WORDS.recovered} ${id}: the daemon that ran it died or lost its lease; retrying with the same req_id`,
+        );
       }
       // `pending` means "nobody listens for it yet": only a daemon that can fire (one with a bridge) arms tasks.
       const armed = this.o.runner ? await store.tasks.arm(owner) : [];

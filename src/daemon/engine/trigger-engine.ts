@@ -109,10 +109,7 @@ export class TriggerEngine {
       if (m) out.push({ task, keyword: m.keyword, order });
     });
     // Priority first, then arrival (created_at; the candidate lists are each already in arrival order).
-    return out.sort(
-      (a, b) =>
-        rank(b.task) - rank(a.task) || a.task.created_at.localeCompare(b.task.created_at) || a.order - b.order,
-    );
+    return out.sort((a, b) => rank(b.task) - rank(a.task) || a.task.created_at.localeCompare(b.task.created_at) || a.order - b.order);
   }
 
   /**
@@ -135,7 +132,9 @@ export class TriggerEngine {
   private forgetClaimed(taskId: string): void {
     const cached = this.anyCustomer;
     if (!cached) return;
-    cached.tasks = cached.tasks.then((tasks) => (tasks.some((t) => t.task_id === taskId) ? tasks.filter((t) => t.task_id !== taskId) : tasks));
+    cached.tasks = cached.tasks.then((tasks) =>
+      tasks.some((t) => t.task_id === taskId) ? tasks.filter((t) => t.task_id !== taskId) : tasks,
+    );
   }
 }
 

@@ -25,13 +25,23 @@ export function registerCallbackRoutes(app: FastifyInstance, ctx: HttpContext): 
     const bytes = Buffer.byteLength(JSON.stringify(body));
     if (bytes > CALLBACK_BODY_LIMIT_BYTES) {
       req.failure = `callback body of ${bytes} bytes`;
-      return reply.code(413).send(envelope(413, `${MESSAGES.payloadTooLarge}: a callback body is at most ${CALLBACK_BODY_LIMIT_BYTES / 1024} KiB`, null));
+      return reply
+        .code(413)
+        .send(envelope(413, `${MESSAGES.payloadTooLarge}: a callback body is at most ${CALLBACK_BODY_LIMIT_BYTES / 1024} KiB`, null));
     }
     const taken = bucket.take(bytes);
     if (!taken.ok) {
       req.failure = 'callback sink rate limit';
       reply.header('retry-after', String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))));
-      return reply.code(429).send(envelope(429, `${MESSAGES.tooManyRequests}: the callback sink stores at most ${CALLBACK_BYTES_PER_SECOND / 1024} KiB a second; retry later`, null));
+      return reply
+        .code(429)
+        .send(
+          envelope(
+            429,
+            `${MESSAGES.tooManyRequests}: the callback sink stores at most ${CALLBACK_BYTES_PER_SECOND / 1024} KiB a second; retry later`,
+            null,
+          ),
+        );
     }
     const signature = req.headers[SIGNATURE_HEADER];
     const record = await ctx.store.callbacks.record({
@@ -40,7 +50,12 @@ export function registerCallbackRoutes(app: FastifyInstance, ctx: HttpContext): 
       signature: typeof signature === 'string' ? signature : null,
     });
     ctx.logger.info(
-      { task_id: record.task_id ?? undefined, status: record.status ?? undefined, event_id: record.event_id ?? undefined, callback_id: record.id },
+      {
+        task_id: record.task_id ?? undefined,
+        status: record.status ?? undefined,
+        event_id: record.event_id ?? undefined,
+        callback_id: record.id,
+      },
       `回调接收 ${record.task_id ?? '(no task_id)'} ${record.status ?? ''}`.trim(),
     );
     return ok<CallbackData>({ id: record.id }, MESSAGES.callbackReceived);

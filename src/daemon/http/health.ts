@@ -26,7 +26,8 @@ export function parseHealthQuery(query: Record<string, unknown>): HealthPaging {
     const text = typeof value === 'string' ? value.trim() : '';
     if (text === '') return fallback;
     const n = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new ValidationError(`${name}: must be a whole number from 1 to ${max}, not "${text}"`, name);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max)
+      throw new ValidationError(`${name}: must be a whole number from 1 to ${max}, not "${text}"`, name);
     return n;
   };
   return {

@@ -78,7 +78,11 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
       req.failure = `Host ${JSON.stringify(req.headers.host ?? '')} is not loopback`;
       return send(
         reply,
-        envelope(403, `${MESSAGES.forbiddenHost}: Host "${String(req.headers.host ?? '').slice(0, 100)}" is not a loopback name; add it to AICS_ALLOWED_HOSTS or set AICS_API_TOKEN`, null),
+        envelope(
+          403,
+          `${MESSAGES.forbiddenHost}: Host "${String(req.headers.host ?? '').slice(0, 100)}" is not a loopback name; add it to AICS_ALLOWED_HOSTS or set AICS_API_TOKEN`,
+          null,
+        ),
       );
     }
     req.authorized = checkToken === null || checkToken(req.headers.authorization);
@@ -111,8 +115,16 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     if (reply.statusCode >= 500) return;
     const body = req.body as { task_id?: unknown } | undefined;
     const taskId = typeof body?.task_id === 'string' ? body.task_id : (req.params as { task_id?: string } | undefined)?.task_id;
-    const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip, task_id: taskId };
-    if (reply.statusCode >= 400) ctx.logger.warn(line, `HTTP ${req.method} ${req.url} → ${reply.statusCode}${req.failure ? ` ${req.failure}` : ''}`);
+    const line = {
+      method: req.method,
+      url: req.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ip: req.ip,
+      task_id: taskId,
+    };
+    if (reply.statusCode >= 400)
+      ctx.logger.warn(line, `HTTP ${req.method} ${req.url} → ${reply.statusCode}${req.failure ? ` ${req.failure}` : ''}`);
     else ctx.logger.debug(line, `HTTP ${req.method} ${req.url} → ${reply.statusCode}`);
   });
 
@@ -123,7 +135,9 @@ export function buildHttpServer(ctx: HttpContext): FastifyInstance {
     return send(reply, body);
   });
 
-  app.setNotFoundHandler((req, reply) => send(reply, envelope(404, `${MESSAGES.routeNotFound}: ${req.method} ${req.url.split('?')[0]}`, null)));
+  app.setNotFoundHandler((req, reply) =>
+    send(reply, envelope(404, `${MESSAGES.routeNotFound}: ${req.method} ${req.url.split('?')[0]}`, null)),
+  );
 
   const routes = new Map<string, Set<string>>();
   const track = (method: string, url: string) => {
@@ -172,7 +186,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger:
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? envelope(408, `${MESSAGES.requestTimeout}: the request did not arrive in time`, null)
         : badRequest(`request: is not valid HTTP/1.1 (${error.code ?? 'parse error'})`, 'request');
-  logger.debug({ code: error.code, status: body.code }, `HTTP request refused by the parser → ${body.code} (${error.code ?? error.message})`);
+  logger.debug(
+    { code: error.code, status: body.code },
+    `HTTP request refused by the parser → ${body.code} (${error.code ?? error.message})`,
+  );
   if (socket.writable) {
     const text = JSON.stringify(body);
     socket.write(

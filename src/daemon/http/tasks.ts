@@ -36,5 +36,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: HttpContext): void
     return ok<CancelData>({ task_id: task.task_id, status: task.status, reason: task.error_message ?? reason }, MESSAGES.cancelled);
   });
 
-  app.get(API_PATHS.list, async (req) => ok<ListData>(taskPageView(await listTasks(use, parseListQuery(req.query as Record<string, unknown>)))));
+  app.get(API_PATHS.list, async (req) =>
+    ok<ListData>(taskPageView(await listTasks(use, parseListQuery(req.query as Record<string, unknown>)))),
+  );
 }

@@ -64,25 +64,57 @@ export class DaemonMetrics {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.received = new Counter({ name: 'aics_tasks_received_total', help: 'Tasks stored (任务接收) by this daemon', registers });
-    this.fires = new Counter({ name: 'aics_task_fires_total', help: 'Tasks fired (任务触发), by what fired them: a customer message or the clock', labelNames: ['source'], registers });
+    this.fires = new Counter({
+      name: 'aics_task_fires_total',
+      help: 'Tasks fired (任务触发), by what fired them: a customer message or the clock',
+      labelNames: ['source'],
+      registers,
+    });
     this.outcomes = new Counter({
       name: 'aics_task_outcomes_total',
       help: 'How task attempts ended here: completed, retried, failed, expired, cancelled, recovered (a lapsed lease taken back)',
       labelNames: ['outcome'],
       registers,
     });
-    this.sendSeconds = new Histogram({ name: 'aics_send_duration_seconds', help: 'One send to the 轻简 bridge, until its ack', labelNames: ['kind', 'outcome'], buckets: SEND_BUCKETS, registers });
+    this.sendSeconds = new Histogram({
+      name: 'aics_send_duration_seconds',
+      help: 'One send to the 轻简 bridge, until its ack',
+      labelNames: ['kind', 'outcome'],
+      buckets: SEND_BUCKETS,
+      registers,
+    });
     this.messageToSend = new Histogram({
       name: 'aics_message_to_send_seconds',
       help: "From a customer's message firing a task to its action's completed send (retries included)",
       buckets: FLOW_BUCKETS,
       registers,
     });
-    this.turns = new Counter({ name: 'aics_agent_turns_total', help: 'Agent turns, by provider and outcome (answered, failed)', labelNames: ['provider', 'outcome'], registers });
-    this.llmSeconds = new Histogram({ name: 'aics_llm_latency_seconds', help: 'Time the agent took to produce an answer, by provider', labelNames: ['provider'], buckets: LLM_BUCKETS, registers });
-    this.llmErrors = new Counter({ name: 'aics_llm_errors_total', help: 'LLM calls that failed or timed out (the agent fell back to the rules or a handoff)', labelNames: ['provider'], registers });
+    this.turns = new Counter({
+      name: 'aics_agent_turns_total',
+      help: 'Agent turns, by provider and outcome (answered, failed)',
+      labelNames: ['provider', 'outcome'],
+      registers,
+    });
+    this.llmSeconds = new Histogram({
+      name: 'aics_llm_latency_seconds',
+      help: 'Time the agent took to produce an answer, by provider',
+      labelNames: ['provider'],
+      buckets: LLM_BUCKETS,
+      registers,
+    });
+    this.llmErrors = new Counter({
+      name: 'aics_llm_errors_total',
+      help: 'LLM calls that failed or timed out (the agent fell back to the rules or a handoff)',
+      labelNames: ['provider'],
+      registers,
+    });
     this.handoffs = new Counter({ name: 'aics_handoffs_total', help: 'Conversations handed to a human (转接人工)', registers });
-    this.dispatches = new Counter({ name: 'aics_dispatches_total', help: 'Orders dispatched to Tianwang (派单); repeat="true" for a repeat that was not sent again', labelNames: ['repeat'], registers });
+    this.dispatches = new Counter({
+      name: 'aics_dispatches_total',
+      help: 'Orders dispatched to Tianwang (派单); repeat="true" for a repeat that was not sent again',
+      labelNames: ['repeat'],
+      registers,
+    });
 
     new Gauge({
       name: 'aics_tasks',
@@ -219,8 +251,7 @@ export class DaemonMetrics {
     else if (msg.startsWith(LOG_WORDS.recovered)) this.outcomes.inc({ outcome: 'recovered' });
     else if (msg.startsWith(LOG_WORDS.received)) {
       if (!fields.duplicate) this.received.inc();
-    }
-    else if (msg.startsWith(LOG_WORDS.handoff)) this.handoffs.inc();
+    } else if (msg.startsWith(LOG_WORDS.handoff)) this.handoffs.inc();
     else if (msg.startsWith(LOG_WORDS.dispatched)) this.dispatches.inc({ repeat: msg.includes('already dispatched') ? 'true' : 'false' });
     else if (msg.startsWith('agent: answered')) {
       const provider = String(fields.provider ?? 'unknown');

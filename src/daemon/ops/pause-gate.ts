@@ -78,7 +78,10 @@ export class PauseGate {
       return pollMs;
     }
     if (now && !this.state) {
-      this.o.logger.warn({ paused_since: now.since, paused_by: now.by, reason: now.reason ?? undefined }, `paused${now.reason ? `: ${now.reason}` : ''}: nothing fires or is sent until "aics resume"`);
+      this.o.logger.warn(
+        { paused_since: now.since, paused_by: now.by, reason: now.reason ?? undefined },
+        `paused${now.reason ? `: ${now.reason}` : ''}: nothing fires or is sent until "aics resume"`,
+      );
     } else if (!now && this.state) {
       this.o.logger.info({ held: this.waiters.size }, `resumed: firing and sending again (${this.waiters.size} held send(s) go out now)`);
     }

@@ -120,9 +120,14 @@ export class PoliteSender {
     return out;
   }
 
-  private async send(accId: string | null | undefined, toId: string, meta: SendMeta | undefined, go: () => Promise<SendResult>): Promise<SendResult> {
+  private async send(
+    accId: string | null | undefined,
+    toId: string,
+    meta: SendMeta | undefined,
+    go: () => Promise<SendResult>,
+  ): Promise<SendResult> {
     const account = accId ?? '';
-    for (let limited = 0; ; ) {
+    for (let limited = 0; ;) {
       await this.turn(account, `${account}:${toId}`, meta);
       try {
         return await go();
@@ -198,10 +203,13 @@ export class PoliteSender {
   }
 
   private sleep(lane: Lane, ms: number): void {
-    lane.timer = setTimeout(() => {
-      lane.timer = null;
-      this.pump(lane);
-    }, Math.max(1, Math.ceil(ms)));
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = null;
+        this.pump(lane);
+      },
+      Math.max(1, Math.ceil(ms)),
+    );
   }
 
   private accountGapMs(lane: Lane): number {

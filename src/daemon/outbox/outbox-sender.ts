@@ -142,7 +142,11 @@ export class OutboxSender {
       }
       await this.retryLater(item, `HTTP ${res.statusCode}: ${text.slice(0, 200)}`, log);
     } catch (error) {
-      const why = stopSignal.aborted ? 'aborted: the daemon is stopping' : deadline.aborted ? `no complete answer within ${timeout} ms` : errorText(error);
+      const why = stopSignal.aborted
+        ? 'aborted: the daemon is stopping'
+        : deadline.aborted
+          ? `no complete answer within ${timeout} ms`
+          : errorText(error);
       await this.retryLater(item, why, log).catch(() => undefined);
     }
   }

@@ -48,7 +48,12 @@ export class AccountEvents {
       case 'ready':
         this.ready = true;
         for (const id of e.acc_id ? [e.acc_id, ...e.acc_ids] : e.acc_ids) mark(id, 'online');
-        this.throttle.log('info', 'account:ready', { ...log, accounts: e.acc_ids.slice(0, 20), account_count: e.acc_ids.length }, '轻简 bridge ready');
+        this.throttle.log(
+          'info',
+          'account:ready',
+          { ...log, accounts: e.acc_ids.slice(0, 20), account_count: e.acc_ids.length },
+          '轻简 bridge ready',
+        );
         break;
       case 'error': {
         const text = `${e.code ?? ''} ${e.message ?? 'error'}`.trim();
@@ -71,6 +76,11 @@ export class AccountEvents {
   }
 
   private overflow(): void {
-    this.throttle.log('warn', 'accounts-overflow', { component: 'qingjian', kept: this.accounts.size }, `轻简 reported more accounts than the ${this.accounts.size} kept: the oldest are forgotten`);
+    this.throttle.log(
+      'warn',
+      'accounts-overflow',
+      { component: 'qingjian', kept: this.accounts.size },
+      `轻简 reported more accounts than the ${this.accounts.size} kept: the oldest are forgotten`,
+    );
   }
 }

@@ -265,10 +265,14 @@ export class QingjianBridge {
   private send(command: BridgeCommand, reqId: string, ackTimeoutMs: number): Promise<SendResult> {
     const invalid = checkReqId(reqId) ?? checkCommand(command);
     if (invalid) {
-      return this.requests.refuse(new BridgeSendError({ message: `${command.cmd}: ${invalid}`, code: 'invalid_request', retryable: false, reqId: String(reqId) }));
+      return this.requests.refuse(
+        new BridgeSendError({ message: `${command.cmd}: ${invalid}`, code: 'invalid_request', retryable: false, reqId: String(reqId) }),
+      );
     }
     if (this.stopPromise) {
-      return this.requests.refuse(new BridgeSendError({ message: 'the 轻简 bridge client is stopped', code: 'stopped', retryable: true, reqId }));
+      return this.requests.refuse(
+        new BridgeSendError({ message: 'the 轻简 bridge client is stopped', code: 'stopped', retryable: true, reqId }),
+      );
     }
     return this.requests.send(reqId, encodeCommand(command, reqId), ackTimeoutMs);
   }

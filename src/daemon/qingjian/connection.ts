@@ -142,9 +142,11 @@ export class BridgeConnection {
     const log = this.settings.logger;
     const obj = { component: 'qingjian', url: this.settings.url, state, previous, ...fields };
     if (state === 'disconnected') {
-      log.warn({ ...obj, last_error: this.lastError }, `轻简 bridge disconnected${typeof fields.retry_in_ms === 'number' ? `: reconnect in ${fields.retry_in_ms} ms` : ''}`);
-    }
-    else log.info(obj, `轻简 bridge ${state}`);
+      log.warn(
+        { ...obj, last_error: this.lastError },
+        `轻简 bridge disconnected${typeof fields.retry_in_ms === 'number' ? `: reconnect in ${fields.retry_in_ms} ms` : ''}`,
+      );
+    } else log.info(obj, `轻简 bridge ${state}`);
     for (const h of this.stateHandlers) {
       try {
         h(state, { since: this.statusSince, last_error: this.lastError });
@@ -227,7 +229,10 @@ export class BridgeConnection {
         this.missedPongs++;
         if (this.missedPongs >= this.settings.maxMissedPongs) {
           this.dropReason = `heartbeat: ${this.missedPongs} pongs missed`;
-          this.settings.logger.warn({ component: 'qingjian', url: this.settings.url, missed: this.missedPongs }, '轻简 heartbeat lost: reconnecting');
+          this.settings.logger.warn(
+            { component: 'qingjian', url: this.settings.url, missed: this.missedPongs },
+            '轻简 heartbeat lost: reconnecting',
+          );
           ws.terminate();
           return;
         }

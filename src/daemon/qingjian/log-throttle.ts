@@ -55,6 +55,9 @@ export class LogThrottle {
     clearTimeout(w.timer);
     if (!w.suppressed) return;
     const seconds = Math.round(this.windowMs / 100) / 10;
-    this.logger[w.level]({ ...w.obj, repeated: w.suppressed, window_ms: this.windowMs }, `${w.msg} (and ${w.suppressed} more like it in ${seconds} s)`);
+    this.logger[w.level](
+      { ...w.obj, repeated: w.suppressed, window_ms: this.windowMs },
+      `${w.msg} (and ${w.suppressed} more like it in ${seconds} s)`,
+    );
   }
 }

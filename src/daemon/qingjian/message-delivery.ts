@@ -52,7 +52,10 @@ export class MessageDelivery {
     const key = `${m.acc_id}\u0000${m.msg_id}`;
     if (this.seen.has(key)) {
       this.counts.duplicates++;
-      this.log.debug({ component: 'qingjian', acc_id: m.acc_id, msg_id: m.msg_id, event_id: m.event_id }, '轻简 duplicate message: acked again, not delivered');
+      this.log.debug(
+        { component: 'qingjian', acc_id: m.acc_id, msg_id: m.msg_id, event_id: m.event_id },
+        '轻简 duplicate message: acked again, not delivered',
+      );
       if (m.event_id) this.ackEvent(m.event_id);
       return;
     }
@@ -92,7 +95,10 @@ export class MessageDelivery {
       }
     }
     if (!ok) {
-      this.log.warn({ component: 'qingjian', acc_id: m.acc_id, msg_id: m.msg_id, event_id: m.event_id }, '轻简 message not acked (a handler failed): the bridge will deliver it again');
+      this.log.warn(
+        { component: 'qingjian', acc_id: m.acc_id, msg_id: m.msg_id, event_id: m.event_id },
+        '轻简 message not acked (a handler failed): the bridge will deliver it again',
+      );
     }
     return ok;
   }

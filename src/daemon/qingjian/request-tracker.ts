@@ -72,7 +72,12 @@ export class RequestTracker {
     if (existing) {
       if (existing.frame === frame) return existing.promise;
       return this.refuse(
-        new BridgeSendError({ message: `req_id ${reqId} is already pending with another payload`, code: 'invalid_request', retryable: false, reqId }),
+        new BridgeSendError({
+          message: `req_id ${reqId} is already pending with another payload`,
+          code: 'invalid_request',
+          retryable: false,
+          reqId,
+        }),
       );
     }
     let resolve!: (r: SendResult) => void;
@@ -87,7 +92,10 @@ export class RequestTracker {
       this.write(p);
     } else {
       const { sendWaitMs, url } = this.options;
-      this.options.logger.debug({ component: 'qingjian', req_id: reqId, wait_ms: sendWaitMs }, '轻简 not connected: send waits for the connection');
+      this.options.logger.debug(
+        { component: 'qingjian', req_id: reqId, wait_ms: sendWaitMs },
+        '轻简 not connected: send waits for the connection',
+      );
       p.timer = setTimeout(() => {
         this.fail(p, 'not_connected', `not connected to 轻简 at ${url} within ${sendWaitMs} ms`, { retryable: true, inDoubt: false });
       }, sendWaitMs);
@@ -122,11 +130,20 @@ export class RequestTracker {
   onAck(ack: SendAck): void {
     const p = this.pending.get(ack.req_id);
     if (!p || p.phase !== 'sent') {
-      this.options.throttle.log('info', 'unknown-ack', { component: 'qingjian', req_id: ack.req_id, ok: ack.ok }, '轻简 ack for no pending send (late or unknown req_id): ignored');
+      this.options.throttle.log(
+        'info',
+        'unknown-ack',
+        { component: 'qingjian', req_id: ack.req_id, ok: ack.ok },
+        '轻简 ack for no pending send (late or unknown req_id): ignored',
+      );
       return;
     }
     if (!ack.ok) {
-      this.fail(p, 'rejected', `轻简 refused the send: ${ack.code} ${ack.msg}`, { retryable: isRetryableAck(ack), inDoubt: false, bridgeCode: ack.code });
+      this.fail(p, 'rejected', `轻简 refused the send: ${ack.code} ${ack.msg}`, {
+        retryable: isRetryableAck(ack),
+        inDoubt: false,
+        bridgeCode: ack.code,
+      });
       return;
     }
     this.pending.delete(p.reqId);

@@ -83,7 +83,11 @@ export interface ConversationStore {
   /** Every message since `sinceMs`, oldest first. */
   since(sinceMs: number, limit?: number): Promise<ChatMessage[]>;
   /** Files and images the customer sent in this conversation, oldest first. */
-  attachments(accId: string, fromId: string, limit?: number): Promise<(ChatFile & { msg_type: string; msg_id: string | null; at: string })[]>;
+  attachments(
+    accId: string,
+    fromId: string,
+    limit?: number,
+  ): Promise<(ChatFile & { msg_type: string; msg_id: string | null; at: string })[]>;
   /** Who answers this conversation now; a human state whose time has passed reads as 'ai'. */
   state(accId: string, fromId: string): Promise<ConversationState>;
   /** A human typed on our account: the agent keeps quiet for this customer until `untilMs` (a handoff stays). */
@@ -92,7 +96,14 @@ export interface ConversationStore {
    * 转接人工: the conversation goes to a human until released (or `untilMs`), and the notice is queued (outbox kind
    * `handoff`, first due at `notifyAtMs`, default now) in the same transaction. False when it was already with a human.
    */
-  handoff(accId: string, fromId: string, reason: string, untilMs: number | null, notice: Record<string, unknown>, notifyAtMs?: number): Promise<boolean>;
+  handoff(
+    accId: string,
+    fromId: string,
+    reason: string,
+    untilMs: number | null,
+    notice: Record<string, unknown>,
+    notifyAtMs?: number,
+  ): Promise<boolean>;
   /** Gives a customer's conversations (on every account, or one) back to the agent; returns how many were not 'ai'. */
   release(fromId: string, accId?: string): Promise<number>;
   /** Conversations not answered by the agent now. */

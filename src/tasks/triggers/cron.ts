@@ -20,7 +20,9 @@ export function isValidCron(expression: string): boolean {
 }
 
 export function nextCronRun(expression: string, afterMs: number, zone: string): number {
-  return CronExpressionParser.parse(expression, { currentDate: new Date(afterMs), tz: zone }).next().getTime();
+  return CronExpressionParser.parse(expression, { currentDate: new Date(afterMs), tz: zone })
+    .next()
+    .getTime();
 }
 
 export const cronTrigger = z.object({
@@ -28,7 +30,10 @@ export const cronTrigger = z.object({
   /** A cron expression (5 or 6 fields), e.g. "0 9 * * *" = every day at 09:00 in the configured zone. */
   expression: text(120)
     .refine((expr) => isValidCron(expr), 'is not a valid cron expression (e.g. "0 9 * * *")')
-    .refine((expr) => !isValidCron(expr) || firesAtMostOncePerMinute(expr), 'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")'),
+    .refine(
+      (expr) => !isValidCron(expr) || firesAtMostOncePerMinute(expr),
+      'fires more than once a minute, the minimum interval (with 6 fields the seconds field must be one number, e.g. "0 */5 * * * *")',
+    ),
 });
 
 export const cron = defineTrigger<z.infer<typeof cronTrigger>>({
@@ -50,7 +55,14 @@ export const cron = defineTrigger<z.infer<typeof cronTrigger>>({
   },
   cli: {
     impliedBy: 'cron',
-    flags: [{ name: 'cron', kind: 'string', summary: 'A cron expression for a recurring task, e.g. "0 9 * * *" (09:00 every day, AICS_TZ).', helpValue: 'EXPR' }],
+    flags: [
+      {
+        name: 'cron',
+        kind: 'string',
+        summary: 'A cron expression for a recurring task, e.g. "0 9 * * *" (09:00 every day, AICS_TZ).',
+        helpValue: 'EXPR',
+      },
+    ],
     fromFlags: (f) => ({ type: 'cron', expression: f.cron }),
     fieldFlags: { expression: '--cron' },
   },

@@ -37,7 +37,11 @@ export const customerPayment = defineTrigger<z.infer<typeof customerPaymentTrigg
   },
   keywords: (t) => ({ words: [...(t.keywords ?? DEFAULT_PAYMENT_KEYWORDS)], exact: false }),
   expiry: 'from-receipt',
-  columns: (t) => ({ ...EMPTY_COLUMNS, specified_customer_id: t.customer_id ?? null, trigger_keywords: t.keywords ?? [...DEFAULT_PAYMENT_KEYWORDS] }),
+  columns: (t) => ({
+    ...EMPTY_COLUMNS,
+    specified_customer_id: t.customer_id ?? null,
+    trigger_keywords: t.keywords ?? [...DEFAULT_PAYMENT_KEYWORDS],
+  }),
   fromSeedRow: (row) => ({ type: row.trigger_type, ...(row.keywords.length ? { keywords: row.keywords } : {}) }),
   cli: {
     flags: [KEYWORD_FLAG],

@@ -50,14 +50,17 @@ export function describeTrigger<T extends { type: string }>(trigger: T): Trigger
   return d as unknown as TriggerDescriptor<T>;
 }
 
-const typesFiredBy = (who: FiredBy): readonly TriggerType[] => TRIGGERS.filter((d) => (d.firedBy as readonly FiredBy[]).includes(who)).map((d) => d.type);
+const typesFiredBy = (who: FiredBy): readonly TriggerType[] =>
+  TRIGGERS.filter((d) => (d.firedBy as readonly FiredBy[]).includes(who)).map((d) => d.type);
 
 /** Types a customer's message can fire (the rest are fired by the clock). */
 export const MESSAGE_TRIGGER_TYPES = TRIGGERS.filter((d) => 'match' in d).map((d) => d.type) as readonly TriggerType[];
 /** Types that any customer's message can fire (when the trigger names no customer): the engine keeps these in memory. */
 export const ANY_CUSTOMER_TRIGGER_TYPES = typesFiredBy('any-customer');
 /** Types only the clock fires: the task itself must name whom to send to. */
-export const CLOCK_TRIGGER_TYPES = TRIGGERS.filter((d) => d.firedBy.every((w) => w === 'clock')).map((d) => d.type) as readonly TriggerType[];
+export const CLOCK_TRIGGER_TYPES = TRIGGERS.filter((d) => d.firedBy.every((w) => w === 'clock')).map(
+  (d) => d.type,
+) as readonly TriggerType[];
 
 export const isMessageTrigger = (type: string): boolean => (MESSAGE_TRIGGER_TYPES as readonly string[]).includes(type);
 

@@ -43,7 +43,13 @@ export const specifiedCustomerReply = defineTrigger<z.infer<typeof specifiedCust
   }),
   cli: {
     flags: [KEYWORD_FLAG, EXACT_FLAG],
-    fromFlags: (f) => ({ type: 'specified_customer_reply', customer_id: f.customer, customer_name: f['customer-name'], keyword: oneKeywordFlag('specified_customer_reply', f.keyword), exact_match: f.exact ?? false }),
+    fromFlags: (f) => ({
+      type: 'specified_customer_reply',
+      customer_id: f.customer,
+      customer_name: f['customer-name'],
+      keyword: oneKeywordFlag('specified_customer_reply', f.keyword),
+      exact_match: f.exact ?? false,
+    }),
     fieldFlags: { customer_id: '--customer', customer_name: '--customer-name', keyword: '--keyword', exact_match: '--exact' },
   },
   display: { condition: oneKeywordCondition },

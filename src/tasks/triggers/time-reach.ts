@@ -36,7 +36,14 @@ export const timeReach = defineTrigger<z.infer<typeof timeReachTrigger>>({
   },
   cli: {
     impliedBy: 'time',
-    flags: [{ name: 'time', kind: 'string', summary: 'When a time_reach task fires: "YYYY-MM-DD HH:MM:SS" in AICS_TZ, or ISO 8601 with an offset.', helpValue: 'TIME' }],
+    flags: [
+      {
+        name: 'time',
+        kind: 'string',
+        summary: 'When a time_reach task fires: "YYYY-MM-DD HH:MM:SS" in AICS_TZ, or ISO 8601 with an offset.',
+        helpValue: 'TIME',
+      },
+    ],
     fromFlags: (f) => ({ type: 'time_reach', time: f.time }),
     fieldFlags: { time: '--time' },
   },

@@ -10,7 +10,14 @@ export function callbacksContract(factory: StoreFactory): void {
       const { store } = await fresh();
       const body = { event_id: 'T1:completed:1', task_id: 'T1', status: 'completed', attempts: 1 };
       const first = await store.callbacks.record({ body, remoteAddress: '127.0.0.1', signature: 'sha256=ab' });
-      expect(first).toMatchObject({ event_id: 'T1:completed:1', task_id: 'T1', status: 'completed', body, remote_address: '127.0.0.1', signature: 'sha256=ab' });
+      expect(first).toMatchObject({
+        event_id: 'T1:completed:1',
+        task_id: 'T1',
+        status: 'completed',
+        body,
+        remote_address: '127.0.0.1',
+        signature: 'sha256=ab',
+      });
       await store.callbacks.record({ body });
       await store.callbacks.record({ body: { task_id: 'T2', status: 'failed' } });
       await store.callbacks.record({ body: 'not an object' });

@@ -13,7 +13,14 @@ export function conversationsContract(factory: StoreFactory): void {
       await store.agent.logMessage({ acc_id: 'a', from_id: 'c1', role: 'customer', text: '你好', msg_id: 'm-1' });
       clock.now += 1000;
       const second = await store.agent.logMessage({ acc_id: 'a', from_id: 'c1', role: 'customer', text: '', msg_type: 'image', file });
-      await store.agent.logMessage({ acc_id: 'a', from_id: 'c1', role: 'agent', text: '您好', provider: 'rules', tool_calls: [{ name: 'faq', args: { q: 1 } }] });
+      await store.agent.logMessage({
+        acc_id: 'a',
+        from_id: 'c1',
+        role: 'agent',
+        text: '您好',
+        provider: 'rules',
+        tool_calls: [{ name: 'faq', args: { q: 1 } }],
+      });
       await store.agent.logMessage({ acc_id: 'b', from_id: 'c1', role: 'customer', text: '另一个号' });
       const history = await store.agent.history('a', 'c1', 10);
       expect(history.map((m) => m.text)).toEqual(['你好', '', '您好']);
@@ -45,7 +52,13 @@ export function conversationsContract(factory: StoreFactory): void {
       expect(await store.agent.state('a', 'c1')).toMatchObject({ state: 'human', reason: '客户要求人工' });
       const notices = await store.outbox.due(10, ['handoff']);
       expect(notices).toHaveLength(1);
-      expect(JSON.parse(notices[0]!.payload)).toMatchObject({ event: 'handoff', acc_id: 'a', customer_id: 'c1', reason: '客户要求人工', note: 'x' });
+      expect(JSON.parse(notices[0]!.payload)).toMatchObject({
+        event: 'handoff',
+        acc_id: 'a',
+        customer_id: 'c1',
+        reason: '客户要求人工',
+        note: 'x',
+      });
       expect(await store.agent.release('c1')).toBe(1);
       expect(await store.agent.state('a', 'c1')).toMatchObject({ state: 'ai' });
       expect(await store.agent.release('c1', 'a')).toBe(0);
@@ -63,7 +76,10 @@ export function conversationsContract(factory: StoreFactory): void {
       const { store } = await fresh();
       const order = { order_id: 'O1', acc_id: 'a', from_id: 'c1', fields: { product: '名片', qty: 2 } };
       const first = await store.agent.dispatchOrder(order, { customer_id: 'c1' });
-      expect(first).toMatchObject({ created: true, order: { order_id: 'O1', conv: conversationKey('a', 'c1'), fields: { product: '名片', qty: 2 } } });
+      expect(first).toMatchObject({
+        created: true,
+        order: { order_id: 'O1', conv: conversationKey('a', 'c1'), fields: { product: '名片', qty: 2 } },
+      });
       expect((await store.agent.dispatchOrder({ ...order, fields: {} }, {})).created).toBe(false);
       expect(await store.agent.orders('c1')).toMatchObject([{ order_id: 'O1', fields: { product: '名片' } }]);
       const queued = await store.outbox.due(10, ['dispatch']);

@@ -20,7 +20,10 @@ export function repliesContract(factory: StoreFactory): void {
   describe(`${factory.name} store: reply queue`, () => {
     it('queues the parts of a reply in order, refuses them all beyond the cap, and forgets a sent one', async () => {
       const { store } = await fresh();
-      const ids = await store.replies.enqueue([part('一'), { ...part('二'), handoff: true, tool_calls: [{ name: 'transfer_to_human', args: {} }] }], 3);
+      const ids = await store.replies.enqueue(
+        [part('一'), { ...part('二'), handoff: true, tool_calls: [{ name: 'transfer_to_human', args: {} }] }],
+        3,
+      );
       expect(ids).toHaveLength(2);
       expect(await store.replies.enqueue([part('三'), part('四')], 3)).toBeNull();
       expect(await store.replies.count()).toBe(2);

@@ -44,8 +44,17 @@ export function taskLifecycleContract(factory: StoreFactory): void {
       const { store } = await fresh();
       await store.tasks.receive(payload(), 'api');
       await store.tasks.arm('daemon');
-      const claimed = await store.tasks.claim(ID, { owner: 'd1', leaseMs: 30_000, target: { acc_id: '1688000001', from_id: 'customer_123', from_name: '小明' } });
-      expect(claimed).toMatchObject({ status: 'running', attempt: 1, lease_owner: 'd1', target: { acc_id: '1688000001', from_id: 'customer_123' } });
+      const claimed = await store.tasks.claim(ID, {
+        owner: 'd1',
+        leaseMs: 30_000,
+        target: { acc_id: '1688000001', from_id: 'customer_123', from_name: '小明' },
+      });
+      expect(claimed).toMatchObject({
+        status: 'running',
+        attempt: 1,
+        lease_owner: 'd1',
+        target: { acc_id: '1688000001', from_id: 'customer_123' },
+      });
       expect(claimed!.triggered_at).not.toBeNull();
       const done = await store.tasks.complete(ID, 1, { msg_id: 'm1' }, 'd1');
       expect(done).toMatchObject({ status: 'completed', result: { msg_id: 'm1' }, lease_owner: null });
@@ -58,7 +67,12 @@ export function taskLifecycleContract(factory: StoreFactory): void {
       const callbacks = await store.outbox.list(ID);
       expect(callbacks).toHaveLength(1);
       expect(callbacks[0]!.kind).toBe('callback');
-      expect(JSON.parse(callbacks[0]!.payload)).toMatchObject({ task_id: ID, status: 'completed', customer_id: 'customer_123', attempts: 1 });
+      expect(JSON.parse(callbacks[0]!.payload)).toMatchObject({
+        task_id: ID,
+        status: 'completed',
+        customer_id: 'customer_123',
+        attempts: 1,
+      });
       expect((await store.tasks.stats()).outbox_backlog).toBe(1);
       expect(await store.tasks.attempts(ID)).toMatchObject([{ attempt: 1, req_id: `${ID}#1`, owner: 'd1', outcome: 'completed' }]);
     });
@@ -70,7 +84,9 @@ export function taskLifecycleContract(factory: StoreFactory): void {
       await store.tasks.arm('d');
       const other = await again();
       const claims = await Promise.all(
-        ids.flatMap((id) => [store, other].map(async (s, i) => ((await s.tasks.claim(id, { owner: `p${i}`, leaseMs: 60_000 })) ? id : null))),
+        ids.flatMap((id) =>
+          [store, other].map(async (s, i) => ((await s.tasks.claim(id, { owner: `p${i}`, leaseMs: 60_000 })) ? id : null)),
+        ),
       );
       expect(claims.filter((id) => id !== null).sort()).toEqual([...ids].sort());
       expect((await store.tasks.stats()).by_status.running).toBe(ids.length);
@@ -94,10 +110,17 @@ export function taskLifecycleContract(factory: StoreFactory): void {
       await store.tasks.receive(payload(), 'api');
       await store.tasks.arm('d');
       await store.tasks.claim(ID, { owner: 'a', leaseMs: 1000, target: { acc_id: 'acc', from_id: 'customer_123' } });
-      expect(await store.tasks.retry(ID, 1, 'bridge timeout', clock.now + 5000, 'a')).toMatchObject({ status: 'waiting', retry_count: 1, error_message: 'bridge timeout' });
+      expect(await store.tasks.retry(ID, 1, 'bridge timeout', clock.now + 5000, 'a')).toMatchObject({
+        status: 'waiting',
+        retry_count: 1,
+        error_message: 'bridge timeout',
+      });
       expect(await store.tasks.claim(ID, { owner: 'a', leaseMs: 1000 })).toBeNull();
       clock.now += 5000;
-      expect(await store.tasks.claim(ID, { owner: 'a', leaseMs: 1000 })).toMatchObject({ attempt: 2, target: { from_id: 'customer_123', acc_id: 'acc' } });
+      expect(await store.tasks.claim(ID, { owner: 'a', leaseMs: 1000 })).toMatchObject({
+        attempt: 2,
+        target: { from_id: 'customer_123', acc_id: 'acc' },
+      });
       expect(await store.tasks.fail(ID, 2, 'send refused', 'a')).toMatchObject({ status: 'failed', error_message: 'send refused' });
       expect((await store.tasks.attempts(ID)).map((a) => [a.req_id, a.outcome])).toEqual([
         [`${ID}#1`, 'retry'],
@@ -160,7 +183,10 @@ export function taskLifecycleContract(factory: StoreFactory): void {
     it('reschedules a time_reach task that has not run; refuses another trigger', async () => {
       const { store } = await fresh(Date.parse('2026-02-27T00:00:00Z'));
       await store.tasks.receive(payload({ task_id: 'T', trigger: TRIGGERS.time_reach }), 'api');
-      expect(await store.tasks.reschedule('T', '2026-03-01 10:30:00', 'cli')).toMatchObject({ due_at: '2026-03-01T02:30:00.000Z', trigger: { time: '2026-03-01 10:30:00' } });
+      expect(await store.tasks.reschedule('T', '2026-03-01 10:30:00', 'cli')).toMatchObject({
+        due_at: '2026-03-01T02:30:00.000Z',
+        trigger: { time: '2026-03-01 10:30:00' },
+      });
       await store.tasks.receive(payload(), 'api');
       await expect(store.tasks.reschedule(ID, '2026-03-01 10:30:00', 'cli')).rejects.toThrow(InvalidStateError);
       await expect(store.tasks.reschedule('NOPE', '2026-03-01 10:30:00', 'cli')).rejects.toThrow(NotFoundError);
@@ -172,7 +198,11 @@ export function taskLifecycleContract(factory: StoreFactory): void {
       await store.tasks.arm('d');
       clock.now = Date.parse('2026-02-27T01:00:00Z');
       const run1 = await store.tasks.claim('C', { owner: 'a', leaseMs: 1000 });
-      expect(await store.tasks.complete('C', run1!.attempt, { ok: true }, 'a')).toMatchObject({ status: 'waiting', run_no: 1, due_at: '2026-02-28T01:00:00.000Z' });
+      expect(await store.tasks.complete('C', run1!.attempt, { ok: true }, 'a')).toMatchObject({
+        status: 'waiting',
+        run_no: 1,
+        due_at: '2026-02-28T01:00:00.000Z',
+      });
     });
   });
 

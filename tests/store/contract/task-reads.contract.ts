@@ -14,7 +14,14 @@ export function taskReadsContract(factory: StoreFactory): void {
       tick();
       await store.tasks.receive(payload({ task_id: 'MINE_URGENT', priority: 'high' }), 'api');
       tick();
-      await store.tasks.receive(payload({ task_id: 'OTHER', customer: { id: 'c2' }, trigger: { type: 'specified_customer_reply', customer_id: 'c2', keyword: '好的' } }), 'api');
+      await store.tasks.receive(
+        payload({
+          task_id: 'OTHER',
+          customer: { id: 'c2' },
+          trigger: { type: 'specified_customer_reply', customer_id: 'c2', keyword: '好的' },
+        }),
+        'api',
+      );
       await store.tasks.receive(payload({ task_id: 'ANY1', trigger: TRIGGERS.customer_reply }), 'api');
       tick();
       await store.tasks.receive(payload({ task_id: 'ANY2', trigger: TRIGGERS.customer_keyword, priority: 'high' }), 'api');
@@ -91,7 +98,11 @@ export function taskReadsContract(factory: StoreFactory): void {
       await store.tasks.receive(payload({ task_id: 'P1', trigger: TRIGGERS.customer_reply }), 'api');
       await store.tasks.cancel('P1', 'no', 'cli');
       const stats = await store.tasks.stats();
-      expect(stats).toMatchObject({ total: 2, by_trigger_type: { specified_customer_reply: 1, customer_reply: 1 }, oldest_pending: { task_id: 'P0' } });
+      expect(stats).toMatchObject({
+        total: 2,
+        by_trigger_type: { specified_customer_reply: 1, customer_reply: 1 },
+        oldest_pending: { task_id: 'P0' },
+      });
       expect(stats.by_status).toMatchObject({ pending: 1, cancelled: 1, waiting: 0 });
       expect(stats.schema_version).toBeGreaterThan(0);
       expect(await store.tasks.get('NOPE')).toBeNull();
