@@ -10,9 +10,10 @@
  * The output is deterministic: commands and flags sorted, no dates, versions or machine paths.
  */
 import { Config } from '@oclif/core';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runGenerator } from './generated-file.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -123,23 +124,6 @@ const FILES = [
   ],
   ['files/', 'Files that tasks may send by path (AICS_FILES_DIR).'],
 ];
-
-function parseArgs(argv) {
-  const opts = { check: false, out: join(root, 'man', 'aics.1') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--check') opts.check = true;
-    else if (a === '--out') opts.out = resolve(argv[++i] ?? '');
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: node scripts/gen-man.js [--check] [--out FILE]\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`gen-man: unknown argument ${a}\n`);
-      process.exit(2);
-    }
-  }
-  return opts;
-}
 
 /** Text → roff: backslashes and hyphens escaped, no line may start with a control character. */
 function esc(text) {
@@ -338,26 +322,6 @@ The commands below read and write the same database as the daemon, so they work 
   return `${out.join('\n')}\n`;
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const text = await generate();
-  const shown = relative(process.cwd(), opts.out) || opts.out;
-  if (opts.check) {
-    const current = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : null;
-    if (current === text) {
-      process.stdout.write(`${shown} is up to date\n`);
-      return;
-    }
-    const why = current === null ? 'is missing' : `differs from the commands' metadata (first at line ${firstDifference(current, text)})`;
-    process.stderr.write(`gen-man: ${shown} ${why}: run "npm run build && npm run man" and commit it\n`);
-    process.exitCode = 1;
-    return;
-  }
-  mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, text);
-  process.stdout.write(`wrote ${shown}\n`);
-}
-
 function firstDifference(a, b) {
   const x = a.split('\n');
   const y = b.split('\n');
@@ -366,7 +330,10 @@ function firstDifference(a, b) {
   return i + 1;
 }
 
-main().catch((error) => {
-  process.stderr.write(`gen-man: ${error.message}\n`);
-  process.exitCode = 1;
+await runGenerator({
+  name: 'gen-man',
+  defaultOut: join(root, 'man', 'aics.1'),
+  generate,
+  differs: (current, text) => `differs from the commands' metadata (first at line ${firstDifference(current, text)})`,
+  fix: 'run "npm run build && npm run man" and commit it',
 });

@@ -13,28 +13,12 @@
  * The dev package would bring a few hundred packages to `npm ci` for these lines.
  */
 import { Plugin, settings } from '@oclif/core';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runGenerator } from './generated-file.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-function parseArgs(argv) {
-  const opts = { check: false, out: join(root, 'oclif.manifest.json') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--check') opts.check = true;
-    else if (a === '--out') opts.out = resolve(argv[++i] ?? '');
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: node scripts/gen-manifest.js [--check] [--out FILE]\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`gen-manifest: unknown argument ${a}\n`);
-      process.exit(2);
-    }
-  }
-  return opts;
-}
 
 /** The manifest oclif would build from the commands themselves, commands sorted by id so that it is deterministic. */
 export async function generate() {
@@ -62,26 +46,10 @@ export async function generate() {
   return `${JSON.stringify({ commands: sorted, version }, null, 2)}\n`;
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const text = await generate();
-  const shown = relative(process.cwd(), opts.out) || opts.out;
-  if (opts.check) {
-    const current = existsSync(opts.out) ? readFileSync(opts.out, 'utf8') : null;
-    if (current === text) {
-      process.stdout.write(`${shown} is up to date\n`);
-      return;
-    }
-    const why = current === null ? 'is missing' : 'differs from the commands in dist/commands';
-    process.stderr.write(`gen-manifest: ${shown} ${why}: run "npm run build"\n`);
-    process.exitCode = 1;
-    return;
-  }
-  writeFileSync(opts.out, text);
-  process.stdout.write(`wrote ${shown}\n`);
-}
-
-main().catch((error) => {
-  process.stderr.write(`gen-manifest: ${error.message}\n`);
-  process.exitCode = 1;
+await runGenerator({
+  name: 'gen-manifest',
+  defaultOut: join(root, 'oclif.manifest.json'),
+  generate,
+  differs: () => 'differs from the commands in dist/commands',
+  fix: 'run "npm run build"',
 });
