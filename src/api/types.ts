@@ -167,6 +167,8 @@ export interface HealthData {
   dispatch_held?: number;
   /** What keeps the daemon from doing all of its job (bridge away, tasks left pending, orders held); empty when none. */
   warnings?: string[];
+  /** The polite sender (AICS_SEND_RATE): its limits a minute (0 = none) and the sends waiting for their turn, by account. */
+  sending?: { rate_per_account: number; rate_per_customer: number; waiting: number; waiting_by_account: Record<string, number> };
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

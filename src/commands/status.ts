@@ -69,6 +69,7 @@ function describe(s: DaemonStatus, zone: string): string {
       s.outbox_backlog !== null ? `${s.outbox_backlog} callback${s.outbox_backlog === 1 ? '' : 's'} not yet delivered` : undefined,
     ],
     ['派单 held', s.dispatch_held ? `${s.dispatch_held} (TIANWANG_DISPATCH_URL is not set)` : undefined],
+    ['sending', s.sending ? sendingLine(s.sending) : undefined],
     ...s.warnings.map((w): [string, string] => ['warning', w]),
     ['last error', s.healthy && !s.details_hidden ? (s.last_error ?? 'none') : undefined],
     ['details', s.details_hidden ? 'hidden: the daemon requires AICS_API_TOKEN, and this one is missing or wrong' : undefined],
@@ -94,4 +95,11 @@ function accounts(list: unknown): string {
     (a) => `${a.acc_id} ${a.status}${a.last_known ? ` (last known ${a.last_known})` : ''}`,
   );
   return items.length ? ` (accounts: ${items.join(', ')})` : '';
+}
+
+/** "12 waiting for their turn; at most 30 a minute per account, 12 per customer (AICS_SEND_RATE…)". */
+function sendingLine(s: NonNullable<DaemonStatus['sending']>): string {
+  const rate = (n: number, what: string) => (n > 0 ? `${n} a minute per ${what}` : `no limit per ${what}`);
+  const limits = `${rate(s.rate_per_account, 'account')}, ${rate(s.rate_per_customer, 'customer')} (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER)`;
+  return s.waiting ? `${s.waiting} waiting for their turn; ${limits}` : limits;
 }

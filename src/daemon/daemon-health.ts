@@ -7,6 +7,7 @@ import type { HealthPaging } from './http/health.js';
 import { dbStatsView } from './http/views.js';
 import type { IntegrityWatch } from './integrity-watch.js';
 import type { PauseGate } from './ops/pause-gate.js';
+import type { PoliteSender } from './ops/polite-sender.js';
 import type { QingjianBridge } from './qingjian/index.js';
 
 export interface HealthSources {
@@ -21,6 +22,7 @@ export interface HealthSources {
   integrity: IntegrityWatch | null;
   agent: boolean;
   pause: PauseGate | null;
+  polite: PoliteSender | null;
 }
 
 export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPaging>): Promise<HealthData> {
@@ -56,7 +58,18 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     outbox: backlog,
     paused: s.pause?.paused ?? null,
     dispatch_held: dispatchHeld,
+    ...(s.polite ? { sending: sendingHealth(s.polite) } : {}),
     // A database problem found by the periodic check is a warning too, so that `aics status` exits 8 for it.
     warnings: [...problems, ...warnings],
+  };
+}
+
+function sendingHealth(polite: PoliteSender): NonNullable<HealthData['sending']> {
+  const byAccount = polite.waiting();
+  return {
+    rate_per_account: polite.rates.perAccount,
+    rate_per_customer: polite.rates.perCustomer,
+    waiting: Object.values(byAccount).reduce((a, b) => a + b, 0),
+    waiting_by_account: byAccount,
   };
 }

@@ -155,6 +155,7 @@ export class Daemon {
         integrity: null,
         agent: worker.agent !== null,
         pause: worker.pause,
+        polite: worker.polite,
       };
       this.healthSources = health;
       this.metrics.attach({ store, bridge: () => bridge?.state() ?? null, paused: () => worker.pause.paused !== null, clock });

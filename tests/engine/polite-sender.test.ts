@@ -102,6 +102,11 @@ it('sends still waiting for their turn when the daemon stops go back to waiting:
   const tasks = Array.from({ length: 8 }, (_, i) => ({ id: `S${i}`, customer: `s${i}` }));
   await dueTogether(d, tasks);
   await expect.poll(() => delivered(d).length, { timeout: EVENT_LIMIT_MS, interval: 50 }).toBeGreaterThanOrEqual(2);
+  // /api/health (and so aics status) shows the pace and what waits for its turn.
+  const health = await d.daemon.health();
+  expect(health.sending).toMatchObject({ rate_per_account: 60, rate_per_customer: 0 });
+  expect(health.sending!.waiting).toBeGreaterThan(0);
+  expect(health.sending!.waiting_by_account).toEqual({ [d.sim.accId]: health.sending!.waiting });
   await d.daemon.stop('test');
   const after = await Promise.all(tasks.map((t) => d.store.tasks.get(t.id)));
   const completed = after.filter((t) => t?.status === 'completed');

@@ -48,6 +48,8 @@ export interface DaemonStatus {
   outbox_backlog: number | null;
   /** 派单 orders held because TIANWANG_DISPATCH_URL is unset. */
   dispatch_held: number | null;
+  /** The polite sender: its limits and the sends waiting for their turn. */
+  sending: HealthData['sending'] | null;
   /** What keeps a running daemon from doing all of its job (GET /api/health's warnings). */
   warnings: string[];
   /** The latest error the daemon reports: the bridge's, then the callbacks'. */
@@ -79,6 +81,7 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     tasks: null,
     outbox_backlog: null,
     dispatch_held: null,
+    sending: null,
     warnings: [],
     last_error: null,
     details_hidden: false,
@@ -111,6 +114,7 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     tasks: h.tasks,
     outbox_backlog: h.outbox_backlog,
     dispatch_held: h.dispatch_held ?? null,
+    sending: h.sending ?? null,
     warnings: h.warnings ?? [],
     last_error: lastError.length ? lastError.join('; ') : null,
   };

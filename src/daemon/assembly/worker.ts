@@ -37,6 +37,8 @@ export interface WorkerOptions {
 
 export interface Worker {
   readonly pause: PauseGate;
+  /** Paces the sends (AICS_SEND_RATE); null without a bridge. */
+  readonly polite: PoliteSender | null;
   readonly scheduler: Scheduler;
   readonly engine: TriggerEngine | null;
   readonly agent: ConversationManager | null;
@@ -125,6 +127,7 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   });
   return {
     pause,
+    polite,
     scheduler,
     engine,
     agent,
