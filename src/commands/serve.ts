@@ -147,8 +147,11 @@ ${EXIT_CODES_HELP}`;
         detached: process.env[DETACHED_ENV] === '1',
       },
     });
-    await daemon.start();
-    await runUntilSignalled(daemon);
+    // Signals are trapped before the start: a SIGTERM right after "listening on" must drain, not kill.
+    const start = daemon.start();
+    const signalled = runUntilSignalled(daemon, start);
+    await start;
+    await signalled;
     // Stopped: the database is closed and the pid file gone. Whatever a peer still holds open (a slow LLM or callback
     // receiver) must not keep the process alive after that.
     setTimeout(() => process.exit(0), 1000).unref();
