@@ -8,6 +8,7 @@ import { NotFoundError } from '../errors.js';
 import { isTerminal, type TaskStatus } from '../tasks/index.js';
 import type { Db, OpenOptions } from './connection.js';
 import type { TaskRecord } from './ports/tasks.js';
+import { GroupCommit } from './group-commit.js';
 import { SqliteRepository } from './repository.js';
 import { iso, rowToTask, safeParse, type TaskRow } from './rows.js';
 
@@ -27,9 +28,12 @@ export abstract class SqliteTaskBase extends SqliteRepository {
   protected readonly zone: string;
   /** Tasks armed through this connection; with data_version it tells when the waiting set may have grown. */
   protected armedHere = 0;
+  /** Receives that arrive together are committed together (see group-commit.ts). */
+  protected readonly receives: GroupCommit;
 
   constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
     super(db, resolve(file), options.clock ?? Date.now);
+    this.receives = new GroupCommit(db, this.file);
     this.zone = options.timeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   }
 

@@ -28,7 +28,7 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
       return Promise.reject(error);
     }
     const columns = payloadToColumns(payload, deadlines.dueAtMs, deadlines.expiresAtMs, iso(nowMs));
-    return this.write(() => {
+    return this.receives.run(() => {
       const names = Object.keys(columns);
       const inserted = this.statement(
         `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')

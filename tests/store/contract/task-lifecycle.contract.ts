@@ -25,6 +25,22 @@ export function taskLifecycleContract(factory: StoreFactory): void {
       expect(page.items[0]!.priority).toBe('normal');
       expect(await store.tasks.events(ID)).toHaveLength(1);
     });
+
+    it('a burst of receives at once (committed together where the store groups them): each stored once, a conflict refused alone', async () => {
+      const { store } = await fresh();
+      await store.tasks.receive(payload({ task_id: 'TAKEN' }), 'a');
+      const burst = await Promise.allSettled([
+        ...Array.from({ length: 50 }, (_, i) => store.tasks.receive(payload({ task_id: `B${i}` }), 'a')),
+        store.tasks.receive(payload({ task_id: 'TAKEN', priority: 'high' }), 'a'), // another payload: refused
+        store.tasks.receive(payload({ task_id: 'B7' }), 'a'), // the same again: not created twice
+      ]);
+      expect(burst.slice(0, 50).every((r) => r.status === 'fulfilled' && r.value.created)).toBe(true);
+      expect(burst[50]).toMatchObject({ status: 'rejected', reason: expect.any(InvalidStateError) });
+      expect(burst[51]).toMatchObject({ status: 'fulfilled', value: { created: false } });
+      expect((await store.tasks.list({ pageSize: 200 })).total).toBe(51);
+      expect((await store.tasks.get('TAKEN'))!.priority).toBe('normal');
+      for (const id of ['B0', 'B7', 'B49']) expect(await store.tasks.events(id)).toHaveLength(1);
+    });
   });
 
   describe(`${factory.name} store: arming and claiming`, () => {

@@ -1,0 +1,60 @@
+/**
+ * Group commit: writes that arrive together (in one turn of the event loop, e.g. a burst of POST
+ * /api/task/receive) are committed in one IMMEDIATE transaction, each inside its own savepoint, so that one commit
+ * (and one fsync where synchronous=FULL) serves them all. Each caller's promise settles only after the commit: an
+ * answer is never sent for a write that is not yet durable. A write that throws rolls back its own savepoint and
+ * rejects alone; a commit that fails rejects every write of the batch (none of them is stored).
+ */
+import { translateSqliteError, type Db } from './connection.js';
+
+interface Pending {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly file: string,
+  ) {}
+
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      // The first write of a turn schedules the commit; the rest of the turn's writes join it.
+      if (this.queue.length === 1) setImmediate(() => this.commit());
+    });
+  }
+
+  private commit(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              // A nested transaction is a savepoint in better-sqlite3: a refused write leaves the others in.
+              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      const failed = translateSqliteError(error, this.file);
+      for (const item of batch) item.reject(failed);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(translateSqliteError(outcome.error, this.file));
+    });
+  }
+}
