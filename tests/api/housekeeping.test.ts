@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
-import { call, startDaemon, task, until } from '../support/daemon.js';
+import { call, startDaemon, task, until, untilLogLine } from '../support/daemon.js';
 import { startDesk } from '../support/desk.js';
 
 describe('api-only housekeeping', () => {
@@ -27,14 +26,7 @@ describe('api-only housekeeping', () => {
       await until(async () => (await call(d.url, 'GET', '/api/task/status/EXPIRE_1')).body.data.status === 'expired', 3000, 'expiry');
       // --api-only arms nothing: the task not yet due stays pending (nobody listens for it yet).
       expect((await call(d.url, 'GET', '/api/task/status/EXPIRE_2')).body.data.status).toBe('pending');
-      const line = await until(
-        () =>
-          readFileSync(d.logFile, 'utf8')
-            .split('\n')
-            .find((l) => l.includes('任务过期 EXPIRE_1')),
-        3000,
-        'log line',
-      );
+      const line = await untilLogLine(d.logFile, '任务过期 EXPIRE_1', 3000);
       expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'EXPIRE_1', customer_id: 'c_exp' });
       // The callback for the terminal status, queued in the same transaction, reaches the sink (here the daemon's own).
       const store = await openStore(d.db);

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteTaskStore } from '../../src/store/sqlite.js';
-import { SEED, call, startDaemon, task, until, type TestDaemon } from '../support/daemon.js';
+import { SEED, call, startDaemon, task, untilLogLine, type TestDaemon } from '../support/daemon.js';
 
 let d: TestDaemon;
 beforeAll(async () => {
@@ -156,14 +156,7 @@ describe('POST /api/task/receive', () => {
 
   it('logs 任务接收 with task_id and customer_id to the log file', async () => {
     await call(d.url, 'POST', '/api/task/receive', task('LOGGED_1', { customer: { id: 'c_log' } }));
-    const line = await until(
-      () =>
-        readFileSync(d.logFile, 'utf8')
-          .split('\n')
-          .find((l) => l.includes('任务接收 LOGGED_1')),
-      3000,
-      'the log line',
-    );
+    const line = await untilLogLine(d.logFile, '任务接收 LOGGED_1', 3000);
     expect(JSON.parse(line)).toMatchObject({ level: 'INFO', task_id: 'LOGGED_1', customer_id: 'c_log' });
   });
 });

@@ -3,9 +3,9 @@
  * at the next start — /api/health says "degraded" with the reason and the log has one ERROR line. A real daemon on a
  * real SQLite file, the file then changed underneath it as an operator's mistaken `mv` or `cp` would.
  */
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, startDaemon, task, until, type TestDaemon } from '../support/daemon.js';
+import { call, startDaemon, task, until, untilLogLine, type TestDaemon } from '../support/daemon.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,14 +35,7 @@ describe('the database changed underneath a running daemon', () => {
     );
     expect(health.problems[0]).toBe(`database file ${d.db} was replaced while the daemon runs`);
     // The log is written asynchronously: health can say degraded a moment before the line reaches the file.
-    const line = await until(
-      () =>
-        readFileSync(d.logFile, 'utf8')
-          .split('\n')
-          .find((l) => l.includes('"level":"ERROR"')),
-      10_000,
-      'the ERROR line',
-    );
+    const line = await untilLogLine(d.logFile, '"level":"ERROR"', 10_000);
     expect(line).toMatch(/"level":"ERROR".*was replaced while the daemon runs: run \\"aics db check\\"/);
   });
 

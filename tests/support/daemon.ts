@@ -1,4 +1,5 @@
 /** Builds a real daemon in-process (composition root, temp-dir SQLite file, port 0) and talks to it over HTTP. */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { resolveSettings, type SettingFlags } from '../../src/config.js';
@@ -89,4 +90,18 @@ export async function until<T>(fn: () => T | Promise<T>, requestedMs?: number, w
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The first line of a log file that contains `text`, once it is there (the log is written asynchronously). */
+export function untilLogLine(file: string, text: string, requestedMs?: number): Promise<string> {
+  return until(
+    () =>
+      existsSync(file)
+        ? readFileSync(file, 'utf8')
+            .split('\n')
+            .find((l) => l.includes(text))
+        : undefined,
+    requestedMs,
+    `a line with "${text}" in ${file}`,
+  );
 }
