@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_ENV, dist, distribution, log, machine, ratio, root, round3, seedTasks, watchdog, workDir } from './lib/common.js';
+import { BENCH_ENV, childEnv, dist, distribution, log, machine, ratio, root, round3, seedTasks, watchdog, workDir } from './lib/common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,13 +42,8 @@ const { dir } = workDir('aics-bench-cli-');
 const db = join(dir, 'tasks.db');
 const bin = join(root, 'bin', 'run.js');
 
-/** The environment of a user with no aics settings: nothing from this machine's AICS_/AI_CS_/TIANWANG_ variables. */
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(AICS_|AI_CS_|TIANWANG_|HTTP_API_PORT$|NODE_ENV$|DEBUG$)/.test(k)) env[k] = v;
-  return { ...env, ...BENCH_ENV };
-}
-const env = cleanEnv();
+/** The environment of a user with no aics settings. */
+const env = childEnv();
 
 const CASES = [
   { name: 'node_empty', baseline: true, argv: ['-e', '0'], exit: 0 },
@@ -85,7 +80,7 @@ async function main() {
 
   // A database of 1,000 tasks, written through the store library as the daemon would.
   const { openStore } = await dist('store/index.js');
-  const store = openStore(db, { timeZone: BENCH_ENV.TZ });
+  const store = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const payloads = Array.from({ length: 1000 }, (_, i) => ({
     task_id: `CLI_${String(i).padStart(6, '0')}`,
     type: 'send_file_after_reply',

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { childEnv, log } from './lib/common.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -65,19 +66,9 @@ if (args['bare-server']) {
   await main();
 }
 
-function log(text) {
-  process.stderr.write(`${text}\n`);
-}
-
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(AICS_|AI_CS_|HTTP_API_PORT$|TIANWANG_)/.test(k)) env[k] = v;
-  return { ...env, NO_COLOR: '1', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' };
-}
-
 /** Starts a child that prints "listening on http://…"; keeps draining its output. */
 function startChild(argv, cwd) {
-  const child = spawn(process.execPath, argv, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (s) => (err += s));

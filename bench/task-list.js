@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_ENV, dist, distribution, log, machine, ratio, root, watchdog, workDir } from './lib/common.js';
+import { childEnv, dist, distribution, log, machine, ratio, root, watchdog, workDir } from './lib/common.js';
 
 const { values: args } = parseArgs({
   options: { tasks: { type: 'string' }, runs: { type: 'string' }, quick: { type: 'boolean', default: false } },
@@ -69,9 +69,7 @@ if (seeded.status !== 0) throw new Error(`seeding failed: ${seeded.stderr}`);
 const seedSeconds = (performance.now() - seedStarted) / 1000;
 log(`seeded in ${seedSeconds.toFixed(1)} s`);
 
-const env = {};
-for (const [k, v] of Object.entries(process.env)) if (!/^(AICS_|AI_CS_|TIANWANG_|HTTP_API_PORT$|NODE_ENV$|DEBUG$)/.test(k)) env[k] = v;
-Object.assign(env, BENCH_ENV);
+const env = childEnv();
 // The two queries `task list --status pending` runs (src/store/sqlite-store.ts list()).
 const shellSql =
   "SELECT COUNT(*) FROM tasks WHERE status = 'pending'; SELECT * FROM tasks WHERE status = 'pending' ORDER BY created_at DESC, rowid DESC LIMIT 20 OFFSET 0;";

@@ -102,11 +102,11 @@ export async function until(fn, timeoutMs, everyMs = 20) {
  */
 export async function seedTasks(store, payloads, { batch = 5000, actor = 'bench-seed' } = {}) {
   const t0 = performance.now();
-  const db = store.tasks.db;
   for (let i = 0; i < payloads.length; i += batch) {
-    const slice = payloads.slice(i, i + batch);
-    const results = db.transaction(() => slice.map((p) => store.tasks.receive(p, actor)))();
-    for (const r of await Promise.all(results)) if (!r.created) throw new Error(`seed: task ${r.task.task_id} already existed`);
+    // Received together, so the store commits each slice in one transaction (its group commit), as the daemon does
+    // with a burst of POSTs.
+    const results = await Promise.all(payloads.slice(i, i + batch).map((p) => store.tasks.receive(p, actor)));
+    for (const r of results) if (!r.created) throw new Error(`seed: task ${r.task.task_id} already existed`);
   }
   const t1 = performance.now();
   const armed = await store.tasks.arm(actor);
@@ -114,9 +114,21 @@ export async function seedTasks(store, payloads, { batch = 5000, actor = 'bench-
   return { received: payloads.length, armed: armed.length, receive_s: round3((t1 - t0) / 1000), arm_s: round3((t2 - t1) / 1000) };
 }
 
-/** Environment for resolveSettings: nothing from the machine's AICS_/AI_CS_/TIANWANG_ variables. */
-/** The polite sender is off (AICS_SEND_RATE=0): the benchmarks measure the engine, not the configured pace. */
+/**
+ * Environment for resolveSettings: nothing from the machine's AICS_/AI_CS_/TIANWANG_ variables, and the polite
+ * sender off (AICS_SEND_RATE=0): the benchmarks measure the engine, not the configured pace.
+ */
 export const BENCH_ENV = { TZ: 'Asia/Shanghai', AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' };
+
+/**
+ * The environment of a child `aics`: this machine's variables without any aics setting (AICS_, AI_CS_, TIANWANG_,
+ * HTTP_API_PORT) or development switch (NODE_ENV, DEBUG), plus BENCH_ENV and no colours.
+ */
+export function childEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(AICS_|AI_CS_|TIANWANG_|HTTP_API_PORT$|NODE_ENV$|DEBUG$)/.test(k)) env[k] = v;
+  return { ...env, ...BENCH_ENV, NO_COLOR: '1' };
+}
 
 /**
  * A real daemon in-process in the default (bridge) mode, connected to `sim` (a QingjianSimulator), on `db`,
