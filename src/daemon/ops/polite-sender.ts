@@ -28,10 +28,6 @@ export interface PoliteSenderOptions {
   rates: SendRates;
   logger: Logger;
   clock?: () => number;
-  /** Sends to one customer that may go back to back before the spacing applies (default 3). */
-  customerBurst?: number;
-  /** Spacing on an account that says it is rate limited while AICS_SEND_RATE is 0 (default 2 s). */
-  rateLimitedGapMs?: number;
 }
 
 /** The send was given back at shutdown before its turn came: not an attempt (see ports.isNotSent). */
@@ -45,11 +41,14 @@ export class SendTurnCancelledError extends Error {
 /** 轻简's codes are not public: an ack is taken as "rate limited" by HTTP's 429 or by what its message says. */
 export function isRateLimited(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
-  const e = error as { rateLimited?: unknown; bridgeCode?: unknown };
-  if (e.rateLimited === true || e.bridgeCode === 429) return true;
+  if ((error as { bridgeCode?: unknown }).bridgeCode === 429) return true;
   return /频繁|限流|限制发送|rate.?limit|too many/i.test(errorText(error));
 }
 
+/** Sends to one customer that may go back to back before AICS_SEND_RATE_CUSTOMER's spacing applies. */
+const CUSTOMER_BURST = 3;
+/** Spacing on an account that says it is rate limited while AICS_SEND_RATE is 0 (no limit of our own). */
+const RATE_LIMITED_GAP_MS = 2000;
 const MAX_SLOWDOWN = 16;
 /** How late a turn may be and still be counted from its ideal time (see pump). */
 const CATCH_UP_MS = 250;
@@ -213,7 +212,7 @@ export class PoliteSender {
   }
 
   private accountGapMs(lane: Lane): number {
-    const base = this.o.rates.perAccount > 0 ? 60_000 / this.o.rates.perAccount : lane.slowdown > 1 ? (this.o.rateLimitedGapMs ?? 2000) : 0;
+    const base = this.o.rates.perAccount > 0 ? 60_000 / this.o.rates.perAccount : lane.slowdown > 1 ? RATE_LIMITED_GAP_MS : 0;
     return base * lane.slowdown;
   }
 
@@ -225,7 +224,7 @@ export class PoliteSender {
   }
 
   private customerTokens(customer: string, now: number): number {
-    const burst = this.o.customerBurst ?? 3;
+    const burst = CUSTOMER_BURST;
     const b = this.customers.get(customer);
     if (!b) return burst;
     return Math.min(burst, b.tokens + ((now - b.atMs) * this.o.rates.perCustomer) / 60_000);
@@ -238,7 +237,7 @@ export class PoliteSender {
     // Forget customers whose bucket is full again, so the map holds only the recently served.
     if (this.customers.size > 10_000) {
       for (const [key] of this.customers) {
-        if (this.customerTokens(key, now) >= (this.o.customerBurst ?? 3)) this.customers.delete(key);
+        if (this.customerTokens(key, now) >= CUSTOMER_BURST) this.customers.delete(key);
       }
     }
   }
