@@ -4,7 +4,15 @@ import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
 import { taskStatus } from '../../app/index.js';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
-import { awaitedCustomer, explainNotFired, formatInZone, isMessageTrigger, keywordMatches, type WhyReport } from '../../tasks/index.js';
+import {
+  awaitedCustomer,
+  describeTrigger,
+  explainNotFired,
+  formatInZone,
+  isMessageTrigger,
+  keywordMatches,
+  type WhyReport,
+} from '../../tasks/index.js';
 
 export default class TaskStatus extends BaseCommand<typeof TaskStatus> {
   static override summary = 'Show one task and the history of its status changes.';
@@ -90,10 +98,11 @@ ${EXIT_CODES_HELP}`;
     const awaited = awaitedCustomer(task.trigger);
     if (!awaited) return ops.recentMessages({ limit: 20 });
     const own = await ops.recentMessages({ fromId: awaited, limit: 20 });
-    const keyword = task.trigger.type === 'specified_customer_reply' ? task.trigger.keyword : null;
-    const others = keyword
+    // The trigger's own keywords (from the registry), matched loosely: someone else said something close to them.
+    const words = describeTrigger(task.trigger).keywords?.(task.trigger).words ?? [];
+    const others = words.length
       ? (await ops.recentMessages({ limit: 200 }))
-          .filter((m) => m.from_id !== awaited && m.text !== null && keywordMatches(m.text, keyword, false))
+          .filter((m) => m.from_id !== awaited && m.text !== null && words.some((w) => keywordMatches(m.text!, w, false)))
           .slice(-5)
       : [];
     return [...own, ...others].sort((a, b) => a.at_ms - b.at_ms);
