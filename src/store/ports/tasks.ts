@@ -108,6 +108,16 @@ export interface ClaimOptions {
   reason?: string;
 }
 
+/**
+ * Which due tasks a daemon (or one worker of `serve --multi`) may fire; absent means every task. `accounts`: only
+ * tasks for the WeCom accounts this daemon's 轻简 bridge serves (several daemons on one database); `shard`: only
+ * customers with md5(acc_id:from_id) mod count = index, as the seed shards its workers.
+ */
+export interface ClaimScope {
+  accounts?: readonly string[];
+  shard?: { index: number; count: number };
+}
+
 export interface TaskStore {
   /** Where the store lives (see StoreStats.file). */
   readonly file: string;
