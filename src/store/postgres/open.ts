@@ -5,9 +5,14 @@
 import { NotFoundError, SchemaTooNewError } from '../../errors.js';
 import { redactUrl } from '../location.js';
 import type { OpenStoreOptions, Store } from '../ports/store.js';
+import { PgCallbackSink } from './callback-sink.js';
 import { PgControl } from './control.js';
+import { PgConversations } from './conversations.js';
+import { PgInbound } from './inbound.js';
 import { appliedVersion, migrate, PG_SCHEMA_VERSION } from './migrations.js';
+import { PgOutbox } from './outbox.js';
 import { openPool, translatePgError, type Pool } from './pool.js';
+import { PgReplyQueue } from './replies.js';
 
 export async function openPostgresStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const file = redactUrl(url);
@@ -23,11 +28,11 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
   return {
     file,
     tasks: notBuilt('tasks', file),
-    outbox: notBuilt('outbox', file),
-    inbound: notBuilt('inbound', file),
-    callbacks: notBuilt('callbacks', file),
-    agent: notBuilt('agent', file),
-    replies: notBuilt('replies', file),
+    outbox: new PgOutbox(pool, file, clock),
+    inbound: new PgInbound(pool, file, clock),
+    callbacks: new PgCallbackSink(pool, file, clock),
+    agent: new PgConversations(pool, file, clock),
+    replies: new PgReplyQueue(pool, file, clock),
     control: new PgControl(pool, file, clock),
     ops: notBuilt('ops', file),
     // Backup and integrity checks of a server are the server's tools' job (pg_dump, pg_amcheck).
