@@ -91,6 +91,18 @@ export function outboxContract(factory: StoreFactory): void {
       expect((await store.outbox.backlog()).count).toBe(1);
     });
 
+    it('two daemons claiming at once get different items, all of them between them', async () => {
+      const { store, again } = await fresh();
+      const other = await again();
+      for (let i = 0; i < 30; i++) await store.outbox.enqueue('callback', `E${i}`, `T${i}`, {});
+      const batches = await Promise.all(
+        [store, other, store, other].map((s, i) => s.outbox.claim(10, ['callback'], `daemon:h:${i}`, 15_000)),
+      );
+      const ids = batches.flat().map((i) => i.event_id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(30);
+    });
+
     it('claims due items of the kinds asked only, oldest first', async () => {
       const { store, clock } = await fresh();
       await store.outbox.enqueue('callback', 'C1', 'T1', {});
