@@ -10,21 +10,13 @@ import { dirname, resolve } from 'node:path';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { isLoopbackHost, type Settings } from '../config.js';
-import { NotFoundError } from '../errors.js';
 import type { DaemonStatus } from '../cli/control/daemon-status.js';
-import { inspectDatabase, openStore, parseStoreLocation, redactUrl } from '../store/index.js';
+import { inspectDatabase, parseStoreLocation } from '../store/index.js';
+import type { CheckResult } from './check-result.js';
+import { serverDatabaseChecks } from './server-database-checks.js';
+
+export type { CheckResult, Verdict } from './check-result.js';
 import { isValidTimeZone, formatInZone } from '../tasks/index.js';
-
-export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
-
-export interface CheckResult {
-  check: string;
-  verdict: Verdict;
-  /** What was found. */
-  detail: string;
-  /** What to do, when it is not ok. */
-  fix?: string;
-}
 
 export interface DoctorContext {
   settings: Settings;
@@ -157,35 +149,6 @@ function databaseChecks(settings: Settings): CheckResult[] | Promise<CheckResult
         fix: 'check the path (--db, AICS_DB), its permissions, and that no other program locks it',
       },
       disk,
-    ];
-  }
-}
-
-/** A database server: reachable with the URL's credentials, and its schema one this aics can use. Changes nothing. */
-async function serverDatabaseChecks(url: string): Promise<CheckResult[]> {
-  const where = redactUrl(url);
-  try {
-    const store = await openStore(url, { readonly: true, poolSize: 1 });
-    try {
-      const { schema_version } = await store.tasks.stats();
-      return [
-        { check: 'database', verdict: 'ok', detail: `${where}: reachable` },
-        { check: 'schema', verdict: 'ok', detail: `version ${schema_version}` },
-      ];
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    const missing = error instanceof NotFoundError;
-    return [
-      {
-        check: 'database',
-        verdict: missing ? 'warn' : 'fail',
-        detail: (error as Error).message,
-        fix: missing
-          ? 'the first "aics serve" or "aics task add" creates the tables'
-          : 'check that the server runs, and the URL (--db, AICS_DB): host, port, user, password, database',
-      },
     ];
   }
 }
