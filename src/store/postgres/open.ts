@@ -6,6 +6,9 @@ import { NotFoundError, SchemaTooNewError } from '../../errors.js';
 import { redactUrl } from '../location.js';
 import type { OpenStoreOptions, Store } from '../ports/store.js';
 import { PgControl } from './control.js';
+import { PgOps } from './ops.js';
+import { TaskChanges } from './task-changes.js';
+import { PgTaskStore } from './task-store.js';
 import { appliedVersion, migrate, PG_SCHEMA_VERSION } from './migrations.js';
 import { openPool, translatePgError, type Pool } from './pool.js';
 
@@ -20,19 +23,24 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
     throw translatePgError(error, file);
   }
   const clock = options.clock ?? Date.now;
+  // Listens only once asked (a daemon's worker, the engine): a command's open makes no LISTEN connection.
+  const changes = new TaskChanges(url);
   return {
     file,
-    tasks: notBuilt('tasks', file),
+    tasks: new PgTaskStore(pool, file, changes, { clock, timeZone: options.timeZone }),
     outbox: notBuilt('outbox', file),
     inbound: notBuilt('inbound', file),
     callbacks: notBuilt('callbacks', file),
     agent: notBuilt('agent', file),
     replies: notBuilt('replies', file),
     control: new PgControl(pool, file, clock),
-    ops: notBuilt('ops', file),
+    ops: new PgOps(pool, file, clock),
     // Backup and integrity checks of a server are the server's tools' job (pg_dump, pg_amcheck).
     maintenance: null,
-    close: () => pool.end(),
+    close: async () => {
+      await changes.close();
+      await pool.end();
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import type { StoreFactory } from './factory.js';
 import { runStoreContract, type ContractName } from './run-contract.js';
 
 /** The ports the PostgreSQL store implements so far; the others are still placeholders. */
-const BUILT: ContractName[] = ['control'];
+const BUILT: ContractName[] = ['taskLifecycle', 'taskLeases', 'taskReads', 'control'];
 
 function postgresFactory(server: () => PostgresServer): StoreFactory {
   const opened: Store[] = [];
