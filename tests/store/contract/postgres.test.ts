@@ -9,8 +9,18 @@ import { postgresAvailable, startPostgres, type PostgresServer } from '../../sup
 import type { StoreFactory } from './factory.js';
 import { runStoreContract, type ContractName } from './run-contract.js';
 
-/** The ports the PostgreSQL store implements so far; the others are still placeholders. */
-const BUILT: ContractName[] = ['control', 'outbox', 'inbound', 'callbacks', 'conversations', 'replies'];
+/** Every port's contract: the PostgreSQL store implements them all. */
+const BUILT: ContractName[] = [
+  'taskLifecycle',
+  'taskLeases',
+  'taskReads',
+  'control',
+  'outbox',
+  'inbound',
+  'callbacks',
+  'conversations',
+  'replies',
+];
 
 function postgresFactory(server: () => PostgresServer): StoreFactory {
   const opened: Store[] = [];
