@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM_MARGIN_MS, DEFAULT_DELIVERY_TIMEOUT_MS, PER_RECEIVER_IN_FLIGHT } from '../../src/daemon/outbox/outbox-sender.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { until } from '../support/daemon.js';
+import { call, task, until } from '../support/daemon.js';
 import { tempDir } from '../support/fixtures.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../support/postgres.js';
@@ -39,20 +39,17 @@ describe.skipIf(!postgresAvailable())('two daemons on one PostgreSQL database', 
     cleanup();
   });
 
-  it('two daemons deliver the outbox together, each callback once', async () => {
+  it('two daemons deliver the outbox together: callbacks of tasks ended on either arrive once each', async () => {
     const db = await server.createDatabase();
     const sink = await startHttpSink();
     const store = await openStore(db);
     stores.push(store);
     const [a, b] = await Promise.all([serve(db, sink), serve(db, sink)]);
     try {
-      const enqueue = async (from: number, to: number) => {
-        for (let i = from; i < to; i++) await store.outbox.enqueue('callback', `TASK_TWO_${i}:completed:1`, `TASK_TWO_${i}`, { n: i });
-      };
       // While the receiver holds its answers, each daemon fills its in-flight slots: both claim, neither the same item.
       const release = sink.hold();
       const busy = 2 * PER_RECEIVER_IN_FLIGHT;
-      await enqueue(0, busy);
+      for (let i = 0; i < busy; i++) await store.outbox.enqueue('callback', `TASK_TWO_${i}:completed:1`, `TASK_TWO_${i}`, { n: i });
       const claimed = await until(async () => {
         const items = (await Promise.all(Array.from({ length: busy }, (_, i) => store.outbox.list(`TASK_TWO_${i}`)))).flat();
         return items.every((i) => i.claimed_by !== null) ? items : null;
@@ -60,7 +57,12 @@ describe.skipIf(!postgresAvailable())('two daemons on one PostgreSQL database', 
       const owners = [...new Set(claimed.map((i) => i.claimed_by!.split(':').pop()))].sort();
       expect(owners).toEqual([String(a.child.pid), String(b.child.pid)].sort());
       release();
-      await enqueue(busy, 40);
+      // Then tasks end on either daemon (cancelled through its API): each writes its callback with the status.
+      for (let i = busy; i < 40; i++) {
+        const daemon = i % 2 ? b : a;
+        expect((await call(daemon.url, 'POST', '/api/task/receive', task(`TASK_TWO_${i}`))).status).toBe(200);
+        expect((await call(daemon.url, 'POST', '/api/task/cancel', { task_id: `TASK_TWO_${i}`, reason: 'test' })).status).toBe(200);
+      }
       await sink.waitFor(40);
       // Stopped (SIGTERM: deliveries in flight end first), neither can send anything more: the count is final.
       for (const d of [a, b]) d.child.kill('SIGTERM');
@@ -68,6 +70,7 @@ describe.skipIf(!postgresAvailable())('two daemons on one PostgreSQL database', 
       const got = eventIds(sink);
       expect(got).toHaveLength(40);
       expect(new Set(got).size).toBe(40);
+      expect(got.filter((id) => id.endsWith(':cancelled:0'))).toHaveLength(40 - busy);
       expect((await store.outbox.backlog()).count).toBe(0);
     } finally {
       for (const d of [a, b]) d.child.kill('SIGKILL');
