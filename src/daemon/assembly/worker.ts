@@ -4,7 +4,6 @@
  * only expires). The front (HTTP API, bridge socket) is built apart (front.ts), so that `serve --multi` can run
  * fronts and workers in different processes.
  */
-import { hostname } from 'node:os';
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
@@ -17,6 +16,7 @@ import { delay } from '../lifecycle.js';
 import type { DaemonMetrics } from '../ops/metrics.js';
 import { PauseGate } from '../ops/pause-gate.js';
 import { PoliteSender } from '../ops/polite-sender.js';
+import { daemonOwner } from '../owner.js';
 import type { MessageSender } from '../ports.js';
 import type { QingjianBridge } from '../qingjian/index.js';
 
@@ -70,7 +70,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
 function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   const { store, logger, clock, settings, bridge } = o;
-  const owner = `daemon:${hostname()}:${process.pid}`;
+  const owner = daemonOwner();
   const leaseMs = o.leaseMs ?? 15_000;
   let runner: ActionRunner | null = null;
   let engine: TriggerEngine | null = null;
