@@ -125,6 +125,9 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   bridge?.onStateChange((state) => {
     if (state === 'connected') scheduler.poke();
   });
+  // A store shared with other daemons tells when one of them received, armed or re-timed tasks: look at once
+  // instead of at the next poll (which stays the fallback).
+  const stopListening = store.tasks.onChange?.(() => scheduler.poke());
   return {
     pause,
     polite,
@@ -138,6 +141,7 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
       agent?.resume();
     },
     async stop(drainTimeoutMs) {
+      stopListening?.();
       await pause.stop();
       // Sends waiting for their turn go back to waiting (not an attempt), like those held by a pause.
       polite?.close();
