@@ -29,7 +29,10 @@ export interface OutboxBacklog {
 export interface OutboxStore {
   /** Adds an item unless one with this event_id exists (idempotent); true when added. */
   enqueue(kind: OutboxKind, eventId: string, taskId: string | null, payload: unknown): Promise<boolean>;
-  /** Undelivered items of these kinds whose next attempt is due, oldest first, leaving out `exclude` (ids in flight). */
+  /**
+   * Undelivered items of these kinds whose next attempt is due, oldest first, leaving out `exclude`: a read, claimed by
+   * no one (a sender takes items with claim()).
+   */
   due(limit: number, kinds: readonly OutboxKind[], exclude?: readonly number[]): Promise<OutboxItem[]>;
   /**
    * Takes up to `limit` due, undelivered items of these kinds for `owner` for `leaseMs`, oldest first, so that
