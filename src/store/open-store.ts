@@ -7,6 +7,7 @@ import { SqliteReplyQueue } from './agent-replies.js';
 import { SqliteCallbackSink } from './callback-sink.js';
 import { ensureDatabaseFolder as ensureFolderOf, openDatabase } from './connection.js';
 import { SqliteControl } from './control.js';
+import { SqliteDaemonRegistry } from './daemons.js';
 import { SqliteInbound } from './inbound.js';
 import { parseStoreLocation, postgresNotBuilt, sqliteFileOf } from './location.js';
 import { SqliteOps } from './ops.js';
@@ -36,6 +37,7 @@ export function openSqliteStore(file: string, options: OpenStoreOptions = {}): S
     agent: new SqliteAgentStore(db, tasks.file, clock),
     replies: new SqliteReplyQueue(db, tasks.file, clock),
     control: new SqliteControl(db, tasks.file, clock),
+    daemons: new SqliteDaemonRegistry(db, tasks.file, clock),
     ops: new SqliteOps(db, tasks.file, clock),
     maintenance: new SqliteMaintenance(db, tasks.file),
     close: async () => tasks.close(),

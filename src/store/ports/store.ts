@@ -4,6 +4,7 @@
  */
 import type { CallbackStore } from './callbacks.js';
 import type { ControlStore } from './control.js';
+import type { DaemonRegistry } from './daemons.js';
 import type { ConversationStore } from './conversations.js';
 import type { InboundStore } from './inbound.js';
 import type { StoreMaintenance } from './maintenance.js';
@@ -25,6 +26,8 @@ export interface Store {
   readonly replies: ReplyStore;
   /** Switches every daemon on the store obeys (the pause). */
   readonly control: ControlStore;
+  /** The daemons on the store, their accounts and heartbeats. */
+  readonly daemons: DaemonRegistry;
   /** Reads for operators (metrics, why a task has not fired). */
   readonly ops: OpsStore;
   /** File sizes, backup and integrity check: only a store kept in a local file has them; null otherwise. */

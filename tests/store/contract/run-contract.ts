@@ -3,6 +3,7 @@ import { callbacksContract } from './callbacks.contract.js';
 import { controlContract } from './control.contract.js';
 import { conversationsContract } from './conversations.contract.js';
 import type { StoreFactory } from './factory.js';
+import { fleetContract } from './fleet.contract.js';
 import { inboundContract } from './inbound.contract.js';
 import { outboxContract } from './outbox.contract.js';
 import { repliesContract } from './replies.contract.js';
@@ -20,4 +21,5 @@ export function runStoreContract(factory: StoreFactory): void {
   conversationsContract(factory);
   repliesContract(factory);
   controlContract(factory);
+  fleetContract(factory);
 }
