@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/index.js';
+import type { ClaimScope, Store } from '../../store/index.js';
 import { buildAgent, type ConversationManager } from '../agent/index.js';
 import type { BackoffPolicy } from '../engine/backoff.js';
 import { ActionRunner } from '../engine/action-runner.js';
@@ -33,6 +33,13 @@ export interface WorkerOptions {
   pollMs?: number;
   leaseMs?: number;
   actionBackoff?: BackoffPolicy;
+  /** What this daemon may fire when other daemons share the database (the daemon registry step sets it). */
+  scope?: () => ClaimScope | undefined;
+}
+
+/** The name this process's leases and registry record carry. */
+export function daemonOwner(): string {
+  return `daemon:${hostname()}:${process.pid}`;
 }
 
 export interface Worker {
@@ -70,7 +77,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
 function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   const { store, logger, clock, settings, bridge } = o;
-  const owner = `daemon:${hostname()}:${process.pid}`;
+  const owner = daemonOwner();
   const leaseMs = o.leaseMs ?? 15_000;
   let runner: ActionRunner | null = null;
   let engine: TriggerEngine | null = null;
@@ -92,7 +99,15 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
       ),
     );
     runner = new ActionRunner({ store, sender, logger, clock, owner, leaseMs, filesDir: settings.filesDir, backoff: o.actionBackoff });
-    const triggers = new TriggerEngine({ store, runner, logger, owner, leaseMs, scopeAnyCustomer: settings.scopeAnyCustomer });
+    const triggers = new TriggerEngine({
+      store,
+      runner,
+      logger,
+      owner,
+      leaseMs,
+      scopeAnyCustomer: settings.scopeAnyCustomer,
+      scope: o.scope,
+    });
     engine = triggers;
     if (o.agent) {
       const built = buildAgent({ settings, store, sender, logger, clock });
@@ -121,6 +136,7 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
     paused: () => pause.paused !== null,
     // A 轻简 outage fails nothing: due tasks wait for the bridge and fire as soon as it is back.
     canSend: bridge ? () => bridge.isConnected : undefined,
+    scope: o.scope,
   });
   bridge?.onStateChange((state) => {
     if (state === 'connected') scheduler.poke();
