@@ -35,9 +35,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   static override baseFlags = {
     db: Flags.string({
-      summary: 'SQLite task database file (env AICS_DB).',
+      summary: 'Task database: a SQLite file, or postgres://user:pass@host:port/db (env AICS_DB).',
       description:
-        'Relative paths are resolved against the working folder, as in the seed. A file: or sqlite: URL names a file too; postgres:// is reserved for a PostgreSQL store that is not built yet.',
+        'Relative paths are resolved against the working folder, as in the seed. A file: or sqlite: URL names a file too; a postgres:// URL names a PostgreSQL database, shared by several daemons.',
       helpValue: 'FILE',
       helpGroup: 'GLOBAL',
     }),
@@ -79,7 +79,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let store = this.opened.get(mode);
     if (!store) {
       const settings = this.settings();
-      store = openStore(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
+      store = openStore(settings.db, { timeZone: settings.timeZone, readonly: options.readonly, poolSize: settings.dbPool });
       this.opened.set(mode, store);
     }
     return store;

@@ -76,10 +76,15 @@ function tasksFor(acc: string, dueMs: number) {
   return tasks;
 }
 
+/** The store the test reads, or null while its implementation cannot hold tasks yet (the PostgreSQL store being built). */
 async function openForTest(location: string): Promise<Store | null> {
+  let store: Store | null = null;
   try {
-    return await openStore(location);
+    store = await openStore(location);
+    await store.tasks.stats();
+    return store;
   } catch (error) {
+    await store?.close();
     if (/not built/i.test(String(error))) return null;
     throw error;
   }

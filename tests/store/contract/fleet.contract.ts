@@ -13,7 +13,7 @@ const beat = (id: string, accounts: string[], heartbeatAt: number) => ({
   heartbeat_at: heartbeatAt,
 });
 
-export function fleetContract(factory: StoreFactory): void {
+export function daemonRegistryContract(factory: StoreFactory): void {
   const fresh = fixtures(factory);
 
   describe(`${factory.name} store: daemon registry`, () => {
@@ -37,6 +37,10 @@ export function fleetContract(factory: StoreFactory): void {
       expect((await store.daemons.list()).map((d) => d.id)).toEqual(['daemon:pc1:2']);
     });
   });
+}
+
+export function claimScopeContract(factory: StoreFactory): void {
+  const fresh = fixtures(factory);
 
   describe(`${factory.name} store: claim scope by account`, () => {
     it("gives a daemon its accounts' due tasks and those with no account, and wakes it only for them", async () => {
