@@ -45,6 +45,7 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     dispatchHeld,
   });
   const problems = s.integrity?.problems() ?? [];
+  const daemons = s.fleet ? await daemonsHealth(s.store, s.fleet, s.clock()) : null;
   return {
     service: SERVICE_NAME,
     status: problems.length ? 'degraded' : 'ok',
@@ -63,9 +64,9 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     paused: s.pause?.paused ?? null,
     dispatch_held: dispatchHeld,
     ...(s.polite ? { sending: sendingHealth(s.polite) } : {}),
-    ...(s.fleet ? { daemons: await daemonsHealth(s.store, s.fleet, s.clock()) } : {}),
+    ...(daemons ? { daemons } : {}),
     // A database problem found by the periodic check is a warning too, so that `aics status` exits 8 for it.
-    warnings: [...problems, ...warnings],
+    warnings: [...problems, ...warnings, ...staleWarnings(daemons ?? [])],
   };
 }
 
@@ -86,4 +87,14 @@ async function daemonsHealth(store: Store, fleet: FleetMember, nowMs: number): P
     state: stateOf(d, nowMs, fleet.staleAfterMs),
     self: d.id === fleet.id,
   }));
+}
+
+/** A daemon that stopped beating (died, or cut off): its accounts' tasks wait for a daemon that serves them. */
+function staleWarnings(daemons: readonly DaemonHealth[]): string[] {
+  return daemons
+    .filter((d) => d.state === 'stale')
+    .map(
+      (d) =>
+        `daemon ${d.id} stopped beating at ${d.heartbeat_at}: the tasks of its accounts (${d.accounts.join(', ') || 'none'}) wait for a daemon that serves them`,
+    );
 }

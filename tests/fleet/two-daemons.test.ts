@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QingjianSimulator } from '../../src/sim/qingjian-sim.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { aics, json } from '../support/cli.js';
 import { call, tempDir } from '../support/daemon.js';
 import { startHttpSink } from '../support/http-sink.js';
 import { EVENT_LIMIT_MS } from '../support/limits.js';
@@ -17,6 +18,8 @@ import { startServe } from '../support/spawn.js';
 const PER_ACCOUNT = 12;
 const HEARTBEAT_MS = 300;
 const { dir, cleanup } = tempDir('aics-fleet-');
+/** What the daemons and the commands share: the heartbeat (how stale is told) and the zone of the time tasks. */
+const fleetEnv = { AICS_HEARTBEAT_MS: String(HEARTBEAT_MS), AICS_TZ: 'UTC' };
 afterAll(cleanup);
 
 /** "YYYY-MM-DD HH:mm:ss" in UTC (the daemons run with AICS_TZ=UTC). */
@@ -32,13 +35,11 @@ async function twoDaemons(db: string) {
   const serve = (acc: 'wx_a' | 'wx_b') => {
     const home = join(dir, `${acc}-${Date.now()}`);
     mkdirSync(home, { recursive: true });
-    return startServe(
-      ['--port', '0', '--db', db, '--no-agent', '--pid-file', join(home, 'aics.pid'), '--log-file', join(home, 'aics.log')],
-      {
-        cwd: home,
-        env: { AICS_QINGJIAN_URL: sims[acc].url, TIANWANG_CALLBACK_URL: sink.url, AICS_HEARTBEAT_MS: String(HEARTBEAT_MS), AICS_TZ: 'UTC' },
-      },
-    );
+    const pidFile = join(home, 'aics.pid');
+    return startServe(['--port', '0', '--db', db, '--no-agent', '--pid-file', pidFile, '--log-file', join(home, 'aics.log')], {
+      cwd: home,
+      env: { AICS_QINGJIAN_URL: sims[acc].url, TIANWANG_CALLBACK_URL: sink.url, ...fleetEnv },
+    }).then((daemon) => ({ ...daemon, pidFile }));
   };
   return { sink, sims, serve };
 }
@@ -133,8 +134,25 @@ describe.each(backends)('two daemons on one $name database', ({ location }) => {
       b.child.kill('SIGKILL');
       await b.exit;
       await untilFleetSeen(a.url, ['wx_a']);
+      // A task for wx_b due now, received while no daemon serves wx_b: it waits, and says why.
+      const late = { ...tasksFor('wx_b', Date.now())[1]!, task_id: 'wx_b_late' };
+      expect((await call(a.url, 'POST', '/api/task/receive', late)).status).toBe(200);
+      const why = await aics(['task', 'status', 'wx_b_late', '--why', '--db', where.db], { cwd: dir, env: fleetEnv });
+      expect(why.stdout).toMatch(
+        /waits for a daemon serving account wx_b: none running serves it \(it was served by daemon:\S+ \(stale\)\)/,
+      );
+      const status = await aics(['status', '--json', '--pid-file', a.pidFile], { cwd: dir, env: fleetEnv });
+      expect(status.code, status.stderr).toBe(8); // degraded: a daemon stopped beating
+      const listed = json(status).daemons as { state: string; accounts: string[]; self: boolean }[];
+      expect(listed.map((d) => [d.accounts, d.state, d.self])).toEqual(
+        expect.arrayContaining([
+          [['wx_a'], 'alive', true],
+          [['wx_b'], 'stale', false],
+        ]),
+      );
       b = await serve('wx_b');
 
+      all.push(late);
       const total = all.length;
       await expect
         .poll(async () => (await store.tasks.stats()).by_status.completed, { timeout: EVENT_LIMIT_MS, interval: 200 })
@@ -146,10 +164,15 @@ describe.each(backends)('two daemons on one $name database', ({ location }) => {
         const sent = sim.commands.filter((c) => !c.duplicate && c.result.ok);
         // Only its own account's sends reached each bridge, and each customer's message went out once.
         expect(new Set(sim.commands.map((c) => c.data.acc_id))).toEqual(new Set([acc]));
-        expect(sent).toHaveLength(2 * PER_ACCOUNT);
+        expect(sent).toHaveLength(2 * PER_ACCOUNT + (acc === 'wx_b' ? 1 : 0));
         const perCustomer = new Map<string, number>();
         for (const c of sent) perCustomer.set(String(c.data.to_id), (perCustomer.get(String(c.data.to_id)) ?? 0) + 1);
-        expect([...perCustomer.values()]).toEqual(Array(PER_ACCOUNT).fill(2));
+        // Two tasks per customer; wx_b_c0 also got the task received while wx_b had no daemon.
+        const expected = Array.from({ length: PER_ACCOUNT }, (_, n): [string, number] => [
+          `${acc}_c${n}`,
+          acc === 'wx_b' && n === 0 ? 3 : 2,
+        ]);
+        expect(new Map([...perCustomer].sort())).toEqual(new Map(expected.sort()));
       }
       const callbackEvents = new Map<string, Set<string>>();
       for (const r of sink.received) {

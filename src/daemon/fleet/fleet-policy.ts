@@ -2,7 +2,7 @@
  * Who is alive on the database, who is dead, and what this daemon may fire: the one place that decides it, from
  * the registry's records and the clock (no I/O), so that the heartbeat step, /api/health and `aics status` agree.
  *
- * - alive: beat within `staleAfterMs`; stale: no beat since (died, or cut off); stopped: stopped cleanly.
+ * - alive, stale or stopped: daemonState (ports/daemons.ts, which the CLI reads too).
  * - A stale daemon's task leases are taken back at once (its sends never finish), instead of when they lapse.
  * - A record on this host with this daemon's API address that is not alive is this daemon's predecessor (the same
  *   daemon before a restart, with another pid): its leases are taken back and its record forgotten, so that a
@@ -11,9 +11,9 @@
  *   not: only the tasks of the accounts this daemon's bridge serves, and those with no account; a dead daemon's
  *   accounts' tasks wait for a daemon that serves them, never sent through the wrong account.
  */
-import type { ClaimScope, DaemonRecord } from '../../store/index.js';
+import { daemonState, type ClaimScope, type DaemonRecord, type DaemonState } from '../../store/index.js';
 
-export type DaemonState = 'alive' | 'stale' | 'stopped';
+export { MISSED_BEATS } from '../../store/index.js';
 
 export interface DaemonView extends DaemonRecord {
   state: DaemonState;
@@ -38,13 +38,7 @@ export interface FleetSelf {
   accounts: readonly string[];
 }
 
-/** How many heartbeats a daemon may miss before the others count it dead. */
-export const MISSED_BEATS = 3;
-
-export function stateOf(record: Pick<DaemonRecord, 'heartbeat_at' | 'stopped_at'>, nowMs: number, staleAfterMs: number): DaemonState {
-  if (record.stopped_at) return 'stopped';
-  return nowMs - record.heartbeat_at > staleAfterMs ? 'stale' : 'alive';
-}
+export const stateOf = daemonState;
 
 export function fleetView(records: readonly DaemonRecord[], self: FleetSelf, nowMs: number, staleAfterMs: number): FleetView {
   const daemons: DaemonView[] = records.map((r) => ({ ...r, state: stateOf(r, nowMs, staleAfterMs), self: r.id === self.id }));

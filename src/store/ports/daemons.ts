@@ -30,3 +30,14 @@ export interface DaemonRegistry {
   /** Removes a daemon's record (one that will not come back); false when there was none. */
   forget(id: string): Promise<boolean>;
 }
+
+/** How many heartbeats a daemon may miss before the others count it dead. */
+export const MISSED_BEATS = 3;
+
+export type DaemonState = 'alive' | 'stale' | 'stopped';
+
+/** alive: beat within `staleAfterMs`; stale: no beat since (died, or cut off); stopped: stopped cleanly. */
+export function daemonState(record: Pick<DaemonRecord, 'heartbeat_at' | 'stopped_at'>, nowMs: number, staleAfterMs: number): DaemonState {
+  if (record.stopped_at) return 'stopped';
+  return nowMs - record.heartbeat_at > staleAfterMs ? 'stale' : 'alive';
+}
