@@ -10,3 +10,4 @@ export * from './daemons.js';
 export * from './ops.js';
 export * from './maintenance.js';
 export * from './store.js';
+export * from './transfer.js';

@@ -12,6 +12,7 @@ import type { OpsStore } from './ops.js';
 import type { OutboxStore } from './outbox.js';
 import type { ReplyStore } from './replies.js';
 import type { TaskStore } from './tasks.js';
+import type { StoreTransfer } from './transfer.js';
 
 export interface Store {
   /** Where the store lives: the SQLite file, or a server's address (without its password). */
@@ -30,6 +31,8 @@ export interface Store {
   readonly daemons: DaemonRegistry;
   /** Reads for operators (metrics, why a task has not fired). */
   readonly ops: OpsStore;
+  /** Every table read in pages and written idempotently (`aics db migrate`). */
+  readonly transfer: StoreTransfer;
   /** File sizes, backup and integrity check: only a store kept in a local file has them; null otherwise. */
   readonly maintenance: StoreMaintenance | null;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { redactUrl } from '../location.js';
 import type { OpenStoreOptions, Store } from '../ports/store.js';
 import { PgControl } from './control.js';
 import { PgDaemonRegistry } from './daemons.js';
+import { PgTransfer } from './transfer.js';
 import { appliedVersion, migrate, PG_SCHEMA_VERSION } from './migrations.js';
 import { openPool, translatePgError, type Pool } from './pool.js';
 
@@ -31,6 +32,7 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
     replies: notBuilt('replies', file),
     control: new PgControl(pool, file, clock),
     daemons: new PgDaemonRegistry(pool, file, clock),
+    transfer: new PgTransfer(pool, file, clock),
     ops: notBuilt('ops', file),
     // Backup and integrity checks of a server are the server's tools' job (pg_dump, pg_amcheck).
     maintenance: null,
