@@ -2,10 +2,9 @@
  * What the daemon opens on disk besides its log: the store (refused when damaged), the pid file (one daemon per
  * database) and the start record beside it that `aics restart` and `aics status` read.
  */
-import { resolve } from 'node:path';
 import { clientHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError } from '../errors.js';
-import { openStore, translateSqliteError, type Store } from '../store/index.js';
+import { openStore, parseStoreLocation, translateSqliteError, type Store } from '../store/index.js';
 import { acquirePidFile, defaultPidFile, processStartTicks, writeStartRecord } from './control/pid-file.js';
 import type { DaemonOptions } from './daemon-options.js';
 
@@ -53,7 +52,8 @@ export function takePidFile(pidFile: string, db: string): { replaced: string | n
   try {
     return acquirePidFile(pidFile);
   } catch (error) {
-    if (error instanceof AicsError || pidFile !== defaultPidFile(db)) throw error;
-    throw translateSqliteError(error, resolve(db));
+    const where = parseStoreLocation(db);
+    if (error instanceof AicsError || where.kind !== 'sqlite' || pidFile !== defaultPidFile(db)) throw error;
+    throw translateSqliteError(error, where.file);
   }
 }

@@ -12,19 +12,11 @@ import WebSocket from 'ws';
 import { isLoopbackHost, type Settings } from '../config.js';
 import type { DaemonStatus } from '../cli/control/daemon-status.js';
 import { inspectDatabase, parseStoreLocation } from '../store/index.js';
+import type { CheckResult } from './check-result.js';
 import { serverDatabaseChecks } from './server-database-checks.js';
+
+export type { CheckResult, Verdict } from './check-result.js';
 import { isValidTimeZone, formatInZone } from '../tasks/index.js';
-
-export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
-
-export interface CheckResult {
-  check: string;
-  verdict: Verdict;
-  /** What was found. */
-  detail: string;
-  /** What to do, when it is not ok. */
-  fix?: string;
-}
 
 export interface DoctorContext {
   settings: Settings;

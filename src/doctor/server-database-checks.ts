@@ -1,7 +1,7 @@
 /** `aics doctor` on a database server (a postgres:// --db): reachable with the URL's credentials, its schema usable. */
 import { NotFoundError } from '../errors.js';
 import { openStore, redactUrl } from '../store/index.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './check-result.js';
 
 /** A database server: reachable with the URL's credentials, and its schema one this aics can use. Changes nothing. */
 export async function serverDatabaseChecks(url: string): Promise<CheckResult[]> {

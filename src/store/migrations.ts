@@ -272,12 +272,22 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    description: 'outbox claims: the daemon delivering an item, until when, so several daemons on one store never deliver it at once',
+    sql: `
+      -- A daemon claims an item before it POSTs it and the claim ends with the delivery's outcome. A claim lasts the
+      -- delivery's deadline and a margin: when its daemon dies, another takes the item over once the lease ran out.
+      ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
+    `,
+  },
+  {
     version: 11,
     description: 'daemons: the daemons on the database, the WeCom accounts each serves, their heartbeats',
     sql: `
       -- Several daemons on one database: each beats here every few seconds with the accounts its 轻简 bridge serves,
       -- so that the others fire only their own accounts' tasks and take back a dead one's leases. The same table as
-      -- on PostgreSQL. (Version 10 is the outbox claims by owner.)
+      -- on PostgreSQL.
       CREATE TABLE IF NOT EXISTS daemons (
         id TEXT PRIMARY KEY,
         host TEXT NOT NULL,

@@ -1,15 +1,22 @@
 /**
  * Opens the PostgreSQL store: a pool on the URL, the schema migrated, one repository per port on that pool.
- * Ports whose PostgreSQL implementation is not built yet are placeholders that fail with a clear message.
  */
 import { NotFoundError, SchemaTooNewError } from '../../errors.js';
 import { redactUrl } from '../location.js';
 import type { OpenStoreOptions, Store } from '../ports/store.js';
+import { PgCallbackSink } from './callback-sink.js';
 import { PgControl } from './control.js';
+import { PgConversations } from './conversations.js';
 import { PgDaemonRegistry } from './daemons.js';
+import { PgInbound } from './inbound.js';
+import { PgOps } from './ops.js';
+import { TaskChanges } from './task-changes.js';
+import { PgTaskStore } from './task-store.js';
 import { PgTransfer } from './transfer.js';
 import { appliedVersion, migrate, PG_SCHEMA_VERSION } from './migrations.js';
+import { PgOutbox } from './outbox.js';
 import { openPool, translatePgError, type Pool } from './pool.js';
+import { PgReplyQueue } from './replies.js';
 
 export async function openPostgresStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const file = redactUrl(url);
@@ -22,21 +29,26 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
     throw translatePgError(error, file);
   }
   const clock = options.clock ?? Date.now;
+  // Listens only once asked (a daemon's worker, the engine): a command's open makes no LISTEN connection.
+  const changes = new TaskChanges(url);
   return {
     file,
-    tasks: notBuilt('tasks', file),
-    outbox: notBuilt('outbox', file),
-    inbound: notBuilt('inbound', file),
-    callbacks: notBuilt('callbacks', file),
-    agent: notBuilt('agent', file),
-    replies: notBuilt('replies', file),
+    tasks: new PgTaskStore(pool, file, changes, { clock, timeZone: options.timeZone }),
+    outbox: new PgOutbox(pool, file, clock),
+    inbound: new PgInbound(pool, file, clock),
+    callbacks: new PgCallbackSink(pool, file, clock),
+    agent: new PgConversations(pool, file, clock),
+    replies: new PgReplyQueue(pool, file, clock),
     control: new PgControl(pool, file, clock),
     daemons: new PgDaemonRegistry(pool, file, clock),
     transfer: new PgTransfer(pool, file, clock),
-    ops: notBuilt('ops', file),
+    ops: new PgOps(pool, file, clock),
     // Backup and integrity checks of a server are the server's tools' job (pg_dump, pg_amcheck).
     maintenance: null,
-    close: () => pool.end(),
+    close: async () => {
+      await changes.close();
+      await pool.end();
+    },
   };
 }
 
@@ -48,15 +60,4 @@ async function checkSchema(pool: Pool, file: string): Promise<void> {
     throw new NotFoundError(`database ${file} has no aics tables yet (nothing was created): "aics serve" or "aics task add" creates them`);
   }
   if (version > PG_SCHEMA_VERSION) throw new SchemaTooNewError(version, PG_SCHEMA_VERSION, file);
-}
-
-/** A port whose PostgreSQL implementation is not built yet: every call fails saying so. */
-function notBuilt<T extends object>(port: string, file: string): T {
-  return new Proxy({} as T, {
-    get(_target, name) {
-      if (name === 'file') return file;
-      if (name === 'then' || typeof name === 'symbol') return undefined;
-      return () => Promise.reject(new Error(`the PostgreSQL store's ${port} port is not built yet (${String(name)})`));
-    },
-  });
 }

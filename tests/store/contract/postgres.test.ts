@@ -7,10 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../../support/postgres.js';
 import type { StoreFactory } from './factory.js';
-import { runStoreContract, type ContractName } from './run-contract.js';
-
-/** The ports the PostgreSQL store implements so far; the others are still placeholders. */
-const BUILT: ContractName[] = ['control', 'daemons'];
+import { runStoreContract } from './run-contract.js';
 
 function postgresFactory(server: () => PostgresServer): StoreFactory {
   const opened: Store[] = [];
@@ -39,10 +36,7 @@ if (postgresAvailable()) {
   });
   // Registered before the contracts' own afterAll hooks, so it runs after them (vitest runs afterAll in reverse).
   afterAll(() => server?.stop());
-  runStoreContract(
-    postgresFactory(() => server!),
-    BUILT,
-  );
+  runStoreContract(postgresFactory(() => server!));
 } else {
   describe('postgres store contract', () => {
     it.skip('skipped: PostgreSQL is not installed (Debian package "postgresql"; .ci/run installs it)', () => undefined);
