@@ -19,11 +19,13 @@
  * daemon starts; the time that took is reported. Needs `npm run build` first. Prints ONE JSON object on stdout;
  * progress goes to stderr.
  *
- *   node bench/match.js [--tasks 100000] [--any 300] [--rate 200] [--duration 10] [--fire-every 10] [--quick]
+ * With --db postgres://… (an empty database) the same run follows on PostgreSQL, in the same process and session,
+ * and `ratios.postgres_vs_sqlite_*` compare the two stores.
+ *
+ *   node bench/match.js [--tasks 100000] [--any 300] [--rate 200] [--duration 10] [--fire-every 10] [--quick] [--db URL]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import WebSocket, { WebSocketServer } from 'ws';
 import {
   BENCH_ENV,
@@ -50,6 +52,7 @@ const { values: args } = parseArgs({
     'fire-every': { type: 'string' },
     warmup: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    db: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -183,26 +186,20 @@ async function bareWs() {
   return { frames: MESSAGES, frame_bytes: bytes, echoed: rtt.length, push_max_lag_ms: maxLag, rtt_ms: distribution(rtt) };
 }
 
-async function main() {
+/** Seeds the store at `db` (a SQLite file or postgres:// URL), runs the daemon on it, and measures. */
+async function measureAics(db, label) {
   const { openStore } = await dist('store/index.js');
   const { parseTaskPayload } = await dist('tasks/index.js');
   const { QingjianSimulator } = await dist('sim/qingjian-sim.js');
-  const loadBefore = machine().loadavg;
 
   // ---- seed ----
-  const db = join(dir, 'db/tasks.db');
-  log(`seeding ${TASKS} + ${ANY} tasks …`);
+  log(`${label}: seeding ${TASKS} + ${ANY} tasks …`);
   const all = payloads().map((p) => parseTaskPayload(p));
   const store = await openStore(db, { timeZone: BENCH_ENV.TZ });
   const seed = await seedTasks(store, all);
-  store.close();
+  await store.close();
   log(`seeded in ${seed.receive_s} s, armed in ${seed.arm_s} s`);
 
-  // ---- baseline: bare WebSocket round trip ----
-  log(`bare ws: ${RATE}/s for ${DURATION} s …`);
-  const bare = await bareWs();
-
-  // ---- aics ----
   const sim = await QingjianSimulator.start({ port: 0, accId: ACC });
   const daemon = await startEngineDaemon(sim, db, dir);
   await sim.waitForAllAcked(10_000); // login + ready
@@ -262,7 +259,7 @@ async function main() {
     return { measured, n, acks, sendLat, firingIds, maxLag };
   };
 
-  log(`aics: warm-up ${WARMUP} s, then ${RATE}/s for ${DURATION} s …`);
+  log(`${label}: warm-up ${WARMUP} s, then ${RATE}/s for ${DURATION} s …`);
   if (WARM_MESSAGES) await runPhase(WARM_MESSAGES, firingPerPhase, quietBase + MESSAGES, false);
   const countersBefore = sim.counters();
   const repeatsBefore = repeatedReqIds;
@@ -276,46 +273,24 @@ async function main() {
   const fired = phase.firingIds.filter((id) => sendAt.has(id)).length;
   const duplicates = phase.firingIds.reduce((n, id) => n + Math.max(0, (sendCount.get(id) ?? 0) - 1), 0);
 
-  // Afterwards: what the database says about the firing customers' tasks.
-  // The database as the daemon left it, read with SQL (the SQLite file is what these benchmarks run on).
-  const check = new Database(db, { readonly: true });
-  const completed = check
-    .prepare(
-      `SELECT COUNT(*) AS n FROM tasks WHERE status = 'completed' AND task_id LIKE 'MATCH\\_%' ESCAPE '\\' AND task_id NOT LIKE 'MATCH\\_ANY%' ESCAPE '\\'`,
-    )
-    .get().n;
-  const anyFired = check
-    .prepare(`SELECT COUNT(*) AS n FROM tasks WHERE task_id LIKE 'MATCH\\_ANY%' ESCAPE '\\' AND status != 'waiting'`)
-    .get().n;
-  const fired_by_status = Object.fromEntries(
-    check
-      .prepare(`SELECT status, COUNT(*) AS n FROM tasks WHERE status != 'waiting' OR attempt > 0 GROUP BY status`)
-      .all()
-      .map((r) => [r.status, r.n]),
-  );
-  check.close();
+  // Afterwards: what the store says about the tasks (through its port: the same on SQLite and PostgreSQL).
+  const check = await openStore(db, { readonly: true });
+  const byStatus = (await check.tasks.stats()).by_status;
+  let anyFired = 0;
+  for (const p of all.filter((t) => t.task_id.startsWith('MATCH_ANY_')))
+    if ((await check.tasks.get(p.task_id))?.status !== 'waiting') anyFired++;
+  await check.close();
+  const completed = byStatus.completed - anyFired;
+  const fired_by_status = Object.fromEntries(Object.entries(byStatus).filter(([status, n]) => status !== 'waiting' && n > 0));
 
-  const ack = distribution(phase.acks);
-  const send = distribution(phase.sendLat);
-  const out = {
-    bench: 'match',
-    ...machine(),
-    loadavg_before: loadBefore,
-    quick,
-    tasks_waiting: TASKS + ANY,
-    specified_customer_tasks: TASKS,
-    any_customer_tasks: ANY,
+  return {
     seed,
-    rate_per_s: RATE,
-    duration_s: DURATION,
-    warmup_s: WARMUP,
-    fire_every: FIRE_EVERY,
+    ack: distribution(phase.acks),
+    send: distribution(phase.sendLat),
     aics: {
       messages: MESSAGES,
       push_max_lag_ms: phase.maxLag,
       acked: phase.acks.length,
-      ack_ms: ack,
-      send_ms: send,
       fired_expected: phase.firingIds.length,
       fired,
       lost: phase.firingIds.length - fired,
@@ -329,8 +304,42 @@ async function main() {
       redeliveries: counters.redeliveries - countersBefore.redeliveries,
       bridge: { received: health.qingjian.received, duplicates: health.qingjian.duplicates },
     },
+  };
+}
+
+async function main() {
+  const loadBefore = machine().loadavg;
+  const sqlite = await measureAics(join(dir, 'db/tasks.db'), 'aics on SQLite');
+  // ---- baseline: bare WebSocket round trip ----
+  log(`bare ws: ${RATE}/s for ${DURATION} s …`);
+  const bare = await bareWs();
+  const postgres = args.db ? await measureAics(args.db, 'aics on PostgreSQL') : null;
+  const { ack, send } = sqlite;
+  const out = {
+    bench: 'match',
+    ...machine(),
+    loadavg_before: loadBefore,
+    quick,
+    tasks_waiting: TASKS + ANY,
+    specified_customer_tasks: TASKS,
+    any_customer_tasks: ANY,
+    seed: sqlite.seed,
+    rate_per_s: RATE,
+    duration_s: DURATION,
+    warmup_s: WARMUP,
+    fire_every: FIRE_EVERY,
+    aics: { ...sqlite.aics, ack_ms: ack, send_ms: send },
+    ...(postgres ? { postgres: { seed: postgres.seed, ...postgres.aics, ack_ms: postgres.ack, send_ms: postgres.send } } : {}),
     bare_ws: bare,
     ratios: {
+      ...(postgres
+        ? {
+            postgres_vs_sqlite_ack_p50: ratio(postgres.ack.p50, ack.p50),
+            postgres_vs_sqlite_send_p50: ratio(postgres.send.p50, send.p50),
+            postgres_vs_sqlite_send_p99: ratio(postgres.send.p99, send.p99),
+            postgres_vs_sqlite_seed_receive: ratio(postgres.seed.receive_s, sqlite.seed.receive_s),
+          }
+        : {}),
       ack_p50_vs_bare_rtt_p50: ratio(ack.p50, bare.rtt_ms.p50),
       ack_p99_vs_bare_rtt_p99: ratio(ack.p99, bare.rtt_ms.p99),
       send_p50_vs_bare_rtt_p50: ratio(send.p50, bare.rtt_ms.p50),

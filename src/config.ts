@@ -46,6 +46,11 @@ export interface Settings {
   sendRate: number;
   /** Sends a minute to one customer (AICS_SEND_RATE_CUSTOMER, default 12; 0 = no limit). */
   sendRateCustomer: number;
+  /**
+   * How often the daemon records itself and its WeCom accounts in the database (AICS_HEARTBEAT_MS, default 5000):
+   * several daemons on one database count one dead after 3 missed beats and take back its leases.
+   */
+  heartbeatMs: number;
   timeZone: string;
   filesDir: string;
   llmBaseUrl: string | null;
@@ -209,6 +214,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     retentionDays: flags.retentionDays ?? integer(env, 'AICS_RETENTION_DAYS', 90, 0, 36_500),
     sendRate: flags.sendRate ?? integer(env, 'AICS_SEND_RATE', DEFAULT_SEND_RATE, 0, 60_000),
     sendRateCustomer: flags.sendRateCustomer ?? integer(env, 'AICS_SEND_RATE_CUSTOMER', DEFAULT_SEND_RATE_CUSTOMER, 0, 60_000),
+    heartbeatMs: integer(env, 'AICS_HEARTBEAT_MS', 5000, 100, 600_000),
     timeZone,
     filesDir: abs(flags.filesDir ?? first(env, ['AICS_FILES_DIR']) ?? 'files'),
     llmBaseUrl,

@@ -169,6 +169,23 @@ export interface HealthData {
   warnings?: string[];
   /** The polite sender (AICS_SEND_RATE): its limits a minute (0 = none) and the sends waiting for their turn, by account. */
   sending?: { rate_per_account: number; rate_per_customer: number; waiting: number; waiting_by_account: Record<string, number> };
+  /** The daemons on the database (from its registry), this one included. */
+  daemons?: DaemonHealth[];
+}
+
+/** One daemon on the database: alive (beating), stale (stopped beating: died or cut off) or stopped cleanly. */
+export interface DaemonHealth {
+  id: string;
+  host: string;
+  pid: number;
+  accounts: string[];
+  api_url: string | null;
+  version: string | null;
+  started_at: string;
+  heartbeat_at: string;
+  stopped_at: string | null;
+  state: 'alive' | 'stale' | 'stopped';
+  self: boolean;
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

@@ -7,3 +7,4 @@ export { receiveTask, type Received, type ReceiveOptions } from './receive-task.
 export { cancelSchema, cancelTask, type Cancelled } from './cancel-task.js';
 export { listTasks, parseListQuery, taskStats, taskStatus, type TaskStatusReport } from './read-tasks.js';
 export { failedTaskIds, rescheduleTask, retryTasks } from './change-tasks.js';
+export { assertNoDaemonOn, migrateStore, type MigrationReport, type TableCopy } from './migrate-store.js';

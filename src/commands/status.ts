@@ -70,6 +70,8 @@ function describe(s: DaemonStatus, zone: string): string {
     ],
     ['派单 held', s.dispatch_held ? `${s.dispatch_held} (TIANWANG_DISPATCH_URL is not set)` : undefined],
     ['sending', s.sending ? sendingLine(s.sending) : undefined],
+    // One line per daemon only when several share the database: alone, the lines above say it all.
+    ...(s.daemons.length > 1 ? s.daemons.map((d): [string, string] => ['daemon', daemonLine(d, zone)]) : []),
     ...s.warnings.map((w): [string, string] => ['warning', w]),
     ['last error', s.healthy && !s.details_hidden ? (s.last_error ?? 'none') : undefined],
     ['details', s.details_hidden ? 'hidden: the daemon requires AICS_API_TOKEN, and this one is missing or wrong' : undefined],
@@ -95,6 +97,12 @@ function accounts(list: unknown): string {
     (a) => `${a.acc_id} ${a.status}${a.last_known ? ` (last known ${a.last_known})` : ''}`,
   );
   return items.length ? ` (accounts: ${items.join(', ')})` : '';
+}
+
+/** "daemon:pc2:4242 alive (this one), accounts wx_a, wx_b, last beat 2026-… at http://10.0.0.6:6060". */
+function daemonLine(d: DaemonStatus['daemons'][number], zone: string): string {
+  const accounts = d.accounts.length ? `accounts ${d.accounts.join(', ')}` : 'no accounts';
+  return `${d.id} ${d.state}${d.self ? ' (this one)' : ''}, ${accounts}, last beat ${localTime(d.heartbeat_at, zone)}${d.api_url ? ` at ${d.api_url}` : ''}`;
 }
 
 /** "12 waiting for their turn; at most 30 a minute per account, 12 per customer (AICS_SEND_RATE…)". */

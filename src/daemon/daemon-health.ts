@@ -1,5 +1,5 @@
 /** The body of GET /api/health, composed from the running daemon's parts (the store, the bridge, the checks). */
-import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
+import { SERVICE_NAME, type DaemonHealth, type DaemonModeName, type HealthData } from '../api/index.js';
 import type { Settings } from '../config.js';
 import type { Store } from '../store/index.js';
 import { bridgeHealth, healthWarnings } from './health-warnings.js';
@@ -9,6 +9,8 @@ import type { IntegrityWatch } from './integrity-watch.js';
 import type { PauseGate } from './ops/pause-gate.js';
 import type { PoliteSender } from './ops/polite-sender.js';
 import type { QingjianBridge } from './qingjian/index.js';
+import type { FleetMember } from './fleet/fleet-member.js';
+import { stateOf } from './fleet/fleet-policy.js';
 
 export interface HealthSources {
   store: Store;
@@ -23,6 +25,8 @@ export interface HealthSources {
   agent: boolean;
   pause: PauseGate | null;
   polite: PoliteSender | null;
+  /** The daemon registry step; null before it started. */
+  fleet: FleetMember | null;
 }
 
 export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPaging>): Promise<HealthData> {
@@ -41,6 +45,7 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     dispatchHeld,
   });
   const problems = s.integrity?.problems() ?? [];
+  const daemons = s.fleet ? await daemonsHealth(s.store, s.fleet, s.clock()) : null;
   return {
     service: SERVICE_NAME,
     status: problems.length ? 'degraded' : 'ok',
@@ -59,8 +64,9 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     paused: s.pause?.paused ?? null,
     dispatch_held: dispatchHeld,
     ...(s.polite ? { sending: sendingHealth(s.polite) } : {}),
+    ...(daemons ? { daemons } : {}),
     // A database problem found by the periodic check is a warning too, so that `aics status` exits 8 for it.
-    warnings: [...problems, ...warnings],
+    warnings: [...problems, ...warnings, ...staleWarnings(daemons ?? [])],
   };
 }
 
@@ -72,4 +78,23 @@ function sendingHealth(polite: PoliteSender): NonNullable<HealthData['sending']>
     waiting: Object.values(byAccount).reduce((a, b) => a + b, 0),
     waiting_by_account: byAccount,
   };
+}
+
+async function daemonsHealth(store: Store, fleet: FleetMember, nowMs: number): Promise<DaemonHealth[]> {
+  return (await store.daemons.list()).map((d) => ({
+    ...d,
+    heartbeat_at: new Date(d.heartbeat_at).toISOString(),
+    state: stateOf(d, nowMs, fleet.staleAfterMs),
+    self: d.id === fleet.id,
+  }));
+}
+
+/** A daemon that stopped beating (died, or cut off): its accounts' tasks wait for a daemon that serves them. */
+function staleWarnings(daemons: readonly DaemonHealth[]): string[] {
+  return daemons
+    .filter((d) => d.state === 'stale')
+    .map(
+      (d) =>
+        `daemon ${d.id} stopped beating at ${d.heartbeat_at}: the tasks of its accounts (${d.accounts.join(', ') || 'none'}) wait for a daemon that serves them`,
+    );
 }

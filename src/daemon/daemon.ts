@@ -25,6 +25,8 @@ import { removePidFile } from './control/pid-file.js';
 import { buildBridge, listenHttp, StartupError } from './assembly/front.js';
 import { buildHousekeeping } from './assembly/housekeeping.js';
 import { startWorker } from './assembly/worker.js';
+import { daemonOwner } from './owner.js';
+import { FleetMember } from './fleet/fleet-member.js';
 import { daemonHealth, type HealthSources } from './daemon-health.js';
 import { assertStartable, type DaemonMode, type DaemonOptions } from './daemon-options.js';
 import { Releasers } from './lifecycle.js';
@@ -127,10 +129,13 @@ export class Daemon {
               () => buildBridge(settings, logger, options.bridgeOptions),
               (b) => b.stop(),
             );
+      // Set once the HTTP API has bound (its address goes in the registry); the worker fires nothing before.
+      let fleet: FleetMember | null = null;
       const worker = await releasers.step(
         'worker',
         () =>
           startWorker({
+            scope: () => fleet?.scope(),
             store,
             logger,
             clock,
@@ -156,6 +161,7 @@ export class Daemon {
         agent: worker.agent !== null,
         pause: worker.pause,
         polite: worker.polite,
+        fleet: null,
       };
       this.healthSources = health;
       this.metrics.attach({ store, bridge: () => bridge?.state() ?? null, paused: () => worker.pause.paused !== null, clock });
@@ -191,6 +197,28 @@ export class Daemon {
       });
       housekeepingStop(() => housekeeping.stop());
       health.integrity = housekeeping.integrity;
+      fleet = await releasers.step(
+        'daemon registry',
+        async () => {
+          const member = new FleetMember({
+            store,
+            logger,
+            clock,
+            id: daemonOwner(),
+            accounts: () => bridge?.onlineAccounts() ?? [],
+            apiUrl: this.boundUrl,
+            version: this.version,
+            startedAtMs: health.startedAtMs,
+            heartbeatMs: settings.heartbeatMs,
+            onScopeChange: () => worker.scheduler.poke(),
+          });
+          await member.start();
+          bridge?.onAccountEvent(() => void member.beat());
+          return member;
+        },
+        (member) => member.stop(),
+      );
+      health.fleet = fleet;
       worker.start();
       housekeeping.start();
       bridge?.start();

@@ -281,6 +281,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
     `,
   },
+  {
+    version: 11,
+    description: 'daemons: the daemons on the database, the WeCom accounts each serves, their heartbeats',
+    sql: `
+      -- Several daemons on one database: each beats here every few seconds with the accounts its 轻简 bridge serves,
+      -- so that the others fire only their own accounts' tasks and take back a dead one's leases. The same table as
+      -- on PostgreSQL.
+      CREATE TABLE IF NOT EXISTS daemons (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        accounts TEXT NOT NULL DEFAULT '[]',
+        api_url TEXT,
+        version TEXT,
+        started_at TEXT NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        stopped_at TEXT
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

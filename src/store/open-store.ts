@@ -7,6 +7,7 @@ import { SqliteReplyQueue } from './agent-replies.js';
 import { SqliteCallbackSink } from './callback-sink.js';
 import { ensureDatabaseFolder as ensureFolderOf, openDatabase } from './connection.js';
 import { SqliteControl } from './control.js';
+import { SqliteDaemonRegistry } from './daemons.js';
 import { SqliteInbound } from './inbound.js';
 import { parseStoreLocation } from './location.js';
 import { SqliteOps } from './ops.js';
@@ -15,6 +16,7 @@ import { openPostgresStore } from './postgres/open.js';
 import type { OpenStoreOptions, Store } from './ports/store.js';
 import { SqliteMaintenance } from './sqlite-maintenance.js';
 import { SqliteTaskStore } from './sqlite-store.js';
+import { SqliteTransfer } from './sqlite-transfer.js';
 
 /** Opens the store at `location`: a path, a `file:`/`sqlite:` URL, or a `postgres://` URL. */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -37,6 +39,8 @@ export function openSqliteStore(file: string, options: OpenStoreOptions = {}): S
     agent: new SqliteAgentStore(db, tasks.file, clock),
     replies: new SqliteReplyQueue(db, tasks.file, clock),
     control: new SqliteControl(db, tasks.file, clock),
+    daemons: new SqliteDaemonRegistry(db, tasks.file, clock),
+    transfer: new SqliteTransfer(db, tasks.file, clock),
     ops: new SqliteOps(db, tasks.file, clock),
     maintenance: new SqliteMaintenance(db, tasks.file),
     close: async () => tasks.close(),

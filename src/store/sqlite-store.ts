@@ -6,6 +6,7 @@ import { ANY_CUSTOMER_TRIGGER_TYPES, PRIORITY_RANK, TASK_STATUSES, sqlTypeList, 
 import { openDatabase, schemaVersion, type Db } from './connection.js';
 import {
   MAX_PAGE_SIZE,
+  type ClaimScope,
   type ListQuery,
   type StoreStats,
   type TaskAttempt,
@@ -24,6 +25,18 @@ const ANY_CUSTOMER_TYPES_SQL = sqlTypeList(ANY_CUSTOMER_TRIGGER_TYPES);
 
 /** The priorities' ranks, highest first: the order dueTasks reads them in. */
 const RANKS_HIGHEST_FIRST = [...new Set(Object.values(PRIORITY_RANK))].sort((a, b) => b - a);
+
+/**
+ * The condition (and its parameters) that keeps a scope's tasks: with `accounts`, a task whose account (its
+ * target's, set when a message fired it, else its own) is one of them, or a task with no account at all.
+ */
+function scopeSql(scope: ClaimScope | undefined): { sql: string; params: unknown[] } {
+  if (!scope?.accounts) return { sql: '', params: [] };
+  return {
+    sql: ` AND (COALESCE(target_acc_id, acc_id) IS NULL OR COALESCE(target_acc_id, acc_id) IN (SELECT value FROM json_each(?)))`,
+    params: [JSON.stringify(scope.accounts)],
+  };
+}
 
 export type { SqliteStoreOptions } from './sqlite-task-base.js';
 
@@ -168,32 +181,34 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
    * `status IN (…)` term is the index's condition, which a query must repeat for SQLite to use it, and `+due_at`
    * sorts the due rows with the LIMIT applied instead of walking the index in order and sorting ties in full.
    */
-  dueTasks(limit: number): Promise<TaskRecord[]> {
+  dueTasks(limit: number, scope?: ClaimScope): Promise<TaskRecord[]> {
     const nowMs = this.clock();
+    const within = scopeSql(scope);
     return this.read(() => {
       const due: TaskRow[] = [];
       const byPriority = this.statement(
         `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
-         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
+         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)${within.sql}
          ORDER BY due_at, rowid LIMIT ?`,
       );
       for (const rank of RANKS_HIGHEST_FIRST) {
         if (due.length >= limit) break;
-        due.push(...(byPriority.all(rank, nowMs, nowMs, limit - due.length) as TaskRow[]));
+        due.push(...(byPriority.all(rank, nowMs, nowMs, ...within.params, limit - due.length) as TaskRow[]));
       }
       return due.map(rowToTask);
     });
   }
 
   /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */
-  nextWakeAt(): Promise<number | null> {
+  nextWakeAt(scope?: ClaimScope): Promise<number | null> {
+    const within = scopeSql(scope);
     return this.read(() => {
       const r = this.statement(
         `SELECT MIN(t) AS t FROM (
-             SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
+             SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')${within.sql}
              UNION ALL SELECT MIN(expires_at) FROM tasks INDEXED BY tasks_expiry WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
              UNION ALL SELECT MIN(lease_expires_at) FROM tasks INDEXED BY tasks_lease WHERE status = 'running')`,
-      ).get() as { t: number | null };
+      ).get(...within.params) as { t: number | null };
       return r.t;
     });
   }

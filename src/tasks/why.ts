@@ -18,7 +18,14 @@ export interface WhyTask {
   completed_at: string | null;
   expires_at: string | null;
   due_at: string | null;
-  target: { msg_id?: string | null; from_id: string } | null;
+  target: { msg_id?: string | null; from_id: string; acc_id?: string | null } | null;
+}
+
+/** A daemon on the database as `--why` needs it (several daemons on one database). */
+export interface WhyDaemon {
+  id: string;
+  state: 'alive' | 'stale' | 'stopped';
+  accounts: readonly string[];
 }
 
 export interface WhyEvent {
@@ -77,11 +84,26 @@ function statusAt(events: readonly WhyEvent[], atMs: number): TaskStatus | null 
   return status;
 }
 
+/**
+ * With several daemons on the database each fires only its own accounts' tasks: a task whose account no daemon
+ * alive serves waits for one (never sent through another account). Alone, a daemon fires everything.
+ */
+function waitsForDaemon(task: WhyTask, daemons: readonly WhyDaemon[]): string[] {
+  const account = task.target?.acc_id ?? task.acc_id;
+  if (daemons.length < 2 || !account) return [];
+  const serving = daemons.filter((d) => d.accounts.includes(account));
+  if (serving.some((d) => d.state === 'alive')) return [];
+  const gone = serving.map((d) => `${d.id} (${d.state})`).join(', ');
+  return [
+    `waits for a daemon serving account ${account}: none running serves it${gone ? ` (it was served by ${gone})` : ''}; start "aics serve" with a 轻简 bridge for that account on this database`,
+  ];
+}
+
 export function explainNotFired(
   task: WhyTask,
   events: readonly WhyEvent[],
   messages: readonly WhyMessage[],
-  context: { nowMs: number; paused: boolean; formatTime: (ms: number) => string },
+  context: { nowMs: number; paused: boolean; formatTime: (ms: number) => string; daemons?: readonly WhyDaemon[] },
 ): WhyReport {
   const summary: string[] = [];
   const t = task.trigger;
@@ -100,6 +122,7 @@ export function explainNotFired(
           `waiting for ${who ? `customer ${who}` : 'any customer'} to say ${quoted}${exact ? ' (exactly, after normalisation)' : ''}`,
         );
       }
+      summary.push(...waitsForDaemon(task, context.daemons ?? []));
       if (task.due_at) {
         const due = Date.parse(task.due_at);
         summary.push(

@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { ATTEMPT_HEAD, EVENT_HEAD, attemptRows, eventRows, table, taskDetails } from '../../cli/format.js';
 import { taskStatus } from '../../app/index.js';
-import type { TaskAttempt, TaskEvent, TaskRecord } from '../../store/index.js';
+import { daemonState, MISSED_BEATS, type TaskAttempt, type TaskEvent, type TaskRecord } from '../../store/index.js';
 import {
   awaitedCustomer,
   describeTrigger,
@@ -11,6 +11,7 @@ import {
   formatInZone,
   isMessageTrigger,
   keywordMatches,
+  type WhyDaemon,
   type WhyReport,
 } from '../../tasks/index.js';
 
@@ -67,6 +68,7 @@ ${EXIT_CODES_HELP}`;
       nowMs: Date.now(),
       paused: paused !== null,
       formatTime: (ms) => formatInZone(ms, zone),
+      daemons: await this.daemons(settings.heartbeatMs * MISSED_BEATS),
     });
     this.say('');
     this.say(why.summary.map((line) => `why: ${line}`).join('\n'));
@@ -93,6 +95,16 @@ ${EXIT_CODES_HELP}`;
    * The messages worth explaining: the awaited customer's latest, plus other customers' that say the keyword (the
    * usual surprise: someone else said it); for an any-customer trigger, the latest from anyone.
    */
+  /** The daemons on the database and whether each still beats; none when the database predates the registry. */
+  private async daemons(staleAfterMs: number): Promise<WhyDaemon[]> {
+    try {
+      const now = Date.now();
+      return (await (await this.repositories()).daemons.list()).map((d) => ({ ...d, state: daemonState(d, now, staleAfterMs) }));
+    } catch {
+      return [];
+    }
+  }
+
   private async messagesFor(task: TaskRecord) {
     const ops = (await this.repositories()).ops;
     const awaited = awaitedCustomer(task.trigger);

@@ -6,7 +6,7 @@
  */
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/index.js';
+import type { ClaimScope, Store } from '../../store/index.js';
 import { buildAgent, type ConversationManager } from '../agent/index.js';
 import type { BackoffPolicy } from '../engine/backoff.js';
 import { ActionRunner } from '../engine/action-runner.js';
@@ -33,6 +33,8 @@ export interface WorkerOptions {
   pollMs?: number;
   leaseMs?: number;
   actionBackoff?: BackoffPolicy;
+  /** What this daemon may fire when other daemons share the database (the daemon registry step sets it). */
+  scope?: () => ClaimScope | undefined;
 }
 
 export interface Worker {
@@ -92,7 +94,15 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
       ),
     );
     runner = new ActionRunner({ store, sender, logger, clock, owner, leaseMs, filesDir: settings.filesDir, backoff: o.actionBackoff });
-    const triggers = new TriggerEngine({ store, runner, logger, owner, leaseMs, scopeAnyCustomer: settings.scopeAnyCustomer });
+    const triggers = new TriggerEngine({
+      store,
+      runner,
+      logger,
+      owner,
+      leaseMs,
+      scopeAnyCustomer: settings.scopeAnyCustomer,
+      scope: o.scope,
+    });
     engine = triggers;
     if (o.agent) {
       const built = buildAgent({ settings, store, sender, logger, clock });
@@ -121,6 +131,7 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
     paused: () => pause.paused !== null,
     // A 轻简 outage fails nothing: due tasks wait for the bridge and fire as soon as it is back.
     canSend: bridge ? () => bridge.isConnected : undefined,
+    scope: o.scope,
   });
   bridge?.onStateChange((state) => {
     if (state === 'connected') scheduler.poke();

@@ -6,7 +6,7 @@
  * Lookups stay fast with many waiting tasks: tasks naming a customer are found through an index by from_id; the
  * tasks any customer can fire are held in memory and reloaded only when the store's change token moves.
  */
-import type { Store, TaskRecord } from '../../store/index.js';
+import type { ClaimScope, Store, TaskRecord } from '../../store/index.js';
 import { PRIORITY_RANK, matchesTrigger, unscopedCustomer, type CustomerMessage } from '../../tasks/index.js';
 import type { Logger } from '../ports.js';
 import type { ActionRunner } from './action-runner.js';
@@ -29,6 +29,11 @@ export interface TriggerEngineOptions {
   leaseMs: number;
   /** AICS_SCOPE_ANY_CUSTOMER: an any-customer trigger in a task naming a customer fires only on that customer. */
   scopeAnyCustomer?: boolean;
+  /**
+   * What this daemon may fire (several daemons on one database): with `accounts`, a message fires only tasks for
+   * the account it came through or with no account, so that a task goes out through the account it names.
+   */
+  scope?: () => ClaimScope | undefined;
 }
 
 export class TriggerEngine {
@@ -100,7 +105,9 @@ export class TriggerEngine {
   private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {
     const candidates = [...(await this.o.store.tasks.waitingForCustomer(message.from_id)), ...(await this.anyCustomerTasks())];
     const out: { task: TaskRecord; keyword: string; order: number }[] = [];
+    const scoped = this.o.scope?.()?.accounts !== undefined;
     candidates.forEach((task, order) => {
+      if (scoped && task.acc_id !== null && task.acc_id !== message.acc_id) return;
       if (this.o.scopeAnyCustomer) {
         const named = unscopedCustomer(task);
         if (named !== null && named !== message.from_id) return;

@@ -6,6 +6,8 @@ export * from './callbacks.js';
 export * from './conversations.js';
 export * from './replies.js';
 export * from './control.js';
+export * from './daemons.js';
 export * from './ops.js';
 export * from './maintenance.js';
 export * from './store.js';
+export * from './transfer.js';

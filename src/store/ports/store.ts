@@ -4,6 +4,7 @@
  */
 import type { CallbackStore } from './callbacks.js';
 import type { ControlStore } from './control.js';
+import type { DaemonRegistry } from './daemons.js';
 import type { ConversationStore } from './conversations.js';
 import type { InboundStore } from './inbound.js';
 import type { StoreMaintenance } from './maintenance.js';
@@ -11,6 +12,7 @@ import type { OpsStore } from './ops.js';
 import type { OutboxStore } from './outbox.js';
 import type { ReplyStore } from './replies.js';
 import type { TaskStore } from './tasks.js';
+import type { StoreTransfer } from './transfer.js';
 
 export interface Store {
   /** Where the store lives: the SQLite file, or a server's address (without its password). */
@@ -25,8 +27,12 @@ export interface Store {
   readonly replies: ReplyStore;
   /** Switches every daemon on the store obeys (the pause). */
   readonly control: ControlStore;
+  /** The daemons on the store, their accounts and heartbeats. */
+  readonly daemons: DaemonRegistry;
   /** Reads for operators (metrics, why a task has not fired). */
   readonly ops: OpsStore;
+  /** Every table read in pages and written idempotently (`aics db migrate`). */
+  readonly transfer: StoreTransfer;
   /** File sizes, backup and integrity check: only a store kept in a local file has them; null otherwise. */
   readonly maintenance: StoreMaintenance | null;
   close(): Promise<void>;

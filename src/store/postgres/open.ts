@@ -7,10 +7,12 @@ import type { OpenStoreOptions, Store } from '../ports/store.js';
 import { PgCallbackSink } from './callback-sink.js';
 import { PgControl } from './control.js';
 import { PgConversations } from './conversations.js';
+import { PgDaemonRegistry } from './daemons.js';
 import { PgInbound } from './inbound.js';
 import { PgOps } from './ops.js';
 import { TaskChanges } from './task-changes.js';
 import { PgTaskStore } from './task-store.js';
+import { PgTransfer } from './transfer.js';
 import { appliedVersion, migrate, PG_SCHEMA_VERSION } from './migrations.js';
 import { PgOutbox } from './outbox.js';
 import { openPool, translatePgError, type Pool } from './pool.js';
@@ -38,6 +40,8 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
     agent: new PgConversations(pool, file, clock),
     replies: new PgReplyQueue(pool, file, clock),
     control: new PgControl(pool, file, clock),
+    daemons: new PgDaemonRegistry(pool, file, clock),
+    transfer: new PgTransfer(pool, file, clock),
     ops: new PgOps(pool, file, clock),
     // Backup and integrity checks of a server are the server's tools' job (pg_dump, pg_amcheck).
     maintenance: null,

@@ -6,6 +6,7 @@ import { ValidationError } from '../../errors.js';
 import { ANY_CUSTOMER_TRIGGER_TYPES, sqlTypeList, TASK_STATUSES, type TaskStatus } from '../../tasks/index.js';
 import {
   MAX_PAGE_SIZE,
+  type ClaimScope,
   type ListQuery,
   type StoreStats,
   type TaskAttempt,
@@ -136,24 +137,25 @@ export class PgTaskStore extends PgTaskLifecycle implements TaskStore {
    * Waiting tasks whose time has come, the highest priority first, each priority in due-time order. The
    * `status IN (…)` term is the partial indexes' condition (tasks_due_by_priority), repeated so the planner can use them.
    */
-  async dueTasks(limit: number): Promise<TaskRecord[]> {
+  async dueTasks(limit: number, scope?: ClaimScope): Promise<TaskRecord[]> {
     const nowMs = this.clock();
     const rows = await this.query<Row>(
       `SELECT * FROM tasks
-       WHERE due_at <= $1 AND due_at IS NOT NULL AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > $1)
+       WHERE due_at <= $1 AND due_at IS NOT NULL AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > $1)${scopeSql(scope, 3)}
        ORDER BY priority_rank DESC, due_at, seq LIMIT $2`,
-      [nowMs, limit],
+      [nowMs, limit, ...scopeParams(scope)],
     );
     return rows.map(rowToTask);
   }
 
   /** When the scheduler must next wake: the earliest due time, expiry or lease end of an open task (ms), or null. */
-  async nextWakeAt(): Promise<number | null> {
+  async nextWakeAt(scope?: ClaimScope): Promise<number | null> {
     const row = await this.one<{ t: number | null }>(
       `SELECT LEAST(
-         (SELECT MIN(due_at) FROM tasks WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')),
+         (SELECT MIN(due_at) FROM tasks WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')${scopeSql(scope, 1)}),
          (SELECT MIN(expires_at) FROM tasks WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')),
          (SELECT MIN(lease_expires_at) FROM tasks WHERE status = 'running')) AS t`,
+      scopeParams(scope),
     );
     return row?.t ?? null;
   }
@@ -178,4 +180,16 @@ export class PgTaskStore extends PgTaskLifecycle implements TaskStore {
   async attempts(taskId: string): Promise<TaskAttempt[]> {
     return this.query<TaskAttempt & Record<string, unknown>>('SELECT * FROM task_attempts WHERE task_id = $1 ORDER BY attempt', [taskId]);
   }
+}
+
+/**
+ * The condition that keeps a scope's tasks (as on SQLite): with `accounts`, a task whose account (its target's, set
+ * when a message fired it, else its own) is one of them, or a task with no account. `$n` is its parameter's number.
+ */
+function scopeSql(scope: ClaimScope | undefined, n: number): string {
+  return scope?.accounts ? ` AND (COALESCE(target_acc_id, acc_id) IS NULL OR COALESCE(target_acc_id, acc_id) = ANY($${n}::text[]))` : '';
+}
+
+function scopeParams(scope: ClaimScope | undefined): unknown[] {
+  return scope?.accounts ? [[...scope.accounts]] : [];
 }

@@ -3,6 +3,7 @@ import { callbacksContract } from './callbacks.contract.js';
 import { controlContract } from './control.contract.js';
 import { conversationsContract } from './conversations.contract.js';
 import type { StoreFactory } from './factory.js';
+import { claimScopeContract, daemonRegistryContract } from './fleet.contract.js';
 import { inboundContract } from './inbound.contract.js';
 import { outboxContract } from './outbox.contract.js';
 import { repliesContract } from './replies.contract.js';
@@ -20,6 +21,8 @@ export const CONTRACTS = {
   conversations: conversationsContract,
   replies: repliesContract,
   control: controlContract,
+  daemons: daemonRegistryContract,
+  claimScope: claimScopeContract,
 };
 
 export type ContractName = keyof typeof CONTRACTS;
