@@ -58,8 +58,9 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
          WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
       ).all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
       for (const { task_id } of rows) this.event(task_id, 'pending', 'waiting', 'armed', actor, nowIso);
-      this.armedHere += rows.length;
-      return rows.map((r) => r.task_id);
+      const ids = rows.map((r) => r.task_id);
+      this.noteArmed(ids);
+      return ids;
     });
   }
 

@@ -62,6 +62,13 @@ export interface TaskAttempt {
   error: string | null;
 }
 
+/** reset: `tasks` is the whole list (forget what was held); otherwise they are the tasks that joined it. */
+export interface AnyCustomerChanges {
+  cursor: string;
+  reset: boolean;
+  tasks: TaskRecord[];
+}
+
 export interface ReceiveResult {
   task: TaskRecord;
   /** false when the same task_id with the same payload was already stored (idempotent re-receive). */
@@ -168,6 +175,12 @@ export interface TaskStore {
   waitingForCustomer(fromId: string): Promise<TaskRecord[]>;
   /** Waiting message-triggered tasks that any customer can fire; highest priority, then oldest, first. */
   waitingForAnyCustomer(): Promise<TaskRecord[]>;
+  /**
+   * Optional: what changed in waitingForAnyCustomer() since `cursor` (null: everything), so that the engine keeps
+   * its copy without reading the whole list again. A store without it is read in full whenever waitingSetToken()
+   * moves. Tasks that left the list need not be reported (a claim of one loses, and the engine forgets it then).
+   */
+  anyCustomerChangesSince?(cursor: string | null): Promise<AnyCustomerChanges>;
   /** Waiting tasks whose time has come (clock triggers, retries after their backoff), earliest first. */
   dueTasks(limit: number): Promise<TaskRecord[]>;
   /** The earliest due time, expiry or lease end of an open task (ms), or null. */
