@@ -95,6 +95,10 @@ ${EXIT_CODES_HELP}`;
       max: 60_000,
       helpValue: 'N',
     }),
+    'db-sync': Flags.string({
+      summary: 'normal: a commit survives a crash of aics (default); full: fsync each commit, it survives a power loss (env AICS_DB_SYNC).',
+      options: ['normal', 'full'],
+    }),
     detach: Flags.boolean({ summary: 'Run in the background: return once the daemon answers, with its pid, URL and log file.' }),
     'pid-file': pidFileFlag,
   };
@@ -111,6 +115,7 @@ ${EXIT_CODES_HELP}`;
       pidFile: flags['pid-file'],
       sendRate: flags['send-rate'],
       sendRateCustomer: flags['send-rate-customer'],
+      dbSync: flags['db-sync'] as 'normal' | 'full' | undefined,
     });
     const workers = flags.multi ? (flags.workers ?? availableParallelism()) : undefined;
     // The start record keeps the arguments without --detach, --pid-file and --json.

@@ -41,4 +41,6 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** For commands that must never create or change the store. */
   readonly?: boolean;
+  /** normal (default): a commit survives a crash of aics; full: it survives a power loss too (AICS_DB_SYNC). */
+  sync?: 'normal' | 'full';
 }
