@@ -12,6 +12,7 @@ import {
   type TaskEvent,
   type TaskPage,
   type AnyCustomerChanges,
+  type ClaimDueOptions,
   type TaskRecord,
   type TaskStore,
 } from './ports/tasks.js';
@@ -196,19 +197,38 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
    */
   dueTasks(limit: number): Promise<TaskRecord[]> {
     const nowMs = this.clock();
-    return this.read(() => {
-      const due: TaskRow[] = [];
-      const byPriority = this.statement(
-        `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
-         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
-         ORDER BY due_at, rowid LIMIT ?`,
-      );
-      for (const rank of RANKS_HIGHEST_FIRST) {
-        if (due.length >= limit) break;
-        due.push(...(byPriority.all(rank, nowMs, nowMs, limit - due.length) as TaskRow[]));
+    return this.read(() => this.dueRows(limit, nowMs).map(rowToTask));
+  }
+
+  /** dueTasks() and their claims in one transaction: one commit for a batch of due tasks instead of one each. */
+  claimDue(limit: number, options: ClaimDueOptions): Promise<TaskRecord[]> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const claimed: TaskRecord[] = [];
+      for (const row of this.dueRows(limit, nowMs)) {
+        const task = this.claimRow(
+          row.task_id,
+          { owner: options.owner, leaseMs: options.leaseMs, reason: options.reason(rowToTask(row)) },
+          nowMs,
+        );
+        if (task) claimed.push(task);
       }
-      return due.map(rowToTask);
+      return claimed;
     });
+  }
+
+  private dueRows(limit: number, nowMs: number): TaskRow[] {
+    const due: TaskRow[] = [];
+    const byPriority = this.statement(
+      `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
+       WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY due_at, rowid LIMIT ?`,
+    );
+    for (const rank of RANKS_HIGHEST_FIRST) {
+      if (due.length >= limit) break;
+      due.push(...(byPriority.all(rank, nowMs, nowMs, limit - due.length) as TaskRow[]));
+    }
+    return due;
   }
 
   /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */

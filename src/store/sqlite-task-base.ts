@@ -35,11 +35,11 @@ export abstract class SqliteTaskBase extends SqliteRepository {
   protected readonly armedLog: string[] = [];
   protected armedLogStart = 0;
   /** Receives that arrive together are committed together (see group-commit.ts). */
-  protected readonly receives: GroupCommit;
+  protected readonly grouped: GroupCommit;
 
   constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
     super(db, resolve(file), options.clock ?? Date.now);
-    this.receives = new GroupCommit(db, this.file);
+    this.grouped = new GroupCommit(db, this.file);
     this.zone = options.timeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   }
 

@@ -115,6 +115,13 @@ export interface ClaimOptions {
   reason?: string;
 }
 
+export interface ClaimDueOptions {
+  owner: string;
+  leaseMs: number;
+  /** The event's reason for each task (a first firing or a retry). */
+  reason: (task: TaskRecord) => string;
+}
+
 /**
  * Which due tasks a daemon (or one worker of `serve --multi`) may fire; absent means every task. `accounts`: only
  * tasks for the WeCom accounts this daemon's 轻简 bridge serves (several daemons on one database); `shard`: only
@@ -183,6 +190,11 @@ export interface TaskStore {
   anyCustomerChangesSince?(cursor: string | null): Promise<AnyCustomerChanges>;
   /** Waiting tasks whose time has come (clock triggers, retries after their backoff), earliest first. */
   dueTasks(limit: number): Promise<TaskRecord[]>;
+  /**
+   * Optional: claims up to `limit` due tasks, in dueTasks() order, in one transaction, each exactly as claim() would
+   * (claimed once, the same req_id on an in-doubt repeat). A store without it is asked dueTasks() then claim() each.
+   */
+  claimDue?(limit: number, options: ClaimDueOptions): Promise<TaskRecord[]>;
   /** The earliest due time, expiry or lease end of an open task (ms), or null. */
   nextWakeAt(): Promise<number | null>;
   /** The tasks a customer message fired (claimed). */

@@ -74,6 +74,30 @@ export function taskReadsContract(factory: StoreFactory): void {
       expect(ids(afterOther)).not.toContain('CLOCK');
     });
 
+    it('claims a batch of due tasks in dueTasks order, each once, with its req_id and reason (optional claimDue)', async () => {
+      const { store, clock, again } = await fresh(Date.parse('2026-02-27T00:00:00Z'));
+      const claimDue = store.tasks.claimDue?.bind(store.tasks);
+      if (!claimDue) return; // optional: the scheduler claims dueTasks() one by one
+      await store.tasks.receive(payload({ task_id: 'LATE', trigger: { type: 'time_reach', time: '2026-02-28 10:00:00' } }), 'api');
+      await store.tasks.receive(payload({ task_id: 'EARLY', trigger: TRIGGERS.time_reach }), 'api');
+      await store.tasks.receive(payload({ task_id: 'EARLY_HIGH', trigger: TRIGGERS.time_reach, priority: 'high' }), 'api');
+      await store.tasks.receive(payload({ task_id: 'NOT_YET', trigger: { type: 'time_reach', time: '2026-03-01 10:00:00' } }), 'api');
+      await store.tasks.arm('d');
+      clock.now = Date.parse('2026-02-28T03:00:00Z');
+      const options = { owner: 'p1', leaseMs: 60_000, reason: (t: { task_id: string }) => `fired ${t.task_id}` };
+      const first = await claimDue(2, options);
+      expect(first.map((t) => [t.task_id, t.status, t.attempt])).toEqual([
+        ['EARLY_HIGH', 'running', 1],
+        ['EARLY', 'running', 1],
+      ]);
+      expect((await store.tasks.attempts('EARLY'))[0]).toMatchObject({ req_id: 'EARLY#1', owner: 'p1' });
+      expect((await store.tasks.events('EARLY')).at(-1)).toMatchObject({ to_status: 'running', reason: 'fired EARLY' });
+      const other = await again();
+      const rest = await other.tasks.claimDue!(10, { ...options, owner: 'p2' }); // another connection: what is left
+      expect(rest.map((t) => t.task_id)).toEqual(['LATE']);
+      expect(await claimDue(10, options)).toEqual([]);
+    });
+
     it('gives due tasks earliest first (then priority), up to the limit, and when to wake next', async () => {
       const { store, clock } = await fresh(Date.parse('2026-02-27T00:00:00Z'));
       await store.tasks.receive(payload({ task_id: 'LATE', trigger: { type: 'time_reach', time: '2026-02-28 10:00:00' } }), 'api');
