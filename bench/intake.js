@@ -7,18 +7,23 @@
  *       afterwards the rows in its database are counted.
  *   (b) bare-http: a bare node:http server (a child process too) that reads each body and answers the same
  *       response bytes — the ceiling of HTTP on this machine with this client.
+ *   (b2) bare-http-sqlite: the same server, but each request's row is committed (its own transaction, the same
+ *       synchronous setting as aics) before the answer: what the issue's target is measured against.
  *   (c) bare-inserts: better-sqlite3 alone inserting the same rows into the same schema, one transaction per row
  *       as the store does (WAL, synchronous=NORMAL); also all rows in one transaction, for scale.
  *
  * autocannon, 64 connections on loopback, --duration seconds each (default 8). Needs `npm run build` first.
  * Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/intake.js [--duration 8] [--connections 64] [--quick]
+ *   node bench/intake.js [--duration 8] [--connections 64] [--sync normal|full] [--quick]
+ *
+ * --sync: the daemon's --db-sync, and the synchronous setting of the bare SQLite baselines (full: fsync each commit).
+ * --root DIR: run another checkout's daemon (DIR/bin/run.js, built; e.g. main) in the same conditions: before/after.
  *
  * --quick: 3 s per run unless --duration is given (for `npm run bench -- --quick`).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +40,9 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     connections: { type: 'string', default: '64' },
     'bare-server': { type: 'boolean', default: false },
+    'bare-db': { type: 'string' },
+    sync: { type: 'string', default: 'normal' },
+    root: { type: 'string' },
   },
 });
 
@@ -53,9 +61,12 @@ const taskId = (run, n) => `BENCH_${run}_${String(n).padStart(9, '0')}`;
 if (args['bare-server']) {
   // (b) the baseline server: read the body, answer the bytes aics answers (same length: a task_id of the same form).
   const answer = Buffer.from(JSON.stringify({ code: 200, message: '任务接收成功', data: { task_id: taskId('a', 0), status: 'pending' } }));
+  const insert = args['bare-db'] ? await bareInsert(args['bare-db']) : null;
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      if (insert) insert(JSON.parse(Buffer.concat(chunks).toString('utf8')).task_id);
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': answer.length });
       res.end(answer);
     });
@@ -64,6 +75,44 @@ if (args['bare-server']) {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else {
   await main();
+}
+
+/** One row per call, committed in its own transaction (the store's schema and pragmas, --sync). */
+async function bareInsert(file) {
+  const { openDatabase } = await import(join(root, 'dist/store/connection.js'));
+  const { payloadToColumns } = await import(join(root, 'dist/store/rows.js'));
+  const { parseTaskPayload } = await import(join(root, 'dist/tasks/index.js'));
+  const raw = openDatabase(file, { sync: args.sync });
+  const now = Date.now();
+  const sample = payloadToColumns(parseTaskPayload(PAYLOAD), null, now + 86_400_000, new Date(now).toISOString());
+  const names = Object.keys(sample);
+  const stmt = raw.prepare(`INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((c) => `@${c}`).join(', ')}, 'pending')`);
+  const one = raw.transaction((row) => stmt.run(row));
+  return (id) => one.immediate({ ...sample, task_id: id });
+}
+
+/**
+ * CPU seconds a child has used so far (user + system, from /proc): on a shared machine the CPU per request is
+ * steadier than the requests per second. null where /proc is missing.
+ */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 a second on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** Loads a child's URL and reports its CPU per answered request, in ms. */
+async function measured(child, runTag, duration, connections) {
+  const url = await child.url;
+  const before = cpuSeconds(child.child.pid);
+  const result = await load(url, runTag, duration, connections);
+  const after = cpuSeconds(child.child.pid);
+  const answered = result['2xx'] || 1;
+  const cpuMsPerRequest = before === null || after === null ? null : Number((((after - before) * 1000) / answered).toFixed(3));
+  return { result, cpuMsPerRequest };
 }
 
 /** Starts a child that prints "listening on http://…"; keeps draining its output. */
@@ -122,16 +171,29 @@ async function main() {
   const duration = Number(args.duration ?? (args.quick ? 3 : 8));
   const connections = Number(args.connections);
   if (!(duration > 0) || !(connections > 0)) throw new Error('--duration and --connections must be positive numbers');
+  if (!['normal', 'full'].includes(args.sync)) throw new Error('--sync must be normal or full');
   const work = mkdtempSync(join(tmpdir(), 'aics-bench-'));
   try {
     // (a) the real daemon
     log(`aics serve --api-only: ${duration} s, ${connections} connections …`);
     const dbFile = join(work, 'aics/tasks.db');
     const daemon = startChild(
-      [join(root, 'bin/run.js'), 'serve', '--api-only', '--port', '0', '--db', dbFile, '--log-file', join(work, 'aics/aics.log')],
+      [
+        join(args.root ?? root, 'bin/run.js'),
+        'serve',
+        '--api-only',
+        '--port',
+        '0',
+        '--db',
+        dbFile,
+        // An older checkout without the setting runs with its default (normal).
+        ...(args.sync === 'normal' && args.root ? [] : ['--db-sync', args.sync]),
+        '--log-file',
+        join(work, 'aics/aics.log'),
+      ],
       work,
     );
-    const aicsResult = await load(await daemon.url, 'a', duration, connections);
+    const { result: aicsResult, cpuMsPerRequest: aicsCpu } = await measured(daemon, 'a', duration, connections);
     daemon.child.kill('SIGTERM');
     const daemonExit = await daemon.exit;
     const db = new Database(dbFile, { readonly: true });
@@ -141,9 +203,19 @@ async function main() {
     // (b) bare node:http
     log(`bare node:http: ${duration} s …`);
     const bare = startChild([fileURLToPath(import.meta.url), '--bare-server'], work);
-    const bareResult = await load(await bare.url, 'b', duration, connections);
+    const { result: bareResult, cpuMsPerRequest: bareCpu } = await measured(bare, 'b', duration, connections);
     bare.child.kill('SIGTERM');
     await bare.exit;
+
+    // (b2) the same server committing each request's row before answering
+    log(`bare node:http + better-sqlite3 (synchronous ${args.sync}): ${duration} s …`);
+    const bareDb = startChild(
+      [fileURLToPath(import.meta.url), '--bare-server', '--bare-db', join(work, 'bare/http.db'), '--sync', args.sync],
+      work,
+    );
+    const { result: bareDbResult, cpuMsPerRequest: bareDbCpu } = await measured(bareDb, 'd', duration, connections);
+    bareDb.child.kill('SIGTERM');
+    await bareDb.exit;
 
     // (c) bare better-sqlite3 inserts of the same rows, same schema and pragmas (the store's openDatabase)
     log('bare better-sqlite3 inserts …');
@@ -152,7 +224,7 @@ async function main() {
     const { parseTaskPayload } = await import(join(root, 'dist/tasks/index.js'));
     const rowsWanted = Math.max(committed, 20_000);
     const insertRate = (file, oneTransaction) => {
-      const raw = openDatabase(file);
+      const raw = openDatabase(file, { sync: args.sync });
       const payload = parseTaskPayload(PAYLOAD);
       const now = Date.now();
       const sample = payloadToColumns(payload, null, now + 86_400_000, new Date(now).toISOString());
@@ -172,8 +244,10 @@ async function main() {
     const perRow = insertRate(join(work, 'bare/per-row.db'), false);
     const batched = insertRate(join(work, 'bare/batched.db'), true);
 
-    const a = summary(aicsResult);
-    const b = summary(bareResult);
+    const a = { ...summary(aicsResult), cpu_ms_per_request: aicsCpu };
+    const b = { ...summary(bareResult), cpu_ms_per_request: bareCpu };
+    const bd = { ...summary(bareDbResult), cpu_ms_per_request: bareDbCpu };
+    const cpuRatio = (x, y) => (x && y ? Number((y / x).toFixed(3)) : null);
     const out = {
       bench: 'intake',
       node: process.version,
@@ -182,8 +256,11 @@ async function main() {
       quick: args.quick,
       duration_s: duration,
       connections,
+      sync: args.sync,
+      daemon_root: args.root ?? root,
       aics: { ...a, tasks_committed: committed, exit_code_after_sigterm: daemonExit },
       bare_http: b,
+      bare_http_sqlite: bd,
       bare_inserts: {
         rows: perRow.rows,
         rows_per_s: perRow.rows_per_s,
@@ -192,6 +269,9 @@ async function main() {
       },
       ratios: {
         aics_vs_bare_http: Number((a.requests_per_s / b.requests_per_s).toFixed(3)),
+        aics_vs_bare_http_sqlite: Number((a.requests_per_s / bd.requests_per_s).toFixed(3)),
+        // The same comparison by CPU: the bare server's CPU per request over aics's (1 = as cheap).
+        cpu_aics_vs_bare_http_sqlite: cpuRatio(a.cpu_ms_per_request, bd.cpu_ms_per_request),
         aics_vs_bare_inserts: Number((a.requests_per_s / perRow.rows_per_s).toFixed(3)),
       },
     };

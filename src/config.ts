@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ValidationError } from './errors.js';
-import { DEFAULT_DB_PATH } from './store/connection.js';
+import { DB_SYNC_MODES, DEFAULT_DB_PATH, type DbSync } from './store/connection.js';
 import { isStoreUrl, parseStoreLocation } from './store/location.js';
 import { isValidTimeZone, systemTimeZone } from './tasks/time.js';
 
@@ -16,6 +16,8 @@ export interface Settings {
   db: string;
   /** Connections a PostgreSQL store keeps (--db-pool, AICS_DB_POOL, default 10); a SQLite file has one. */
   dbPool: number;
+  /** AICS_DB_SYNC: normal (default; a commit survives a crash of aics) or full (it survives a power loss too). */
+  dbSync: DbSync;
   qingjianUrl: string;
   /** null: the daemon's own sink, POST /api/task/callback at the address it listens on. */
   callbackUrl: string | null;
@@ -195,11 +197,17 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
   const abs = (p: string) => resolve(cwd, p);
   const llmBaseUrl = flags.llmBaseUrl ?? first(env, ['AICS_LLM_BASE_URL']) ?? null;
   const pidFile = flags.pidFile ?? first(env, ['AICS_PID_FILE']);
+  const dbSync = (flags.dbSync ?? first(env, ['AICS_DB_SYNC']) ?? 'normal').toLowerCase();
+  if (!(DB_SYNC_MODES as readonly string[]).includes(dbSync)) {
+    const source = flags.dbSync !== undefined ? '--db-sync' : 'AICS_DB_SYNC';
+    throw new ValidationError(`${source}: "${dbSync}" is not one of ${DB_SYNC_MODES.join(', ')}`, source);
+  }
   return {
     host,
     port: httpPort,
     db: storeSetting(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH, abs),
     dbPool: flags.dbPool ?? integer(env, 'AICS_DB_POOL', DEFAULT_DB_POOL, 1, 1000),
+    dbSync: dbSync as DbSync,
     qingjianUrl: flags.qingjianUrl ?? first(env, ['AICS_QINGJIAN_URL']) ?? 'ws://127.0.0.1:9528',
     apiUrl: (flags.apiUrl ?? first(env, ['AI_CS_API_URL', 'AICS_API_URL']) ?? `http://${clientHost(host)}:${httpPort}`).replace(/\/+$/, ''),
     callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? null,

@@ -19,6 +19,14 @@ describe('settings added for the daemon', () => {
     expect(() => resolveSettings({}, { AICS_LOG_LEVEL: 'loud' }, cwd)).toThrow(/AICS_LOG_LEVEL: "loud"/);
   });
 
+  it('reads AICS_DB_SYNC (default normal) and --db-sync first, refusing another value, naming it', () => {
+    const cwd = '/nonexistent-aics-test';
+    expect(resolveSettings({}, {}, cwd).dbSync).toBe('normal');
+    expect(resolveSettings({}, { AICS_DB_SYNC: 'FULL' }, cwd).dbSync).toBe('full');
+    expect(resolveSettings({ dbSync: 'normal' }, { AICS_DB_SYNC: 'full' }, cwd).dbSync).toBe('normal');
+    expect(() => resolveSettings({}, { AICS_DB_SYNC: 'extra' }, cwd)).toThrow(/AICS_DB_SYNC: "extra" is not one of normal, full/);
+  });
+
   it('reads AICS_LLM_CONNECTIONS (default 64) and refuses a bad value, naming it', () => {
     const cwd = '/nonexistent-aics-test';
     expect(resolveSettings({}, {}, cwd).agent.llmConnections).toBe(64);

@@ -9,10 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Imports a module of the build (dist/…), with a clear message when `npm run build` was not run. */
+/**
+ * Imports a module of the build (dist/…), with a clear message when `npm run build` was not run. AICS_BENCH_DIST
+ * names another build's dist/ folder (e.g. main's, copied under bench/out/): before/after in the same conditions.
+ */
 export async function dist(path) {
   try {
-    return await import(join(root, 'dist', path));
+    return await import(join(process.env.AICS_BENCH_DIST ?? join(root, 'dist'), path));
   } catch (error) {
     if (error?.code === 'ERR_MODULE_NOT_FOUND') throw new Error(`dist/${path} is missing: run "npm run build" first`);
     throw error;

@@ -101,6 +101,10 @@ ${EXIT_CODES_HELP}`;
       max: 1000,
       helpValue: 'N',
     }),
+    'db-sync': Flags.string({
+      summary: 'normal: a commit survives a crash of aics (default); full: fsync each commit, it survives a power loss (env AICS_DB_SYNC).',
+      options: ['normal', 'full'],
+    }),
     detach: Flags.boolean({ summary: 'Run in the background: return once the daemon answers, with its pid, URL and log file.' }),
     'pid-file': pidFileFlag,
   };
@@ -118,6 +122,7 @@ ${EXIT_CODES_HELP}`;
       sendRate: flags['send-rate'],
       sendRateCustomer: flags['send-rate-customer'],
       dbPool: flags['db-pool'],
+      dbSync: flags['db-sync'] as 'normal' | 'full' | undefined,
     });
     const workers = flags.multi ? (flags.workers ?? availableParallelism()) : undefined;
     // The start record keeps the arguments without --detach, --pid-file and --json.

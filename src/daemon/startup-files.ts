@@ -9,8 +9,11 @@ import { acquirePidFile, defaultPidFile, processStartTicks, writeStartRecord } f
 import type { DaemonOptions } from './daemon-options.js';
 
 /** The store, refused when damaged: one line, exit 7, and the file left as it is. */
-export async function openCheckedStore(settings: Pick<Settings, 'db' | 'timeZone' | 'dbPool'>, clock: () => number): Promise<Store> {
-  const store = await openStore(settings.db, { timeZone: settings.timeZone, clock, poolSize: settings.dbPool });
+export async function openCheckedStore(
+  settings: Pick<Settings, 'db' | 'timeZone' | 'dbPool'> & Partial<Pick<Settings, 'dbSync'>>,
+  clock: () => number,
+): Promise<Store> {
+  const store = await openStore(settings.db, { timeZone: settings.timeZone, clock, poolSize: settings.dbPool, sync: settings.dbSync });
   try {
     // Only a store kept in a local file has a quick check to run (maintenance); a server checks its own.
     const integrity = (await store.maintenance?.check({ quick: true })) ?? { ok: true, problems: [] };

@@ -19,7 +19,17 @@ export interface OpenOptions {
   /** Wait this long for another process's write lock before failing (ms). */
   busyTimeoutMs?: number;
   readonly?: boolean;
+  /** How a commit reaches the disk (AICS_DB_SYNC); default normal. */
+  sync?: DbSync;
 }
+
+/**
+ * normal (WAL + synchronous=NORMAL): a commit survives a crash of the process; a power loss or OS crash can lose the
+ * last transactions (never corrupts the file). full (synchronous=FULL): every commit is fsynced before it is
+ * answered, so it survives a power loss too; the group commit of receives shares one fsync among a burst.
+ */
+export const DB_SYNC_MODES = ['normal', 'full'] as const;
+export type DbSync = (typeof DB_SYNC_MODES)[number];
 
 /** Creates the database's folder, failing as opening the database would (e.g. a file where the folder should be). */
 export function ensureDatabaseFolder(file: string): void {
@@ -44,8 +54,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
-      // WAL + NORMAL: a commit survives a process crash; only an OS crash can lose the last transactions.
-      db.pragma('synchronous = NORMAL');
+      // WAL + NORMAL: a commit survives a process crash; only an OS crash can lose the last transactions (DB_SYNC_MODES).
+      db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
     }
     db.pragma('foreign_keys = ON');
     migrate(db, path);

@@ -5,6 +5,7 @@
  * answer is never sent for a write that is not yet durable. A write that throws rolls back its own savepoint and
  * rejects alone; a commit that fails rejects every write of the batch (none of them is stored).
  */
+import type { Statement } from 'better-sqlite3';
 import { translateSqliteError, type Db } from './connection.js';
 
 interface Pending {
@@ -15,11 +16,19 @@ interface Pending {
 
 export class GroupCommit {
   private queue: Pending[] = [];
+  /** Prepared once: db.transaction() per write built a new wrapper each time (a tenth of intake's CPU, profiled). */
+  private readonly savepoint: { begin: Statement; release: Statement; rollback: Statement };
 
   constructor(
     private readonly db: Db,
     private readonly file: string,
-  ) {}
+  ) {
+    this.savepoint = {
+      begin: db.prepare('SAVEPOINT group_write'),
+      release: db.prepare('RELEASE group_write'),
+      rollback: db.prepare('ROLLBACK TO group_write'),
+    };
+  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -29,6 +38,21 @@ export class GroupCommit {
     });
   }
 
+  /** One write in its own savepoint: a refused write rolls back alone and leaves the others in. */
+  private inSavepoint(work: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    const { begin, release, rollback } = this.savepoint;
+    begin.run();
+    try {
+      const value = work();
+      release.run();
+      return { ok: true, value };
+    } catch (error) {
+      rollback.run();
+      release.run();
+      return { ok: false, error };
+    }
+  }
+
   private commit(): void {
     const batch = this.queue;
     this.queue = [];
@@ -36,14 +60,7 @@ export class GroupCommit {
     try {
       this.db
         .transaction(() => {
-          for (const item of batch) {
-            try {
-              // A nested transaction is a savepoint in better-sqlite3: a refused write leaves the others in.
-              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
+          for (const item of batch) outcomes.push(this.inSavepoint(item.work));
         })
         .immediate();
     } catch (error) {

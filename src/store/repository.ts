@@ -11,10 +11,23 @@ export abstract class SqliteRepository {
     protected readonly clock: () => number,
   ) {}
 
-  /** Runs fn as one IMMEDIATE transaction (the write lock is taken up front, so two processes never deadlock). */
+  /**
+   * Runs fn as one IMMEDIATE transaction (the write lock is taken up front, so two processes never deadlock). The
+   * BEGIN, COMMIT and ROLLBACK statements are prepared once: db.transaction(fn) built a new wrapper on every write
+   * (profiled at about a tenth of intake's CPU). Inside another transaction fn runs in a savepoint, as it did.
+   */
   protected write<T>(fn: () => T): Promise<T> {
     try {
-      return Promise.resolve(this.db.transaction(fn).immediate());
+      if (this.db.inTransaction) return Promise.resolve(this.db.transaction(fn)());
+      this.statement('BEGIN IMMEDIATE').run();
+      try {
+        const value = fn();
+        this.statement('COMMIT').run();
+        return Promise.resolve(value);
+      } catch (error) {
+        if (this.db.inTransaction) this.statement('ROLLBACK').run();
+        throw error;
+      }
     } catch (error) {
       return Promise.reject(translateSqliteError(error, this.file));
     }

@@ -12,6 +12,8 @@ import {
   type TaskAttempt,
   type TaskEvent,
   type TaskPage,
+  type AnyCustomerChanges,
+  type ClaimDueOptions,
   type TaskRecord,
   type TaskStore,
 } from './ports/tasks.js';
@@ -22,6 +24,8 @@ import { SqliteTaskLifecycle } from './sqlite-task-lifecycle.js';
 
 /** The trigger types any customer can fire, from the registry: a new one is found by the engine without a change here. */
 const ANY_CUSTOMER_TYPES_SQL = sqlTypeList(ANY_CUSTOMER_TRIGGER_TYPES);
+/** A waiting task any customer can fire, now (the condition of the tasks_any_customer index, repeated). */
+const ANY_CUSTOMER_WAITING = `specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL AND trigger_type IN (${ANY_CUSTOMER_TYPES_SQL})`;
 
 /** The priorities' ranks, highest first: the order dueTasks reads them in. */
 const RANKS_HIGHEST_FIRST = [...new Set(Object.values(PRIORITY_RANK))].sort((a, b) => b - a);
@@ -159,15 +163,38 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
 
   /** Waiting message-triggered tasks that any customer can fire (the registry's any-customer types). */
   waitingForAnyCustomer(): Promise<TaskRecord[]> {
-    return this.read(() =>
-      (
-        this.statement(
-          `SELECT * FROM tasks INDEXED BY tasks_any_customer WHERE specified_customer_id IS NULL AND status = 'waiting' AND due_at IS NULL
-             AND trigger_type IN (${ANY_CUSTOMER_TYPES_SQL})
-             ORDER BY priority_rank DESC, rowid`,
-        ).all() as TaskRow[]
-      ).map(rowToTask),
-    );
+    return this.read(() => this.anyCustomerRows());
+  }
+
+  /**
+   * The cursor is the waiting-set token: while no other process committed (data_version), the tasks that joined
+   * the list are among those armed here since, read by id; otherwise, or when the engine is further behind than
+   * the armed ids kept, the whole list.
+   */
+  anyCustomerChangesSince(cursor: string | null): Promise<AnyCustomerChanges> {
+    return this.read(() => {
+      const version = this.db.pragma('data_version', { simple: true }) as number;
+      const next = `${version}:${this.armedHere}`;
+      if (cursor === next) return { cursor, reset: false, tasks: [] };
+      const [seenVersion, seenArmed] = (cursor ?? '').split(':').map(Number);
+      const from = (seenArmed ?? -1) - this.armedLogStart;
+      if (cursor === null || seenVersion !== version || !(from >= 0)) {
+        return { cursor: next, reset: true, tasks: this.anyCustomerRows() };
+      }
+      // Looked up by task_id (the primary key), not through the any-customer index: the list may be long.
+      const joined = this.statement(
+        `SELECT * FROM tasks WHERE task_id IN (SELECT value FROM json_each(?)) AND ${ANY_CUSTOMER_WAITING} ORDER BY priority_rank DESC, rowid`,
+      ).all(JSON.stringify(this.armedLog.slice(from))) as TaskRow[];
+      return { cursor: next, reset: false, tasks: joined.map(rowToTask) };
+    });
+  }
+
+  private anyCustomerRows(): TaskRecord[] {
+    return (
+      this.statement(
+        `SELECT * FROM tasks INDEXED BY tasks_any_customer WHERE ${ANY_CUSTOMER_WAITING} ORDER BY priority_rank DESC, rowid`,
+      ).all() as TaskRow[]
+    ).map(rowToTask);
   }
 
   /**
@@ -183,20 +210,39 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
    */
   dueTasks(limit: number, scope?: ClaimScope): Promise<TaskRecord[]> {
     const nowMs = this.clock();
-    const within = scopeSql(scope);
-    return this.read(() => {
-      const due: TaskRow[] = [];
-      const byPriority = this.statement(
-        `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
-         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)${within.sql}
-         ORDER BY due_at, rowid LIMIT ?`,
-      );
-      for (const rank of RANKS_HIGHEST_FIRST) {
-        if (due.length >= limit) break;
-        due.push(...(byPriority.all(rank, nowMs, nowMs, ...within.params, limit - due.length) as TaskRow[]));
+    return this.read(() => this.dueRows(limit, nowMs, scope).map(rowToTask));
+  }
+
+  /** dueTasks() and their claims in one transaction: one commit for a batch of due tasks instead of one each. */
+  claimDue(limit: number, options: ClaimDueOptions): Promise<TaskRecord[]> {
+    const nowMs = this.clock();
+    return this.write(() => {
+      const claimed: TaskRecord[] = [];
+      for (const row of this.dueRows(limit, nowMs, options.scope)) {
+        const task = this.claimRow(
+          row.task_id,
+          { owner: options.owner, leaseMs: options.leaseMs, reason: options.reason(rowToTask(row)) },
+          nowMs,
+        );
+        if (task) claimed.push(task);
       }
-      return due.map(rowToTask);
+      return claimed;
     });
+  }
+
+  private dueRows(limit: number, nowMs: number, scope?: ClaimScope): TaskRow[] {
+    const within = scopeSql(scope);
+    const due: TaskRow[] = [];
+    const byPriority = this.statement(
+      `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
+       WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)${within.sql}
+       ORDER BY due_at, rowid LIMIT ?`,
+    );
+    for (const rank of RANKS_HIGHEST_FIRST) {
+      if (due.length >= limit) break;
+      due.push(...(byPriority.all(rank, nowMs, nowMs, ...within.params, limit - due.length) as TaskRow[]));
+    }
+    return due;
   }
 
   /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */

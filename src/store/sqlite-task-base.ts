@@ -19,17 +19,33 @@ export interface SqliteStoreOptions extends OpenOptions {
   timeZone?: string;
 }
 
+/** How many armed ids are kept for anyCustomerChangesSince; an engine further behind reads the list in full. */
+const ARMED_LOG_SIZE = 10_000;
+
 export abstract class SqliteTaskBase extends SqliteRepository {
   protected readonly zone: string;
   /** Tasks armed through this connection; with data_version it tells when the waiting set may have grown. */
   protected armedHere = 0;
+  /** The ids of the latest tasks armed here (the last ARMED_LOG_SIZE); armedLogStart counts the ones dropped. */
+  protected readonly armedLog: string[] = [];
+  protected armedLogStart = 0;
   /** Receives that arrive together are committed together (see group-commit.ts). */
-  protected readonly receives: GroupCommit;
+  protected readonly grouped: GroupCommit;
 
   constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
     super(db, resolve(file), options.clock ?? Date.now);
-    this.receives = new GroupCommit(db, this.file);
+    this.grouped = new GroupCommit(db, this.file);
     this.zone = options.timeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  }
+
+  protected noteArmed(ids: readonly string[]): void {
+    this.armedHere += ids.length;
+    this.armedLog.push(...ids);
+    const excess = this.armedLog.length - ARMED_LOG_SIZE;
+    if (excess > 0) {
+      this.armedLog.splice(0, excess);
+      this.armedLogStart += excess;
+    }
   }
 
   protected row(taskId: string): TaskRow | undefined {

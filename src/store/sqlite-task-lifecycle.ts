@@ -15,7 +15,7 @@ import {
   type Trigger,
 } from '../tasks/index.js';
 import type { ClaimOptions, ReceiveResult, TaskRecord } from './ports/tasks.js';
-import { iso, payloadToColumns, rowToTask, safeParse, SqlExpression } from './rows.js';
+import { iso, payloadToColumns, rowToTask, safeParse, SqlExpression, type TaskRow } from './rows.js';
 import { SqliteTaskBase } from './sqlite-task-base.js';
 
 export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
@@ -28,15 +28,16 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
       return Promise.reject(error);
     }
     const columns = payloadToColumns(payload, deadlines.dueAtMs, deadlines.expiresAtMs, iso(nowMs));
-    return this.receives.run(() => {
+    return this.grouped.run(() => {
       const names = Object.keys(columns);
+      // RETURNING: the stored row without reading it back (nothing when the task_id was already there).
       const inserted = this.statement(
         `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
-         ON CONFLICT (task_id) DO NOTHING`,
-      ).run(columns);
-      if (inserted.changes === 1) {
+         ON CONFLICT (task_id) DO NOTHING RETURNING *`,
+      ).get(columns) as TaskRow | undefined;
+      if (inserted) {
         this.event(payload.task_id, null, 'pending', '任务接收', actor, columns.created_at);
-        return { task: rowToTask(this.row(payload.task_id)!), created: true };
+        return { task: rowToTask(inserted), created: true };
       }
       const existing = this.row(payload.task_id)!;
       if (existing.payload !== columns.payload) {
@@ -58,56 +59,60 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
          WHERE status = 'pending' AND (expires_at IS NULL OR expires_at > @nowMs) ${filter} RETURNING task_id`,
       ).all({ now: nowIso, nowMs, ids: JSON.stringify(taskIds ?? []) }) as { task_id: string }[];
       for (const { task_id } of rows) this.event(task_id, 'pending', 'waiting', 'armed', actor, nowIso);
-      this.armedHere += rows.length;
-      return rows.map((r) => r.task_id);
+      const ids = rows.map((r) => r.task_id);
+      this.noteArmed(ids);
+      return ids;
     });
   }
 
   claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(() => {
-      const row = this.transition(
-        taskId,
-        'waiting',
-        'running',
-        {
-          // The first firing is when the trigger was met; a retry keeps it.
-          triggered_at: new SqlExpression('COALESCE(triggered_at, @__now)'),
-          attempt: new SqlExpression('attempt + 1'),
-          lease_owner: options.owner,
-          lease_expires_at: nowMs + options.leaseMs,
-          // A retry goes to whoever fired the first attempt; a clock trigger to the task's own customer.
-          ...(options.target
-            ? {
-                target_acc_id: options.target.acc_id,
-                target_from_id: options.target.from_id,
-                target_from_name: options.target.from_name ?? null,
-                target_msg_id: options.target.msg_id ?? null,
-              }
-            : {
-                target_acc_id: new SqlExpression('COALESCE(target_acc_id, acc_id)'),
-                target_from_id: new SqlExpression('COALESCE(target_from_id, customer_id, specified_customer_id)'),
-                target_from_name: new SqlExpression('COALESCE(target_from_name, customer_name)'),
-              }),
-        },
-        options.reason ?? '任务触发',
-        options.owner,
-        nowMs,
-        // Expiry wins: a task past its timeout cannot be claimed, even in the same second. A retry waits its backoff.
-        'AND (expires_at IS NULL OR expires_at > @__x0) AND (due_at IS NULL OR due_at <= @__x0)',
-        [nowMs],
-      );
-      if (!row) return null;
-      const task = rowToTask(row);
-      this.statement('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)').run(
-        taskId,
-        task.attempt,
-        requestId(task),
-        options.owner,
-        iso(nowMs),
-      );
-      return task;
-    });
+    return this.write(() => this.claimRow(taskId, options, nowMs));
+  }
+
+  /** claim() inside the caller's transaction (claimDue claims a batch in one). */
+  protected claimRow(taskId: string, options: ClaimOptions, nowMs: number): TaskRecord | null {
+    const row = this.transition(
+      taskId,
+      'waiting',
+      'running',
+      {
+        // The first firing is when the trigger was met; a retry keeps it.
+        triggered_at: new SqlExpression('COALESCE(triggered_at, @__now)'),
+        attempt: new SqlExpression('attempt + 1'),
+        lease_owner: options.owner,
+        lease_expires_at: nowMs + options.leaseMs,
+        // A retry goes to whoever fired the first attempt; a clock trigger to the task's own customer.
+        ...(options.target
+          ? {
+              target_acc_id: options.target.acc_id,
+              target_from_id: options.target.from_id,
+              target_from_name: options.target.from_name ?? null,
+              target_msg_id: options.target.msg_id ?? null,
+            }
+          : {
+              target_acc_id: new SqlExpression('COALESCE(target_acc_id, acc_id)'),
+              target_from_id: new SqlExpression('COALESCE(target_from_id, customer_id, specified_customer_id)'),
+              target_from_name: new SqlExpression('COALESCE(target_from_name, customer_name)'),
+            }),
+      },
+      options.reason ?? '任务触发',
+      options.owner,
+      nowMs,
+      // Expiry wins: a task past its timeout cannot be claimed, even in the same second. A retry waits its backoff.
+      'AND (expires_at IS NULL OR expires_at > @__x0) AND (due_at IS NULL OR due_at <= @__x0)',
+      [nowMs],
+    );
+    if (!row) return null;
+    const task = rowToTask(row);
+    this.statement('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)').run(
+      taskId,
+      task.attempt,
+      requestId(task),
+      options.owner,
+      iso(nowMs),
+    );
+    return task;
   }
 
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {

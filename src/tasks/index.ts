@@ -2,6 +2,7 @@
 export * from './schema.js';
 export * from './status.js';
 export * from './normalize.js';
+export * from './keyword-index.js';
 export * from './match.js';
 export * from './time.js';
 export * from './ids.js';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DatabaseError, SchemaTooNewError } from '../../src/errors.js';
 import { SCHEMA_VERSION } from '../../src/store/index.js';
-import { SqliteMaintenance, SqliteTaskStore } from '../../src/store/sqlite.js';
+import { SqliteMaintenance, SqliteTaskStore, openDatabase } from '../../src/store/sqlite.js';
 import { parseTaskPayload, type TaskPayloadInput } from '../../src/tasks/index.js';
 import { SEED as seed, SEED_ROW, fileTempDir as tempDir } from '../support/fixtures.js';
 
@@ -40,6 +40,19 @@ describe('opening and migrations', () => {
       expect(cols).toContain(c);
     }
     db.close();
+  });
+
+  it('commits with synchronous=NORMAL by default, FULL (fsync each commit) with sync: full', () => {
+    const SQLITE_SYNC = { NORMAL: 1, FULL: 2 };
+    for (const [sync, expected] of [
+      [undefined, SQLITE_SYNC.NORMAL],
+      ['normal', SQLITE_SYNC.NORMAL],
+      ['full', SQLITE_SYNC.FULL],
+    ] as const) {
+      const db = openDatabase(freshFile(), { sync });
+      expect(db.pragma('synchronous', { simple: true }), String(sync)).toBe(expected);
+      db.close();
+    }
   });
 
   it('re-opening an up-to-date database changes nothing', async () => {

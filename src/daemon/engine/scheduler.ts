@@ -154,7 +154,15 @@ export class Scheduler {
         this.refill = false;
         const room = this.concurrency - this.active.size;
         if (room <= 0 || this.stopped || this.o.paused?.() || !this.sendable()) return;
-        for (const task of await this.o.store.tasks.dueTasks(room, this.o.scope?.())) {
+        const { tasks } = this.o.store;
+        const scope = this.o.scope?.();
+        if (tasks.claimDue) {
+          // One transaction claims the batch; a run that finds the bridge gone puts its task back (no attempt spent).
+          const claimed = await tasks.claimDue(room, { owner: this.o.owner, leaseMs: this.o.leaseMs, reason: firingReason, scope });
+          for (const task of claimed) this.launch(task);
+          continue;
+        }
+        for (const task of await tasks.dueTasks(room, scope)) {
           // Stopping, or the bridge went away meanwhile: the rest stay waiting, due as they are.
           if (this.stopped || !this.sendable()) return;
           await this.fire(task);
@@ -165,21 +173,25 @@ export class Scheduler {
     }
   }
 
-  /** Claims one task and starts its run; the run's end makes room for the next due task. */
+  /** Claims one task and starts its run (a store without claimDue). */
   private async fire(task: TaskRecord) {
-    const { store, logger, owner } = this.o;
-    const claimed = await store.tasks.claim(task.task_id, {
-      owner,
+    const claimed = await this.o.store.tasks.claim(task.task_id, {
+      owner: this.o.owner,
       leaseMs: this.o.leaseMs,
-      reason: task.retry_count > 0 || task.triggered_at ? `任务触发 (retry ${task.retry_count + 1})` : '任务触发: time reached',
+      reason: firingReason(task),
     });
-    if (!claimed) return;
+    if (claimed) this.launch(claimed);
+  }
+
+  /** Starts a claimed task's run; the run's end makes room for the next due task. */
+  private launch(task: TaskRecord) {
+    const { logger } = this.o;
     const lateMs = task.due_at ? this.o.clock() - Date.parse(task.due_at) : 0;
     logger.info(
-      { task_id: task.task_id, customer_id: claimed.target?.from_id ?? task.customer_id, late_ms: lateMs },
+      { task_id: task.task_id, customer_id: task.target?.from_id ?? task.customer_id, late_ms: lateMs },
       `${LOG_WORDS.triggered} ${task.task_id} (${task.trigger.type}${lateMs > 1000 ? `, ${Math.round(lateMs / 1000)} s late` : ''})`,
     );
-    const run: Promise<unknown> = this.o.runner!.run(claimed).then(
+    const run: Promise<unknown> = this.o.runner!.run(task).then(
       (outcome) => {
         this.active.delete(run);
         // A send that never left (the bridge went away, the desk is stopping) is put back: the next pass, not this
@@ -201,6 +213,11 @@ export class Scheduler {
       await Promise.allSettled([...this.active]);
     }
   }
+}
+
+/** The event's reason when the clock fires a task: its first firing or a retry. */
+function firingReason(task: TaskRecord): string {
+  return task.retry_count > 0 || task.triggered_at ? `任务触发 (retry ${task.retry_count + 1})` : '任务触发: time reached';
 }
 
 /**

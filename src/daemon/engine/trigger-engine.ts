@@ -4,12 +4,13 @@
  * atomically and run — several matches all fire, each once, in priority then arrival order.
  *
  * Lookups stay fast with many waiting tasks: tasks naming a customer are found through an index by from_id; the
- * tasks any customer can fire are held in memory and reloaded only when the store's change token moves.
+ * tasks any customer can fire are held in memory behind a keyword index (./any-customer-tasks.ts).
  */
 import type { ClaimScope, Store, TaskRecord } from '../../store/index.js';
 import { PRIORITY_RANK, matchesTrigger, unscopedCustomer, type CustomerMessage } from '../../tasks/index.js';
 import type { Logger } from '../ports.js';
 import type { ActionRunner } from './action-runner.js';
+import { AnyCustomerTasks } from './any-customer-tasks.js';
 import { LOG_WORDS } from '../../log.js';
 
 export interface InboundMessage extends CustomerMessage {
@@ -37,10 +38,12 @@ export interface TriggerEngineOptions {
 }
 
 export class TriggerEngine {
-  private anyCustomer: { token: string; tasks: Promise<TaskRecord[]> } | null = null;
+  private readonly anyCustomer: AnyCustomerTasks;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly o: TriggerEngineOptions) {}
+  constructor(private readonly o: TriggerEngineOptions) {
+    this.anyCustomer = new AnyCustomerTasks(o.store.tasks);
+  }
 
   /**
    * Records a customer message and claims every task it fires; resolves once they are claimed (the bridge acks the
@@ -88,7 +91,7 @@ export class TriggerEngine {
         target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null, msg_id: message.msg_id },
         reason: `任务触发: ${message.from_id} said "${keyword}"`,
       });
-      this.forgetClaimed(task.task_id);
+      this.anyCustomer.forget(task.task_id);
       if (!won) continue; // another daemon (or message) was first, or it just expired
       logger.info(
         { task_id: task.task_id, customer_id: message.from_id, acc_id: message.acc_id, msg_id: message.msg_id, keyword },
@@ -103,45 +106,26 @@ export class TriggerEngine {
   }
 
   private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {
-    const candidates = [...(await this.o.store.tasks.waitingForCustomer(message.from_id)), ...(await this.anyCustomerTasks())];
+    const named = await this.o.store.tasks.waitingForCustomer(message.from_id);
+    // The candidate lists are each in arrival order; the named customer's come first, as they always have.
+    const candidates = [
+      ...named.map((task, order) => ({ task, order })),
+      ...(await this.anyCustomer.candidates(message.content)).map((h) => ({ task: h.task, order: named.length + h.order })),
+    ];
     const out: { task: TaskRecord; keyword: string; order: number }[] = [];
     const scoped = this.o.scope?.()?.accounts !== undefined;
-    candidates.forEach((task, order) => {
-      if (scoped && task.acc_id !== null && task.acc_id !== message.acc_id) return;
+    for (const { task, order } of candidates) {
+      // A daemon serving some accounts fires, for a message, only that account's tasks and those with no account.
+      if (scoped && task.acc_id !== null && task.acc_id !== message.acc_id) continue;
       if (this.o.scopeAnyCustomer) {
-        const named = unscopedCustomer(task);
-        if (named !== null && named !== message.from_id) return;
+        const customer = unscopedCustomer(task);
+        if (customer !== null && customer !== message.from_id) continue;
       }
       const m = matchesTrigger(task, message);
       if (m) out.push({ task, keyword: m.keyword, order });
-    });
-    // Priority first, then arrival (created_at; the candidate lists are each already in arrival order).
-    return out.sort((a, b) => rank(b.task) - rank(a.task) || a.task.created_at.localeCompare(b.task.created_at) || a.order - b.order);
-  }
-
-  /**
-   * The waiting tasks any customer can fire, kept in memory until new tasks may have become waiting. Concurrent
-   * messages share one read; a task claimed here leaves the list at once, and one claimed or ended elsewhere only
-   * costs a claim that loses.
-   */
-  private async anyCustomerTasks(): Promise<TaskRecord[]> {
-    const token = await this.o.store.tasks.waitingSetToken();
-    if (this.anyCustomer?.token !== token) {
-      const tasks = this.o.store.tasks.waitingForAnyCustomer();
-      this.anyCustomer = { token, tasks };
-      tasks.catch(() => {
-        if (this.anyCustomer?.tasks === tasks) this.anyCustomer = null; // read again next time
-      });
     }
-    return this.anyCustomer.tasks;
-  }
-
-  private forgetClaimed(taskId: string): void {
-    const cached = this.anyCustomer;
-    if (!cached) return;
-    cached.tasks = cached.tasks.then((tasks) =>
-      tasks.some((t) => t.task_id === taskId) ? tasks.filter((t) => t.task_id !== taskId) : tasks,
-    );
+    // Priority first, then arrival (created_at, then the order above).
+    return out.sort((a, b) => rank(b.task) - rank(a.task) || a.task.created_at.localeCompare(b.task.created_at) || a.order - b.order);
   }
 }
 

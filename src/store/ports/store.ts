@@ -49,4 +49,6 @@ export interface OpenStoreOptions {
   readonly?: boolean;
   /** Connections to a database server (--db-pool / AICS_DB_POOL); a SQLite file has one. */
   poolSize?: number;
+  /** normal (default): a commit survives a crash of aics; full: it survives a power loss too (AICS_DB_SYNC). */
+  sync?: 'normal' | 'full';
 }

@@ -62,6 +62,13 @@ export interface TaskAttempt {
   error: string | null;
 }
 
+/** reset: `tasks` is the whole list (forget what was held); otherwise they are the tasks that joined it. */
+export interface AnyCustomerChanges {
+  cursor: string;
+  reset: boolean;
+  tasks: TaskRecord[];
+}
+
 export interface ReceiveResult {
   task: TaskRecord;
   /** false when the same task_id with the same payload was already stored (idempotent re-receive). */
@@ -106,6 +113,15 @@ export interface ClaimOptions {
   /** The customer whose message fired it; clock triggers go to the task's own customer. */
   target?: { acc_id: string | null; from_id: string; from_name?: string | null; msg_id?: string | null };
   reason?: string;
+}
+
+export interface ClaimDueOptions {
+  owner: string;
+  leaseMs: number;
+  /** The event's reason for each task (a first firing or a retry). */
+  reason: (task: TaskRecord) => string;
+  /** Only tasks this daemon or worker may fire (see ClaimScope); absent: every task. */
+  scope?: ClaimScope;
 }
 
 /**
@@ -175,10 +191,22 @@ export interface TaskStore {
   /** Waiting message-triggered tasks that any customer can fire; highest priority, then oldest, first. */
   waitingForAnyCustomer(): Promise<TaskRecord[]>;
   /**
+   * Optional: what changed in waitingForAnyCustomer() since `cursor` (null: everything), so that the engine keeps
+   * its copy without reading the whole list again. A store without it is read in full whenever waitingSetToken()
+   * moves. Tasks that left the list need not be reported (a claim of one loses, and the engine forgets it then).
+   */
+  anyCustomerChangesSince?(cursor: string | null): Promise<AnyCustomerChanges>;
+  /**
    * Waiting tasks whose time has come (clock triggers, retries after their backoff), earliest first; within `scope`
    * when given (a task's account is its target's, else its own; one with neither is in every scope).
    */
   dueTasks(limit: number, scope?: ClaimScope): Promise<TaskRecord[]>;
+  /**
+   * Optional: claims up to `limit` due tasks (within options.scope), in dueTasks() order, in one transaction, each
+   * exactly as claim() would (claimed once, the same req_id on an in-doubt repeat). A store without it is asked
+   * dueTasks() then claim() each.
+   */
+  claimDue?(limit: number, options: ClaimDueOptions): Promise<TaskRecord[]>;
   /** The earliest due time, expiry or lease end of an open task (ms), or null; due times only within `scope`. */
   nextWakeAt(scope?: ClaimScope): Promise<number | null>;
   /** The tasks a customer message fired (claimed). */

@@ -47,6 +47,57 @@ export function taskReadsContract(factory: StoreFactory): void {
       expect(await store.tasks.waitingSetToken()).not.toBe(t1);
     });
 
+    it('reports the any-customer tasks that joined since a cursor, or all of them after another connection wrote (optional)', async () => {
+      const { store, again } = await fresh();
+      const changesSince = store.tasks.anyCustomerChangesSince?.bind(store.tasks);
+      if (!changesSince) return; // optional: the engine reads the whole list when the token moves
+      const ids = (c: { tasks: { task_id: string }[] }) => c.tasks.map((t) => t.task_id);
+      await store.tasks.receive(payload({ task_id: 'ANY1', trigger: TRIGGERS.customer_reply }), 'api');
+      await store.tasks.receive(payload({ task_id: 'MINE' }), 'api');
+      await store.tasks.arm('d');
+      const first = await changesSince(null);
+      expect({ reset: first.reset, ids: ids(first) }).toEqual({ reset: true, ids: ['ANY1'] });
+      const same = await changesSince(first.cursor);
+      expect({ reset: same.reset, ids: ids(same), cursor: same.cursor }).toEqual({ reset: false, ids: [], cursor: first.cursor });
+
+      await store.tasks.receive(payload({ task_id: 'ANY2', trigger: TRIGGERS.customer_keyword }), 'api');
+      await store.tasks.receive(payload({ task_id: 'CLOCK', trigger: TRIGGERS.time_reach }), 'api');
+      await store.tasks.arm('d');
+      const joined = await changesSince(first.cursor);
+      expect(joined.reset ? ids(joined).sort() : ids(joined)).toEqual(joined.reset ? ['ANY1', 'ANY2'] : ['ANY2']);
+
+      const other = await again();
+      await other.tasks.receive(payload({ task_id: 'ANY3', trigger: TRIGGERS.customer_reply }), 'api');
+      await other.tasks.arm('d2');
+      const afterOther = await changesSince(joined.cursor);
+      expect(afterOther.reset ? ids(afterOther) : [...ids(joined), ...ids(afterOther)]).toEqual(expect.arrayContaining(['ANY3']));
+      expect(ids(afterOther)).not.toContain('CLOCK');
+    });
+
+    it('claims a batch of due tasks in dueTasks order, each once, with its req_id and reason (optional claimDue)', async () => {
+      const { store, clock, again } = await fresh(Date.parse('2026-02-27T00:00:00Z'));
+      const claimDue = store.tasks.claimDue?.bind(store.tasks);
+      if (!claimDue) return; // optional: the scheduler claims dueTasks() one by one
+      await store.tasks.receive(payload({ task_id: 'LATE', trigger: { type: 'time_reach', time: '2026-02-28 10:00:00' } }), 'api');
+      await store.tasks.receive(payload({ task_id: 'EARLY', trigger: TRIGGERS.time_reach }), 'api');
+      await store.tasks.receive(payload({ task_id: 'EARLY_HIGH', trigger: TRIGGERS.time_reach, priority: 'high' }), 'api');
+      await store.tasks.receive(payload({ task_id: 'NOT_YET', trigger: { type: 'time_reach', time: '2026-03-01 10:00:00' } }), 'api');
+      await store.tasks.arm('d');
+      clock.now = Date.parse('2026-02-28T03:00:00Z');
+      const options = { owner: 'p1', leaseMs: 60_000, reason: (t: { task_id: string }) => `fired ${t.task_id}` };
+      const first = await claimDue(2, options);
+      expect(first.map((t) => [t.task_id, t.status, t.attempt])).toEqual([
+        ['EARLY_HIGH', 'running', 1],
+        ['EARLY', 'running', 1],
+      ]);
+      expect((await store.tasks.attempts('EARLY'))[0]).toMatchObject({ req_id: 'EARLY#1', owner: 'p1' });
+      expect((await store.tasks.events('EARLY')).at(-1)).toMatchObject({ to_status: 'running', reason: 'fired EARLY' });
+      const other = await again();
+      const rest = await other.tasks.claimDue!(10, { ...options, owner: 'p2' }); // another connection: what is left
+      expect(rest.map((t) => t.task_id)).toEqual(['LATE']);
+      expect(await claimDue(10, options)).toEqual([]);
+    });
+
     it('gives due tasks earliest first (then priority), up to the limit, and when to wake next', async () => {
       const { store, clock } = await fresh(Date.parse('2026-02-27T00:00:00Z'));
       await store.tasks.receive(payload({ task_id: 'LATE', trigger: { type: 'time_reach', time: '2026-02-28 10:00:00' } }), 'api');
