@@ -12,13 +12,19 @@
  *   (c) bare-inserts: better-sqlite3 alone inserting the same rows into the same schema, one transaction per row
  *       as the store does (WAL, synchronous=NORMAL); also all rows in one transaction, for scale.
  *
+ * With --db postgres://…, two more runs on that (empty) database:
+ *   (d) aics-postgres: the same daemon with --db URL (its pool: AICS_DB_POOL, default 10).
+ *   (e) bare-pg: node:http + a pg pool of the same size inserting the same row per request (one INSERT, autocommit),
+ *       answering the same bytes — the ceiling of intake on this PostgreSQL server.
+ *
  * autocannon, 64 connections on loopback, --duration seconds each (default 8). Needs `npm run build` first.
  * Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/intake.js [--duration 8] [--connections 64] [--sync normal|full] [--quick]
+ *   node bench/intake.js [--duration 8] [--connections 64] [--sync normal|full] [--quick] [--db postgres://user@host:port/db]
  *
  * --sync: the daemon's --db-sync, and the synchronous setting of the bare SQLite baselines (full: fsync each commit).
  * --root DIR: run another checkout's daemon (DIR/bin/run.js, built; e.g. main) in the same conditions: before/after.
+ * --db: also run the daemon on that (empty) PostgreSQL database, and a bare node:http + pg server inserting each row.
  *
  * --quick: 3 s per run unless --duration is given (for `npm run bench -- --quick`).
  */
@@ -43,6 +49,8 @@ const { values: args } = parseArgs({
     'bare-db': { type: 'string' },
     sync: { type: 'string', default: 'normal' },
     root: { type: 'string' },
+    'bare-pg-server': { type: 'string' },
+    db: { type: 'string' },
   },
 });
 
@@ -58,9 +66,51 @@ const PAYLOAD = {
 };
 const taskId = (run, n) => `BENCH_${run}_${String(n).padStart(9, '0')}`;
 
-if (args['bare-server']) {
-  // (b) the baseline server: read the body, answer the bytes aics answers (same length: a task_id of the same form).
-  const answer = Buffer.from(JSON.stringify({ code: 200, message: '任务接收成功', data: { task_id: taskId('a', 0), status: 'pending' } }));
+/** The bytes aics answers (same length: a task_id of the same form). */
+const ANSWER = Buffer.from(JSON.stringify({ code: 200, message: '任务接收成功', data: { task_id: taskId('a', 0), status: 'pending' } }));
+
+/** The store's columns for the benchmark's payload (the same rows the daemon writes), and an INSERT of them. */
+async function taskRows() {
+  const { payloadToColumns } = await import(join(root, 'dist/store/rows.js'));
+  const { parseTaskPayload } = await import(join(root, 'dist/tasks/index.js'));
+  const now = Date.now();
+  const sample = payloadToColumns(parseTaskPayload(PAYLOAD), null, now + 86_400_000, new Date(now).toISOString());
+  return { sample, names: Object.keys(sample) };
+}
+
+if (args['bare-pg-server']) {
+  // (e) the PostgreSQL baseline: parse the body for its task_id, insert the row, answer the same bytes.
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: args['bare-pg-server'], max: Number(process.env.AICS_DB_POOL ?? 10) });
+  const { sample, names } = await taskRows();
+  const insert = `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}, 'pending')`;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const row = { ...sample, task_id: JSON.parse(Buffer.concat(chunks).toString()).task_id };
+      pool
+        .query(
+          insert,
+          names.map((n) => row[n]),
+        )
+        .then(
+          () => {
+            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': ANSWER.length });
+            res.end(ANSWER);
+          },
+          (error) => {
+            res.writeHead(500);
+            res.end(String(error));
+          },
+        );
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`));
+  process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));
+} else if (args['bare-server']) {
+  // (b) the baseline server: read the body, answer the bytes aics answers.
+  const answer = ANSWER;
   const insert = args['bare-db'] ? await bareInsert(args['bare-db']) : null;
   const server = createServer((req, res) => {
     const chunks = [];
@@ -80,12 +130,8 @@ if (args['bare-server']) {
 /** One row per call, committed in its own transaction (the store's schema and pragmas, --sync). */
 async function bareInsert(file) {
   const { openDatabase } = await import(join(root, 'dist/store/connection.js'));
-  const { payloadToColumns } = await import(join(root, 'dist/store/rows.js'));
-  const { parseTaskPayload } = await import(join(root, 'dist/tasks/index.js'));
   const raw = openDatabase(file, { sync: args.sync });
-  const now = Date.now();
-  const sample = payloadToColumns(parseTaskPayload(PAYLOAD), null, now + 86_400_000, new Date(now).toISOString());
-  const names = Object.keys(sample);
+  const { sample, names } = await taskRows();
   const stmt = raw.prepare(`INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((c) => `@${c}`).join(', ')}, 'pending')`);
   const one = raw.transaction((row) => stmt.run(row));
   return (id) => one.immediate({ ...sample, task_id: id });
@@ -220,15 +266,10 @@ async function main() {
     // (c) bare better-sqlite3 inserts of the same rows, same schema and pragmas (the store's openDatabase)
     log('bare better-sqlite3 inserts …');
     const { openDatabase } = await import(join(root, 'dist/store/connection.js'));
-    const { payloadToColumns } = await import(join(root, 'dist/store/rows.js'));
-    const { parseTaskPayload } = await import(join(root, 'dist/tasks/index.js'));
+    const { sample, names } = await taskRows();
     const rowsWanted = Math.max(committed, 20_000);
     const insertRate = (file, oneTransaction) => {
       const raw = openDatabase(file, { sync: args.sync });
-      const payload = parseTaskPayload(PAYLOAD);
-      const now = Date.now();
-      const sample = payloadToColumns(payload, null, now + 86_400_000, new Date(now).toISOString());
-      const names = Object.keys(sample);
       const insert = raw.prepare(
         `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((c) => `@${c}`).join(', ')}, 'pending')`,
       );
@@ -248,6 +289,7 @@ async function main() {
     const b = { ...summary(bareResult), cpu_ms_per_request: bareCpu };
     const bd = { ...summary(bareDbResult), cpu_ms_per_request: bareDbCpu };
     const cpuRatio = (x, y) => (x && y ? Number((y / x).toFixed(3)) : null);
+    const postgres = args.db ? await postgresRuns(work, duration, connections, a) : undefined;
     const out = {
       bench: 'intake',
       node: process.version,
@@ -273,10 +315,51 @@ async function main() {
         // The same comparison by CPU: the bare server's CPU per request over aics's (1 = as cheap).
         cpu_aics_vs_bare_http_sqlite: cpuRatio(a.cpu_ms_per_request, bd.cpu_ms_per_request),
         aics_vs_bare_inserts: Number((a.requests_per_s / perRow.rows_per_s).toFixed(3)),
+        ...postgres?.ratios,
       },
+      ...(postgres ? { postgres: postgres.runs } : {}),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** (d) and (e): the daemon on PostgreSQL, then the bare pg insert server, on the database --db names. */
+async function postgresRuns(work, duration, connections, sqliteDaemon) {
+  const { default: pg } = await import('pg');
+  const url = args.db;
+  log(`aics serve --api-only --db postgres: ${duration} s, ${connections} connections …`);
+  const daemon = startChild(
+    [join(root, 'bin/run.js'), 'serve', '--api-only', '--port', '0', '--db', url, '--log-file', join(work, 'pg/aics.log')],
+    work,
+  );
+  const daemonResult = summary(await load(await daemon.url, 'd', duration, connections));
+  daemon.child.kill('SIGTERM');
+  const daemonExit = await daemon.exit;
+  log(`bare node:http + pg inserts: ${duration} s …`);
+  const bare = startChild([fileURLToPath(import.meta.url), '--bare-pg-server', url], work);
+  const bareResult = summary(await load(await bare.url, 'e', duration, connections));
+  bare.child.kill('SIGTERM');
+  await bare.exit;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const count = async (tag) =>
+    Number((await client.query(`SELECT COUNT(*) AS n FROM tasks WHERE task_id LIKE 'BENCH_${tag}_%'`)).rows[0].n);
+  const [committed, bareRows] = [await count('d'), await count('e')];
+  const settings = (
+    await client.query(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'server_version')`)
+  ).rows;
+  await client.end();
+  return {
+    runs: {
+      server: Object.fromEntries(settings.map((r) => [r.name, r.setting])),
+      aics: { ...daemonResult, tasks_committed: committed, exit_code_after_sigterm: daemonExit },
+      bare_pg: { ...bareResult, rows_committed: bareRows },
+    },
+    ratios: {
+      aics_postgres_vs_bare_pg: Number((daemonResult.requests_per_s / bareResult.requests_per_s).toFixed(3)),
+      aics_postgres_vs_aics_sqlite: Number((daemonResult.requests_per_s / sqliteDaemon.requests_per_s).toFixed(3)),
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /** The pid file library (src/daemon/control/pid-file.ts) and the pure parts of src/cli/control, in-process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/config.js';
 import { lastErrorLine } from '../../src/cli/control/start-detached.js';
@@ -63,6 +63,13 @@ describe('pid file', () => {
     expect(pidFileFor(resolveSettings({ db: 'data/t.db' }, {}, dir))).toBe(join(dir, 'data/aics.pid'));
     expect(pidFileFor(resolveSettings({}, { AICS_PID_FILE: 'run/aics.pid' }, dir))).toBe(join(dir, 'run/aics.pid'));
     expect(pidFileFor(resolveSettings({ pidFile: '/run/x.pid' }, { AICS_PID_FILE: 'run/aics.pid' }, dir))).toBe('/run/x.pid');
+  });
+
+  it('for a PostgreSQL database (several daemons may share it) is ./aics.pid in the working folder, not a path made of the URL', () => {
+    expect(pidFileFor(resolveSettings({}, { AICS_DB: 'postgres://aics:pw@db.local:5432/aics' }, dir))).toBe(resolve('aics.pid'));
+    expect(pidFileFor(resolveSettings({}, { AICS_DB: 'postgres://db.local/aics', AICS_PID_FILE: 'run/a.pid' }, dir))).toBe(
+      join(dir, 'run/a.pid'),
+    );
   });
 
   it("the start record keeps serve's arguments without --detach, --pid-file and --json", () => {

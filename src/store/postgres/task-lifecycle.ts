@@ -24,33 +24,31 @@ import { PgTaskBase } from './task-base.js';
 type Row = TaskRow & Record<string, unknown>;
 
 export abstract class PgTaskLifecycle extends PgTaskBase {
-  receive(payload: TaskPayload, actor: string): Promise<ReceiveResult> {
+  async receive(payload: TaskPayload, actor: string): Promise<ReceiveResult> {
     const nowMs = this.clock();
-    let deadlines;
-    try {
-      deadlines = computeDeadlines(payload, nowMs, this.zone);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const deadlines = computeDeadlines(payload, nowMs, this.zone);
     const columns = payloadToColumns(payload, deadlines.dueAtMs, deadlines.expiresAtMs, iso(nowMs));
     const names = Object.keys(columns);
+    // One statement (so one round trip, committed on its own): the row and its first event, or nothing when the
+    // task_id is taken; only then is the stored row read, to tell an idempotent re-receive from a conflict.
     const insert = named(
-      `INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
-       ON CONFLICT (task_id) DO NOTHING RETURNING *`,
-      columns,
+      `WITH inserted AS (
+         INSERT INTO tasks (${names.join(', ')}, status) VALUES (${names.map((n) => `@${n}`).join(', ')}, 'pending')
+         ON CONFLICT (task_id) DO NOTHING RETURNING *),
+       event AS (
+         INSERT INTO task_events (task_id, at, from_status, to_status, reason, actor)
+         SELECT task_id, @created_at, NULL, 'pending', '任务接收', @__actor FROM inserted)
+       SELECT * FROM inserted`,
+      { ...columns, __actor: actor },
     );
-    return this.write(async (q) => {
-      const [inserted] = await rowsOf<Row>(q, insert.text, insert.values);
-      if (inserted) {
-        await this.event(q, payload.task_id, null, 'pending', '任务接收', actor, columns.created_at);
-        return { task: rowToTask(inserted), created: true };
-      }
-      const existing = (await this.row(q, payload.task_id))!;
-      if (existing.payload !== columns.payload) {
-        throw new InvalidStateError(`task ${payload.task_id} already exists with a different payload (status ${existing.status})`);
-      }
-      return { task: rowToTask(existing), created: false };
-    });
+    const [inserted] = await this.query<Row>(insert.text, insert.values);
+    if (inserted) return { task: rowToTask(inserted), created: true };
+    const existing = await this.row(null, payload.task_id);
+    if (!existing) throw new InvalidStateError(`task ${payload.task_id} was being stored by another request; send it again`);
+    if (existing.payload !== columns.payload) {
+      throw new InvalidStateError(`task ${payload.task_id} already exists with a different payload (status ${existing.status})`);
+    }
+    return { task: rowToTask(existing), created: false };
   }
 
   async arm(actor: string, taskIds?: readonly string[]): Promise<string[]> {
