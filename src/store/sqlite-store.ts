@@ -6,6 +6,7 @@ import { ANY_CUSTOMER_TRIGGER_TYPES, PRIORITY_RANK, TASK_STATUSES, sqlTypeList, 
 import { openDatabase, schemaVersion, type Db } from './connection.js';
 import {
   MAX_PAGE_SIZE,
+  type ClaimScope,
   type ListQuery,
   type StoreStats,
   type TaskAttempt,
@@ -168,13 +169,14 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
    * `status IN (…)` term is the index's condition, which a query must repeat for SQLite to use it, and `+due_at`
    * sorts the due rows with the LIMIT applied instead of walking the index in order and sorting ties in full.
    */
-  dueTasks(limit: number): Promise<TaskRecord[]> {
+  dueTasks(limit: number, scope?: ClaimScope): Promise<TaskRecord[]> {
     const nowMs = this.clock();
+    const inShard = shardCondition(scope);
     return this.read(() => {
       const due: TaskRow[] = [];
       const byPriority = this.statement(
         `SELECT * FROM tasks INDEXED BY tasks_due_by_priority
-         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)
+         WHERE priority_rank = ? AND due_at <= ? AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > ?)${inShard}
          ORDER BY due_at, rowid LIMIT ?`,
       );
       for (const rank of RANKS_HIGHEST_FIRST) {
@@ -185,12 +187,20 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
     });
   }
 
-  /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */
-  nextWakeAt(): Promise<number | null> {
+  /**
+   * When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads
+   * one index entry. With a shard scope only the shard's due times count (another worker fires the others; waking
+   * for them would spin), read in due order until the first of the shard; expiries and leases are anyone's.
+   */
+  nextWakeAt(scope?: ClaimScope): Promise<number | null> {
+    const inShard = shardCondition(scope);
+    const due = inShard
+      ? `SELECT due_at AS t FROM (SELECT due_at FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')${inShard} ORDER BY due_at LIMIT 1)`
+      : `SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')`;
     return this.read(() => {
       const r = this.statement(
         `SELECT MIN(t) AS t FROM (
-             SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')
+             ${due}
              UNION ALL SELECT MIN(expires_at) FROM tasks INDEXED BY tasks_expiry WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
              UNION ALL SELECT MIN(lease_expires_at) FROM tasks INDEXED BY tasks_lease WHERE status = 'running')`,
       ).get() as { t: number | null };
@@ -228,4 +238,18 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * The SQL condition of a shard scope (aics_shard, registered in connection.ts): a time task belongs to the worker that
+ * owns its customer on its account; the numbers are checked integers, inlined so that each worker's statement is cached.
+ */
+function shardCondition(scope: ClaimScope | undefined): string {
+  const shard = scope?.shard;
+  if (!shard) return '';
+  const { index, count } = shard;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new RangeError(`a shard is an index 0 … count-1, not ${index} of ${count}`);
+  }
+  return ` AND aics_shard(COALESCE(target_acc_id, acc_id), COALESCE(customer_id, specified_customer_id), ${count}) = ${index}`;
 }

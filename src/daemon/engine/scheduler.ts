@@ -11,7 +11,7 @@
  *     once it is back.
  */
 import { hostname } from 'node:os';
-import type { Store, TaskRecord } from '../../store/index.js';
+import type { ClaimScope, Store, TaskRecord } from '../../store/index.js';
 import type { Logger } from '../ports.js';
 import { TimerLoop } from '../timer-loop.js';
 import type { ActionRunner } from './action-runner.js';
@@ -36,6 +36,8 @@ export interface SchedulerOptions {
    * Arming and expiry go on meanwhile, so only timeout_hours ends a task during an outage.
    */
   canSend?: () => boolean;
+  /** Which due tasks this scheduler fires (a worker of `serve --multi`: its shard of the customers); absent: all. */
+  scope?: ClaimScope;
 }
 
 export class Scheduler {
@@ -100,7 +102,7 @@ export class Scheduler {
       if (this.o.paused?.()) return this.pollMs; // due tasks wait for the resume; a shorter wait would spin on them
       if (this.o.runner && !this.sendable()) {
         // Woken by poke() when the bridge is back; until then the clock only needs arming and expiry.
-        if (!this.holding && (await store.tasks.dueTasks(1)).length) {
+        if (!this.holding && (await store.tasks.dueTasks(1, this.o.scope)).length) {
           this.holding = true;
           logger.warn({}, '轻简 not connected: due tasks wait for the bridge and fire in due-time order when it is back');
         }
@@ -115,7 +117,7 @@ export class Scheduler {
         // Every run under way: the next one is claimed when one ends (fill() again), not on the clock.
         if (this.active.size >= this.concurrency) return this.pollMs;
       }
-      const wake = await store.tasks.nextWakeAt();
+      const wake = await store.tasks.nextWakeAt(this.o.scope);
       return wake === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, wake - this.o.clock()));
     } catch (error) {
       this.o.logger.error({ error: error instanceof Error ? error.message : String(error) }, `scheduler: ${String(error)}`);
@@ -152,7 +154,7 @@ export class Scheduler {
         this.refill = false;
         const room = this.concurrency - this.active.size;
         if (room <= 0 || this.stopped || this.o.paused?.() || !this.sendable()) return;
-        for (const task of await this.o.store.tasks.dueTasks(room)) {
+        for (const task of await this.o.store.tasks.dueTasks(room, this.o.scope)) {
           // Stopping, or the bridge went away meanwhile: the rest stay waiting, due as they are.
           if (this.stopped || !this.sendable()) return;
           await this.fire(task);

@@ -169,9 +169,9 @@ export interface TaskStore {
   /** Waiting message-triggered tasks that any customer can fire; highest priority, then oldest, first. */
   waitingForAnyCustomer(): Promise<TaskRecord[]>;
   /** Waiting tasks whose time has come (clock triggers, retries after their backoff), earliest first. */
-  dueTasks(limit: number): Promise<TaskRecord[]>;
+  dueTasks(limit: number, scope?: ClaimScope): Promise<TaskRecord[]>;
   /** The earliest due time, expiry or lease end of an open task (ms), or null. */
-  nextWakeAt(): Promise<number | null>;
+  nextWakeAt(scope?: ClaimScope): Promise<number | null>;
   /** The tasks a customer message fired (claimed). */
   firedBy(accId: string, msgId: string): Promise<string[]>;
   /** Who holds the leases of running tasks. */

@@ -9,11 +9,13 @@ import { repliesContract } from './replies.contract.js';
 import { taskLeasesContract } from './task-leases.contract.js';
 import { taskLifecycleContract } from './task-lifecycle.contract.js';
 import { taskReadsContract } from './task-reads.contract.js';
+import { taskShardContract } from './task-shard.contract.js';
 
 export function runStoreContract(factory: StoreFactory): void {
   taskLifecycleContract(factory);
   taskLeasesContract(factory);
   taskReadsContract(factory);
+  taskShardContract(factory);
   outboxContract(factory);
   inboundContract(factory);
   callbacksContract(factory);
