@@ -169,6 +169,23 @@ export interface HealthData {
   warnings?: string[];
   /** The polite sender (AICS_SEND_RATE): its limits a minute (0 = none) and the sends waiting for their turn, by account. */
   sending?: { rate_per_account: number; rate_per_customer: number; waiting: number; waiting_by_account: Record<string, number> };
+  /** `serve --multi`: each worker process (absent in one process). */
+  workers?: WorkerHealth[];
+}
+
+/** One worker process of `serve --multi`. */
+export interface WorkerHealth {
+  index: number;
+  /** null while it is down (restarting). */
+  pid: number | null;
+  /** Customers whose messages it was handed since the daemon started. */
+  customers: number;
+  /** Messages handed to it (or held for it while it restarts) not yet handled. */
+  queue: number;
+  restarts: number;
+  rss_bytes: number | null;
+  /** When its process became ready; null while it is down. */
+  up_since: string | null;
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

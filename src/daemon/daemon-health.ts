@@ -1,5 +1,5 @@
 /** The body of GET /api/health, composed from the running daemon's parts (the store, the bridge, the checks). */
-import { SERVICE_NAME, type DaemonModeName, type HealthData } from '../api/index.js';
+import { SERVICE_NAME, type DaemonModeName, type HealthData, type WorkerHealth } from '../api/index.js';
 import type { Settings } from '../config.js';
 import type { Store } from '../store/index.js';
 import { bridgeHealth, healthWarnings } from './health-warnings.js';
@@ -23,6 +23,8 @@ export interface HealthSources {
   agent: boolean;
   pause: PauseGate | null;
   polite: PoliteSender | null;
+  /** The worker processes of `serve --multi`; null in one process. */
+  workers?: () => WorkerHealth[] | null;
 }
 
 export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPaging>): Promise<HealthData> {
@@ -59,6 +61,7 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     paused: s.pause?.paused ?? null,
     dispatch_held: dispatchHeld,
     ...(s.polite ? { sending: sendingHealth(s.polite) } : {}),
+    ...workersHealth(s),
     // A database problem found by the periodic check is a warning too, so that `aics status` exits 8 for it.
     warnings: [...problems, ...warnings],
   };
@@ -72,4 +75,9 @@ function sendingHealth(polite: PoliteSender): NonNullable<HealthData['sending']>
     waiting: Object.values(byAccount).reduce((a, b) => a + b, 0),
     waiting_by_account: byAccount,
   };
+}
+
+function workersHealth(s: HealthSources): { workers?: WorkerHealth[] } {
+  const workers = s.workers?.() ?? null;
+  return workers ? { workers } : {};
 }

@@ -24,7 +24,7 @@ import { packageVersion } from '../version.js';
 import { removePidFile } from './control/pid-file.js';
 import { buildBridge, listenHttp, StartupError } from './assembly/front.js';
 import { buildHousekeeping } from './assembly/housekeeping.js';
-import { startWorker } from './assembly/worker.js';
+import { startWorkers, type Workers } from './assembly/workers.js';
 import { daemonHealth, type HealthSources } from './daemon-health.js';
 import { assertStartable, type DaemonMode, type DaemonOptions } from './daemon-options.js';
 import { Releasers } from './lifecycle.js';
@@ -49,6 +49,7 @@ export class Daemon {
     return this.store;
   }
   private store: Store | null = null;
+  private workers: Workers | null = null;
   /** What /api/health reads; filled in as the steps start. */
   private healthSources: HealthSources | null = null;
   private readonly metrics = new DaemonMetrics();
@@ -128,9 +129,9 @@ export class Daemon {
               (b) => b.stop(),
             );
       const worker = await releasers.step(
-        'worker',
+        options.workers === undefined ? 'worker' : 'worker processes',
         () =>
-          startWorker({
+          startWorkers({
             store,
             logger,
             clock,
@@ -138,12 +139,15 @@ export class Daemon {
             bridge,
             agent: this.agentEnabled,
             metrics: this.metrics,
+            processes: options.workers,
             pollMs: options.pollMs,
             leaseMs: options.leaseMs,
             actionBackoff: options.actionBackoff,
+            drainTimeoutMs: drainMs,
           }),
         (w) => w.stop(drainMs),
       );
+      this.workers = worker;
       const health: HealthSources = {
         store,
         settings,
@@ -153,9 +157,10 @@ export class Daemon {
         startedAtMs: 0,
         bridge,
         integrity: null,
-        agent: worker.agent !== null,
+        agent: worker.agentOn,
         pause: worker.pause,
         polite: worker.polite,
+        workers: () => worker.status(),
       };
       this.healthSources = health;
       this.metrics.attach({ store, bridge: () => bridge?.state() ?? null, paused: () => worker.pause.paused !== null, clock });
@@ -169,7 +174,7 @@ export class Daemon {
               settings,
               health: (paging) => daemonHealth(health, paging),
               isStopping: () => this.state === 'stopping' || this.state === 'stopped',
-              onTaskReceived: () => worker.scheduler.poke(),
+              onTaskReceived: () => worker.poke(),
               metrics: () => this.metrics.render(),
             },
             settings,
@@ -207,7 +212,8 @@ export class Daemon {
           log_file: settings.logFile,
           files_dir: settings.filesDir,
           qingjian: bridge ? settings.qingjianUrl : 'disabled',
-          agent: worker.agent ? settings.agent.provider : 'off',
+          agent: worker.agentOn ? settings.agent.provider : 'off',
+          workers: options.workers,
           send_rate: bridge
             ? `${settings.sendRate || 'unlimited'}/min per account, ${settings.sendRateCustomer || 'unlimited'}/min per customer`
             : undefined,
@@ -256,6 +262,23 @@ export class Daemon {
   reopenLogs(): void {
     this.log?.reopen();
     this.log?.logger.info({ log_file: this.settings.logFile }, 'log file reopened');
+  }
+
+  /**
+   * SIGHUP (`aics reload`, `systemctl reload`): reopens the log file, and under --multi replaces the worker
+   * processes one at a time (new code, new settings files read by the workers); one process has nothing to restart.
+   */
+  async reload(): Promise<void> {
+    if (this.state !== 'running' || !this.workers) return;
+    this.reopenLogs();
+    const logger = this.logger;
+    if (this.workers.status() === null) {
+      logger.info({ signal: 'SIGHUP' }, 'reload: one process (no --multi): nothing to restart; the log file was reopened');
+      return;
+    }
+    logger.info({ signal: 'SIGHUP' }, 'reload: restarting the worker processes one at a time');
+    await this.workers.reload();
+    logger.info({}, 'reload: every worker process replaced');
   }
 
   /** Removes the pid file now (a forced exit, which skips stop()); a no-op without one. */
