@@ -105,6 +105,26 @@ describe('aics serve --multi', () => {
       .split('\n')
       .find((l) => l.includes('任务触发') && l.includes(SEED.receive.task_id));
     expect(JSON.parse(fired!)).toMatchObject({ worker: owner });
+    // aics status and aics monitor show the workers.
+    const status = await runToEnd(['status', '--db', d.db], { cwd: d.dir });
+    expect(status.stdout).toMatch(new RegExp(`worker 0 +pid ${data.workers![0]!.pid}, up since .*, 0 restarts`));
+    expect(status.stdout).toMatch(/worker 1 +pid \d+/);
+    const monitor = await runToEnd(['monitor', '--once', '--db', d.db], { cwd: d.dir });
+    expect(monitor.stdout).toMatch(/WORKER +PID +CUSTOMERS/);
+  }, 120_000);
+
+  it('a worker stuck in a loop (no heartbeat: SIGSTOP here) is killed and restarted; its customers are served again', async () => {
+    const d = await startMulti(2, ['--no-agent']);
+    const customer = Array.from({ length: 50 }, (_, i) => `s${i}`).find((c) => shardOf(ACC, c, 2) === 1)!;
+    await d.receive(keywordTask(customer));
+    await until(async () => statuses(d.db)[`T_${customer}`] === 'waiting' || null, EVENT_LIMIT_MS, 'armed');
+    const stuck = (await d.health()).data.workers![1]!.pid!;
+    process.kill(stuck, 'SIGSTOP');
+    d.sim.pushMessage({ acc_id: ACC, from_id: customer, content: '好的' });
+    await until(async () => statuses(d.db)[`T_${customer}`] === 'completed' || null, EVENT_LIMIT_MS, 'the task completed');
+    expect(d.logText()).toMatch(/Worker 1 stuck \(no heartbeat/);
+    expect(d.logText()).toMatch(/Worker 1 退出 \(signal SIGKILL\)/);
+    expect(delivered(d.sim).get(customer)).toBe(1);
   }, 120_000);
 
   /** 40 customers with a keyword task each; half say the keyword, then `disturb` runs, then the other half. */

@@ -50,6 +50,8 @@ export interface DaemonStatus {
   dispatch_held: number | null;
   /** The polite sender: its limits and the sends waiting for their turn. */
   sending: HealthData['sending'] | null;
+  /** The worker processes of `serve --multi` (null in one process). */
+  workers: HealthData['workers'] | null;
   /** What keeps a running daemon from doing all of its job (GET /api/health's warnings). */
   warnings: string[];
   /** The latest error the daemon reports: the bridge's, then the callbacks'. */
@@ -82,6 +84,7 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     outbox_backlog: null,
     dispatch_held: null,
     sending: null,
+    workers: null,
     warnings: [],
     last_error: null,
     details_hidden: false,
@@ -115,6 +118,7 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     outbox_backlog: h.outbox_backlog,
     dispatch_held: h.dispatch_held ?? null,
     sending: h.sending ?? null,
+    workers: h.workers ?? null,
     warnings: h.warnings ?? [],
     last_error: lastError.length ? lastError.join('; ') : null,
   };
