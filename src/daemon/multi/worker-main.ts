@@ -51,7 +51,9 @@ async function run(init: WorkerInit, bridge: RemoteBridge): Promise<void> {
       await worker.stop(init.drainTimeoutMs);
       await store.close();
       await log.close();
-      process.exit(0);
+      // Exit once the last lines written over IPC have left (process.exit would drop what is still queued).
+      if (process.connected) process.send?.({ t: 'beat', rss: process.memoryUsage().rss }, undefined, {}, () => process.exit(0));
+      else process.exit(0);
     })());
   process.on('message', (message: FrontToWorker) => {
     if (message.t === 'poke') worker.scheduler.poke();
