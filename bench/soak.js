@@ -18,10 +18,10 @@
  * Prints one JSON object on stdout; progress on stderr. Loopback only; bounded by a watchdog.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
+import { treeRssMb } from './lib/daemon-turns.js';
 import { distribution, log, machine, ratio, root, round3, sleep, until, watchdog, workDir } from './lib/common.js';
 
 const { values: args } = parseArgs({
@@ -57,29 +57,7 @@ const QUESTIONS = [
 
 const disarm = watchdog('soak', Math.max(300_000, MESSAGES * 5) * WORKERS.length);
 
-function ownRssMb(pid) {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return line ? Number(line.split(/\s+/)[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The daemon's RSS plus its worker processes' (serve --multi), in MB. */
-function rssMb(pid) {
-  const own = ownRssMb(pid);
-  if (own === null) return null;
-  let children = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    // no children file (kernel without CONFIG_PROC_CHILDREN): the daemon alone
-  }
-  return round3(own + children.reduce((sum, c) => sum + (ownRssMb(c) ?? 0), 0));
-}
+const rssMb = treeRssMb;
 
 const runs = [];
 for (const workers of WORKERS) runs.push(await soak(workers));
