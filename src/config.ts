@@ -14,6 +14,8 @@ export interface Settings {
   host: string;
   port: number;
   db: string;
+  /** Connections a PostgreSQL store keeps (--db-pool, AICS_DB_POOL, default 10); a SQLite file has one. */
+  dbPool: number;
   qingjianUrl: string;
   /** null: the daemon's own sink, POST /api/task/callback at the address it listens on. */
   callbackUrl: string | null;
@@ -60,6 +62,8 @@ export interface Settings {
  */
 export const DEFAULT_SEND_RATE = 30;
 export const DEFAULT_SEND_RATE_CUSTOMER = 12;
+/** AICS_DB_POOL: enough for a daemon's concurrent writes, few enough for several daemons on one server. */
+export const DEFAULT_DB_POOL = 10;
 /** AICS_LLM_CONNECTIONS: enough for a burst of customers on a hosted LLM, few enough not to swamp a local model server. */
 export const DEFAULT_LLM_CONNECTIONS = 64;
 
@@ -190,6 +194,7 @@ export function resolveSettings(flags: SettingFlags = {}, processEnv: Env = proc
     host,
     port: httpPort,
     db: storeSetting(flags.db ?? first(env, ['AICS_DB']) ?? DEFAULT_DB_PATH, abs),
+    dbPool: flags.dbPool ?? integer(env, 'AICS_DB_POOL', DEFAULT_DB_POOL, 1, 1000),
     qingjianUrl: flags.qingjianUrl ?? first(env, ['AICS_QINGJIAN_URL']) ?? 'ws://127.0.0.1:9528',
     apiUrl: (flags.apiUrl ?? first(env, ['AI_CS_API_URL', 'AICS_API_URL']) ?? `http://${clientHost(host)}:${httpPort}`).replace(/\/+$/, ''),
     callbackUrl: flags.callbackUrl ?? first(env, ['TIANWANG_CALLBACK_URL']) ?? null,

@@ -11,7 +11,15 @@ import { userInfo } from 'node:os';
 import { resolveSettings, type SettingFlags, type Settings } from '../config.js';
 import { AicsError, ExitCode, NotFoundError, ValidationError, loggedErrors } from '../errors.js';
 import { DETACHED_ENV } from '../daemon/control/pid-file.js';
-import { openStore, parseStoreLocation, type PauseState, type Store, type StoreMaintenance, type TaskStore } from '../store/index.js';
+import {
+  openStore,
+  parseStoreLocation,
+  redactUrl,
+  type PauseState,
+  type Store,
+  type StoreMaintenance,
+  type TaskStore,
+} from '../store/index.js';
 import type { AppContext } from '../app/index.js';
 import type { CommandLog } from './command-log.js';
 import { localTime } from './format.js';
@@ -35,9 +43,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   static override baseFlags = {
     db: Flags.string({
-      summary: 'SQLite task database file (env AICS_DB).',
+      summary: 'Task database: a SQLite file, or postgres://user:pass@host:port/db (env AICS_DB).',
       description:
-        'Relative paths are resolved against the working folder, as in the seed. A file: or sqlite: URL names a file too; postgres:// is reserved for a PostgreSQL store that is not built yet.',
+        'Relative paths are resolved against the working folder, as in the seed. A file: or sqlite: URL names a file too; a postgres:// URL names a PostgreSQL database, shared by several daemons.',
       helpValue: 'FILE',
       helpGroup: 'GLOBAL',
     }),
@@ -79,7 +87,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let store = this.opened.get(mode);
     if (!store) {
       const settings = this.settings();
-      store = openStore(settings.db, { timeZone: settings.timeZone, readonly: options.readonly });
+      store = openStore(settings.db, { timeZone: settings.timeZone, readonly: options.readonly, poolSize: settings.dbPool });
       this.opened.set(mode, store);
     }
     return store;
@@ -104,8 +112,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return (await this.repositories(options)).tasks;
   }
 
-  /** The store's file maintenance (backup, check, sizes); a clear error naming --db when the store has none. */
-  protected async maintenance(): Promise<StoreMaintenance> {
+  /**
+   * The store's file maintenance (backup, check, sizes); a clear error naming --db when the store has none. A
+   * PostgreSQL database is refused from its URL alone (nothing is connected to), naming the server's own tool.
+   */
+  protected async maintenance(serverTool: string): Promise<StoreMaintenance> {
+    const location = parseStoreLocation(this.settings().db);
+    if (location.kind === 'postgres') {
+      throw new ValidationError(
+        `--db: ${redactUrl(location.url)} is a PostgreSQL database; this command works on SQLite files only: use ${serverTool}`,
+        '--db',
+      );
+    }
     const store = await this.repositories({ readonly: true });
     if (!store.maintenance) {
       throw new ValidationError(`--db: the store at ${store.file} is not a SQLite file; this command works on SQLite files only`, '--db');

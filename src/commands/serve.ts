@@ -106,6 +106,12 @@ ${EXIT_CODES_HELP}`;
       max: 60_000,
       helpValue: 'N',
     }),
+    'db-pool': Flags.integer({
+      summary: 'Connections to a PostgreSQL store (env AICS_DB_POOL; default 10).',
+      min: 1,
+      max: 1000,
+      helpValue: 'N',
+    }),
     detach: Flags.boolean({ summary: 'Run in the background: return once the daemon answers, with its pid, URL and log file.' }),
     'pid-file': pidFileFlag,
   };
@@ -122,6 +128,7 @@ ${EXIT_CODES_HELP}`;
       pidFile: flags['pid-file'],
       sendRate: flags['send-rate'],
       sendRateCustomer: flags['send-rate-customer'],
+      dbPool: flags['db-pool'],
     });
     const workers = flags.multi ? (flags.workers ?? availableParallelism()) : undefined;
     // The start record keeps the arguments without --detach, --pid-file and --json.

@@ -2,16 +2,15 @@
  * What the daemon opens on disk besides its log: the store (refused when damaged), the pid file (one daemon per
  * database) and the start record beside it that `aics restart` and `aics status` read.
  */
-import { resolve } from 'node:path';
 import { clientHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError } from '../errors.js';
-import { openStore, translateSqliteError, type Store } from '../store/index.js';
+import { openStore, parseStoreLocation, translateSqliteError, type Store } from '../store/index.js';
 import { acquirePidFile, defaultPidFile, processStartTicks, writeStartRecord } from './control/pid-file.js';
 import type { DaemonOptions } from './daemon-options.js';
 
 /** The store, refused when damaged: one line, exit 7, and the file left as it is. */
-export async function openCheckedStore(settings: Pick<Settings, 'db' | 'timeZone'>, clock: () => number): Promise<Store> {
-  const store = await openStore(settings.db, { timeZone: settings.timeZone, clock });
+export async function openCheckedStore(settings: Pick<Settings, 'db' | 'timeZone' | 'dbPool'>, clock: () => number): Promise<Store> {
+  const store = await openStore(settings.db, { timeZone: settings.timeZone, clock, poolSize: settings.dbPool });
   try {
     // Only a store kept in a local file has a quick check to run (maintenance); a server checks its own.
     const integrity = (await store.maintenance?.check({ quick: true })) ?? { ok: true, problems: [] };
@@ -53,7 +52,8 @@ export function takePidFile(pidFile: string, db: string): { replaced: string | n
   try {
     return acquirePidFile(pidFile);
   } catch (error) {
-    if (error instanceof AicsError || pidFile !== defaultPidFile(db)) throw error;
-    throw translateSqliteError(error, resolve(db));
+    const where = parseStoreLocation(db);
+    if (error instanceof AicsError || where.kind !== 'sqlite' || pidFile !== defaultPidFile(db)) throw error;
+    throw translateSqliteError(error, where.file);
   }
 }

@@ -11,19 +11,12 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import { isLoopbackHost, type Settings } from '../config.js';
 import type { DaemonStatus } from '../cli/control/daemon-status.js';
-import { inspectDatabase, parseStoreLocation, redactUrl } from '../store/index.js';
+import { inspectDatabase, parseStoreLocation } from '../store/index.js';
+import type { CheckResult } from './check-result.js';
+import { serverDatabaseChecks } from './server-database-checks.js';
+
+export type { CheckResult, Verdict } from './check-result.js';
 import { isValidTimeZone, formatInZone } from '../tasks/index.js';
-
-export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
-
-export interface CheckResult {
-  check: string;
-  verdict: Verdict;
-  /** What was found. */
-  detail: string;
-  /** What to do, when it is not ok. */
-  fix?: string;
-}
 
 export interface DoctorContext {
   settings: Settings;
@@ -100,18 +93,9 @@ export function nodeCheck(version: string, sqliteVersion: string | null = better
   return { check: 'node', verdict: 'ok', detail: withSqlite };
 }
 
-function databaseChecks(settings: Settings): CheckResult[] {
+function databaseChecks(settings: Settings): CheckResult[] | Promise<CheckResult[]> {
   const location = parseStoreLocation(settings.db);
-  if (location.kind !== 'sqlite') {
-    return [
-      {
-        check: 'database',
-        verdict: 'fail',
-        detail: `${redactUrl(location.url)}: the PostgreSQL store is not built yet`,
-        fix: 'give --db / AICS_DB a SQLite file path',
-      },
-    ];
-  }
+  if (location.kind !== 'sqlite') return serverDatabaseChecks(location.url);
   const file = location.file;
   const disk = diskCheck(existsSync(file) ? dirname(file) : nearestExisting(dirname(file)));
   if (!existsSync(file)) {

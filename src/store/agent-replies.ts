@@ -2,15 +2,10 @@
  * The agent's answers not yet sent: written before the send, deleted once the bridge acked it. What an outage or a
  * restart leaves here is sent by the next daemon, in the order it was written.
  */
+import { REPLY_COLUMNS, replyValues, rowToReply, type ReplyRow } from './reply-rows.js';
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
-import type { ChatToolCall } from './ports/conversations.js';
 import type { QueuedReply, QueuedReplyInput, ReplyStore } from './ports/replies.js';
-
-interface Row extends Omit<QueuedReply, 'handoff' | 'tool_calls'> {
-  handoff: number;
-  tool_calls: string | null;
-}
 
 export class SqliteReplyQueue extends SqliteRepository implements ReplyStore {
   /** Stores the parts of one reply, in order; refuses them all (null) when `cap` replies are queued already. */
@@ -21,33 +16,15 @@ export class SqliteReplyQueue extends SqliteRepository implements ReplyStore {
       if (n + parts.length > cap) return null;
       return parts.map(
         (p) =>
-          this.statement(
-            `INSERT INTO agent_replies (acc_id, from_id, text, req_base, handoff, provider, latency_ms, tool_calls, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(
-            p.acc_id,
-            p.from_id,
-            p.text,
-            p.req_base,
-            p.handoff ? 1 : 0,
-            p.provider,
-            p.latency_ms,
-            p.tool_calls?.length ? JSON.stringify(p.tool_calls) : null,
-            nowIso,
-          ).lastInsertRowid as number,
+          this.statement(`INSERT INTO agent_replies (${REPLY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...replyValues(p, nowIso))
+            .lastInsertRowid as number,
       );
     });
   }
 
   /** Queued replies, oldest first. */
   list(limit = 10_000): Promise<QueuedReply[]> {
-    return this.read(() =>
-      (this.statement('SELECT * FROM agent_replies ORDER BY id LIMIT ?').all(limit) as Row[]).map((r) => ({
-        ...r,
-        handoff: r.handoff === 1,
-        tool_calls: r.tool_calls ? (JSON.parse(r.tool_calls) as ChatToolCall[]) : null,
-      })),
-    );
+    return this.read(() => (this.statement('SELECT * FROM agent_replies ORDER BY id LIMIT ?').all(limit) as ReplyRow[]).map(rowToReply));
   }
 
   count(): Promise<number> {

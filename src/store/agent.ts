@@ -6,21 +6,27 @@
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
 import {
+  CHAT_COLUMNS,
+  chatValues,
+  currentState,
+  dispatchPayload,
+  handoffNotice,
+  rowToAttachment,
+  rowToChat,
+  rowToOrder,
+  withHumanNow,
+  type Attachment,
+  type ChatRow,
+  type OrderRow,
+} from './conversation-rows.js';
+import {
   conversationKey,
   type ChatEntry,
-  type ChatFile,
   type ChatMessage,
-  type ChatToolCall,
   type ConversationState,
   type ConversationStore,
   type OrderRecord,
 } from './ports/conversations.js';
-
-interface ChatRow extends Omit<ChatMessage, 'file' | 'tool_calls'> {
-  file_json: string | null;
-  tool_calls: string | null;
-  at_ms: number;
-}
 
 export class SqliteAgentStore extends SqliteRepository implements ConversationStore {
   /** Appends one message to its conversation's log; returns its id. */
@@ -28,23 +34,8 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
     const nowMs = this.clock();
     return this.write(
       () =>
-        this.statement(
-          `INSERT INTO chat_messages (conv, acc_id, from_id, role, text, msg_id, msg_type, file_json, at, at_ms, provider, latency_ms, tool_calls)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          conversationKey(entry.acc_id, entry.from_id),
-          entry.acc_id,
-          entry.from_id,
-          entry.role,
-          entry.text,
-          entry.msg_id ?? null,
-          entry.msg_type ?? 'text',
-          entry.file ? JSON.stringify(entry.file) : null,
-          iso(nowMs),
-          nowMs,
-          entry.provider ?? null,
-          entry.latency_ms ?? null,
-          entry.tool_calls?.length ? JSON.stringify(entry.tool_calls) : null,
+        this.statement(`INSERT INTO chat_messages (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          ...chatValues(entry, nowMs),
         ).lastInsertRowid as number,
     );
   }
@@ -88,7 +79,7 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
   }
 
   /** Files and images the customer sent in this conversation, oldest first (they ride on a 派单). */
-  attachments(accId: string, fromId: string, limit = 20): Promise<(ChatFile & { msg_type: string; msg_id: string | null; at: string })[]> {
+  attachments(accId: string, fromId: string, limit = 20): Promise<Attachment[]> {
     return this.read(() =>
       (
         this.statement(
@@ -96,19 +87,17 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
         ).all(conversationKey(accId, fromId), limit) as ChatRow[]
       )
         .reverse()
-        .map((r) => ({ ...(safeParse(r.file_json) as ChatFile), msg_type: r.msg_type, msg_id: r.msg_id, at: r.at })),
+        .map(rowToAttachment),
     );
   }
 
   /** Who answers this conversation now; a human state whose time has passed reads as 'ai'. */
   state(accId: string, fromId: string): Promise<ConversationState> {
-    const conv = conversationKey(accId, fromId);
     const nowMs = this.clock();
     return this.read(() => {
-      const row = this.statement('SELECT * FROM conversations WHERE conv = ?').get(conv) as ConversationState | undefined;
-      if (!row) return { conv, acc_id: accId, from_id: fromId, state: 'ai', reason: null, until_ms: null, failures: 0, updated_at: null };
-      if (row.state !== 'ai' && row.until_ms !== null && row.until_ms <= nowMs) return { ...row, state: 'ai' };
-      return row;
+      const row = this.statement('SELECT * FROM conversations WHERE conv = ?').get(conversationKey(accId, fromId)) as
+        ConversationState | undefined;
+      return currentState(row, accId, fromId, nowMs);
     });
   }
 
@@ -146,17 +135,16 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
     return this.write(() => {
       const row = this.statement('SELECT state, until_ms FROM conversations WHERE conv = ?').get(conv) as
         { state: string; until_ms: number | null } | undefined;
-      if (row?.state === 'human' && (row.until_ms === null || row.until_ms > nowMs)) return false;
+      if (withHumanNow(row, nowMs)) return false;
       this.statement(
         `INSERT INTO conversations (conv, acc_id, from_id, state, reason, until_ms, failures, updated_at) VALUES (?, ?, ?, 'human', ?, ?, 0, ?)
          ON CONFLICT (conv) DO UPDATE SET state = 'human', reason = excluded.reason, until_ms = excluded.until_ms, failures = 0, updated_at = excluded.updated_at`,
       ).run(conv, accId, fromId, reason, untilMs, iso(nowMs));
-      const eventId = `handoff:${conv}:${nowMs}`;
-      const body = { event: 'handoff', event_id: eventId, acc_id: accId, customer_id: fromId, reason, at: iso(nowMs), ...notice };
+      const { eventId, payload } = handoffNotice(accId, fromId, reason, notice, nowMs);
       this.statement(
         `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, 'handoff', NULL, ?, ?, ?)
          ON CONFLICT (event_id) DO NOTHING`,
-      ).run(eventId, JSON.stringify(body), iso(nowMs), dueMs);
+      ).run(eventId, payload, iso(nowMs), dueMs);
       return true;
     });
   }
@@ -222,16 +210,13 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
           'INSERT INTO agent_orders (order_id, conv, acc_id, from_id, fields, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         ).run(order.order_id, conv, order.acc_id, order.from_id, JSON.stringify(order.fields), iso(nowMs)).changes === 1;
       if (created) {
-        const body = { event: 'dispatch', event_id: order.order_id, order_id: order.order_id, created_at: iso(nowMs), ...payload };
         this.statement(
           `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at) VALUES (?, 'dispatch', NULL, ?, ?, ?)
            ON CONFLICT (event_id) DO NOTHING`,
-        ).run(order.order_id, JSON.stringify(body), iso(nowMs), nowMs);
+        ).run(order.order_id, dispatchPayload(order.order_id, payload, nowMs), iso(nowMs), nowMs);
       }
-      const row = this.statement('SELECT * FROM agent_orders WHERE order_id = ?').get(order.order_id) as Omit<OrderRecord, 'fields'> & {
-        fields: string;
-      };
-      return { created, order: { ...row, fields: safeParse(row.fields) as Record<string, unknown> } };
+      const row = this.statement('SELECT * FROM agent_orders WHERE order_id = ?').get(order.order_id) as OrderRow;
+      return { created, order: rowToOrder(row) };
     });
   }
 
@@ -242,8 +227,8 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
         this.statement('SELECT * FROM agent_orders WHERE from_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(
           fromId,
           limit,
-        ) as (Omit<OrderRecord, 'fields'> & { fields: string })[]
-      ).map((r) => ({ ...r, fields: safeParse(r.fields) as Record<string, unknown> })),
+        ) as OrderRow[]
+      ).map(rowToOrder),
     );
   }
 
@@ -255,23 +240,5 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
           'DELETE FROM chat_messages WHERE rowid IN (SELECT rowid FROM chat_messages WHERE at_ms < ? ORDER BY at_ms LIMIT ?)',
         ).run(olderThanMs, limit).changes,
     );
-  }
-}
-
-function rowToChat(row: ChatRow): ChatMessage {
-  const { file_json, at_ms: _atMs, tool_calls, ...rest } = row;
-  return {
-    ...rest,
-    file: file_json ? (safeParse(file_json) as ChatFile) : null,
-    tool_calls: tool_calls ? (safeParse(tool_calls) as ChatToolCall[]) : null,
-  };
-}
-
-function safeParse(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Where the store lives, read from --db / AICS_DB: a file path (today's default), a `file:` or `sqlite:` URL, or a
- * `postgres://` URL (the seam for a PostgreSQL store, not built yet). A value without one of these schemes is a
+ * `postgres://` URL (a PostgreSQL server's database). A value without one of these schemes is a
  * path, even with a colon in it, so every existing --db value keeps its meaning.
  */
 import { resolve } from 'node:path';
@@ -40,20 +40,6 @@ export function parseStoreLocation(value: string, cwd: string = process.cwd()): 
   }
   throw new ValidationError(
     `--db / AICS_DB: "${redactUrl(text)}" is not a store aics knows: give a SQLite file path (or a file: / sqlite: URL)`,
-    '--db',
-  );
-}
-
-/** The SQLite file of a location; ValidationError naming --db when the location is not a SQLite file. */
-export function sqliteFileOf(location: string | StoreLocation): string {
-  const where = typeof location === 'string' ? parseStoreLocation(location) : location;
-  if (where.kind === 'sqlite') return where.file;
-  throw postgresNotBuilt(where.url);
-}
-
-export function postgresNotBuilt(url: string): ValidationError {
-  return new ValidationError(
-    `--db / AICS_DB: the PostgreSQL store is not built yet (${redactUrl(url)}); give a SQLite file path such as db/task_db/tasks.db`,
     '--db',
   );
 }

@@ -271,6 +271,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS tasks_due_by_priority ON tasks (priority_rank, due_at) WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting');
     `,
   },
+  {
+    version: 10,
+    description: 'outbox claims: the daemon delivering an item, until when, so several daemons on one store never deliver it at once',
+    sql: `
+      -- A daemon claims an item before it POSTs it and the claim ends with the delivery's outcome. A claim lasts the
+      -- delivery's deadline and a margin: when its daemon dies, another takes the item over once the lease ran out.
+      ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE outbox ADD COLUMN claim_expires_at INTEGER;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,6 @@
 /**
- * The one place that picks and opens the store's implementation: from --db / AICS_DB's value, a SQLite file today
- * (every repository on one connection); a PostgreSQL URL is recognised and refused until that store is built.
+ * The one place that picks and opens the store's implementation from --db / AICS_DB's value: a SQLite file (every
+ * repository on one connection) or a PostgreSQL URL (every repository on one pool).
  */
 import { SqliteAgentStore } from './agent.js';
 import { SqliteReplyQueue } from './agent-replies.js';
@@ -8,17 +8,18 @@ import { SqliteCallbackSink } from './callback-sink.js';
 import { ensureDatabaseFolder as ensureFolderOf, openDatabase } from './connection.js';
 import { SqliteControl } from './control.js';
 import { SqliteInbound } from './inbound.js';
-import { parseStoreLocation, postgresNotBuilt, sqliteFileOf } from './location.js';
+import { parseStoreLocation } from './location.js';
 import { SqliteOps } from './ops.js';
 import { SqliteOutbox } from './outbox.js';
+import { openPostgresStore } from './postgres/open.js';
 import type { OpenStoreOptions, Store } from './ports/store.js';
 import { SqliteMaintenance } from './sqlite-maintenance.js';
 import { SqliteTaskStore } from './sqlite-store.js';
 
-/** Opens the store at `location` (a path, `file:`/`sqlite:` URL; `postgres://` is refused with a ValidationError naming --db). */
+/** Opens the store at `location`: a path, a `file:`/`sqlite:` URL, or a `postgres://` URL. */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
   const where = parseStoreLocation(location);
-  if (where.kind === 'postgres') throw postgresNotBuilt(where.url);
+  if (where.kind === 'postgres') return openPostgresStore(where.url, options);
   return openSqliteStore(where.file, options);
 }
 
@@ -42,7 +43,8 @@ export function openSqliteStore(file: string, options: OpenStoreOptions = {}): S
   };
 }
 
-/** Creates the folder a file store needs before anything else (the pid file) is written beside it. */
+/** Creates the folder a file store needs before anything else (the pid file) is written beside it; a server needs none. */
 export function ensureDatabaseFolder(location: string): void {
-  ensureFolderOf(sqliteFileOf(location));
+  const where = parseStoreLocation(location);
+  if (where.kind === 'sqlite') ensureFolderOf(where.file);
 }

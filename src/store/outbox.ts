@@ -2,6 +2,7 @@
  * The outbox: messages to the outside world (callbacks to Tianwang, later 派单 and handoff notices), written in the
  * same transaction as the change they report, and delivered until accepted — across restarts.
  */
+import { byDueThenId } from './outbox-rows.js';
 import { iso } from './rows.js';
 import { SqliteRepository } from './repository.js';
 import type { OutboxBacklog, OutboxItem, OutboxKind, OutboxStore } from './ports/outbox.js';
@@ -32,14 +33,30 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
     );
   }
 
-  /** When the next undelivered item of these kinds is due (ms), or null when none waits. */
+  /** Takes due items for `owner` in one IMMEDIATE transaction: no other daemon on the file claims between the read and the write. */
+  claim(limit: number, kinds: readonly OutboxKind[], owner: string, leaseMs: number): Promise<OutboxItem[]> {
+    const nowMs = this.clock();
+    return this.write(() =>
+      (
+        this.statement(
+          `UPDATE outbox SET claimed_by = ?, claim_expires_at = ? WHERE id IN (
+             SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? AND kind IN (SELECT value FROM json_each(?))
+               AND (claimed_by IS NULL OR claim_expires_at <= ?)
+             ORDER BY next_attempt_at, id LIMIT ?)
+           RETURNING *`,
+        ).all(owner, nowMs + leaseMs, nowMs, JSON.stringify(kinds), nowMs, limit) as OutboxItem[]
+      ).sort(byDueThenId),
+    );
+  }
+
+  /** When the next undelivered item of these kinds can be delivered (ms), or null when none waits. */
   nextAttemptAt(kinds: readonly OutboxKind[], exclude: readonly number[] = []): Promise<number | null> {
     return this.read(
       () =>
         (
           this.statement(
-            `SELECT MIN(next_attempt_at) AS t FROM outbox WHERE delivered_at IS NULL AND kind IN (SELECT value FROM json_each(?))
-               AND id NOT IN (SELECT value FROM json_each(?))`,
+            `SELECT MIN(MAX(next_attempt_at, COALESCE(claim_expires_at, 0))) AS t FROM outbox WHERE delivered_at IS NULL
+               AND kind IN (SELECT value FROM json_each(?)) AND id NOT IN (SELECT value FROM json_each(?))`,
           ).get(JSON.stringify(kinds), JSON.stringify(exclude)) as { t: number | null }
         ).t,
     );
@@ -48,14 +65,17 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
   delivered(id: number): Promise<void> {
     const nowMs = this.clock();
     return this.write(() => {
-      this.statement('UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(iso(nowMs), id);
+      this.statement(
+        'UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL, claimed_by = NULL, claim_expires_at = NULL WHERE id = ?',
+      ).run(iso(nowMs), id);
     });
   }
 
   deferred(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
     return this.write(() => {
       this.statement(
-        'UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL',
+        `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claim_expires_at = NULL
+           WHERE id = ? AND delivered_at IS NULL`,
       ).run(error.slice(0, 500), nextAttemptAtMs, id);
     });
   }

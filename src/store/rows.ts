@@ -148,3 +148,23 @@ export function payloadToColumns(payload: TaskPayload, dueAtMs: number | null, e
     updated_at: nowIso,
   };
 }
+
+/** A column value computed by SQL inside a guarded UPDATE, e.g. `attempt + 1` (named parameters as `@name`). */
+export class SqlExpression {
+  constructor(readonly text: string) {}
+}
+
+/** The callback to Tianwang for a task that reached a terminal status (its event_id de-duplicates it). */
+export function callbackBody(row: TaskRow) {
+  return {
+    event_id: `${row.task_id}:${row.status}:${row.attempt}`,
+    task_id: row.task_id,
+    status: row.status,
+    customer_id: row.customer_id,
+    triggered_at: row.triggered_at,
+    completed_at: row.completed_at,
+    result: row.result === null ? null : safeParse(row.result),
+    error_message: row.error_message,
+    attempts: row.attempt,
+  };
+}

@@ -10,18 +10,13 @@ import type { Db, OpenOptions } from './connection.js';
 import type { TaskRecord } from './ports/tasks.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteRepository } from './repository.js';
-import { iso, rowToTask, safeParse, type TaskRow } from './rows.js';
+import { callbackBody, iso, rowToTask, SqlExpression, type TaskRow } from './rows.js';
 
 export interface SqliteStoreOptions extends OpenOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. */
   clock?: () => number;
   /** IANA zone in which `time_reach` wall-clock times and cron expressions are read. */
   timeZone?: string;
-}
-
-/** A column value computed by SQL inside the guarded UPDATE, e.g. `attempt + 1`. */
-export class SqlExpression {
-  constructor(readonly text: string) {}
 }
 
 export abstract class SqliteTaskBase extends SqliteRepository {
@@ -61,17 +56,7 @@ export abstract class SqliteTaskBase extends SqliteRepository {
 
   /** The callback to Tianwang for a terminal status, written in the same transaction as the change. */
   protected enqueueCallback(row: TaskRow, nowMs: number) {
-    const body = {
-      event_id: `${row.task_id}:${row.status}:${row.attempt}`,
-      task_id: row.task_id,
-      status: row.status,
-      customer_id: row.customer_id,
-      triggered_at: row.triggered_at,
-      completed_at: row.completed_at,
-      result: row.result === null ? null : safeParse(row.result),
-      error_message: row.error_message,
-      attempts: row.attempt,
-    };
+    const body = callbackBody(row);
     this.statement(
       `INSERT INTO outbox (event_id, kind, task_id, payload, created_at, next_attempt_at)
        VALUES (?, 'callback', ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,

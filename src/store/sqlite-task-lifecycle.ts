@@ -15,8 +15,8 @@ import {
   type Trigger,
 } from '../tasks/index.js';
 import type { ClaimOptions, ReceiveResult, TaskRecord } from './ports/tasks.js';
-import { iso, payloadToColumns, rowToTask, safeParse } from './rows.js';
-import { SqlExpression, SqliteTaskBase } from './sqlite-task-base.js';
+import { iso, payloadToColumns, rowToTask, safeParse, SqlExpression } from './rows.js';
+import { SqliteTaskBase } from './sqlite-task-base.js';
 
 export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   receive(payload: TaskPayload, actor: string): Promise<ReceiveResult> {

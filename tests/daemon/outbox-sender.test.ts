@@ -84,6 +84,34 @@ describe('callback delivery', () => {
   });
 });
 
+describe('two daemons on one store', () => {
+  it('deliver each callback once: an item is claimed before it is POSTed', async () => {
+    const file = join(dir, 'two.db');
+    const stores = [await openStore(file), await openStore(file)];
+    const sink = await startHttpSink();
+    const senders = stores.map(
+      (store, i) =>
+        new OutboxSender({
+          store,
+          logger: silentLogger,
+          clock: Date.now,
+          owner: `daemon:test:${i}`,
+          urls: { callback: sink.url },
+          pollMs: 20,
+        }),
+    );
+    cleanups.push(...stores.map((s) => () => s.close()), () => sink.close(), ...senders.map((s) => () => s.stop()));
+    for (let i = 0; i < 40; i++) await stores[0]!.outbox.enqueue('callback', `E${i}`, `T${i}`, { task_id: `T${i}` });
+    for (const s of senders) s.start();
+    await sink.waitFor(40);
+    await expect.poll(() => pending(stores[1]!)).toBe(0);
+    await Promise.all(senders.map((s) => s.idle()));
+    const ids = sink.received.map((r) => r.headers['x-aics-event-id']);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+});
+
 describe('a kind with nowhere to go', () => {
   it('stays queued without making the sender spin, while callbacks still go out', async () => {
     const { store, sink, sender } = await setup();

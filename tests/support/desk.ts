@@ -86,7 +86,7 @@ export async function startDesk(
     },
     async stop() {
       await daemon.stop('test');
-      store.close();
+      await store.close();
       if (!options.sim2) await sim.stop();
       await sink.close();
       temp.cleanup();

@@ -18,6 +18,8 @@ export interface HttpSink {
   received: Received[];
   /** The status for the next requests (default 200); 'hang' never answers. */
   respond: number | 'hang';
+  /** Requests from now on wait unanswered until the returned function is called (then answered as `respond` says). */
+  hold(): () => void;
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
 }
@@ -25,10 +27,19 @@ export interface HttpSink {
 export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSink> {
   const received: Received[] = [];
   const waiters: (() => void)[] = [];
+  let held: Promise<void> | null = null;
   const sink: HttpSink = {
     url: '',
     received,
     respond: 200,
+    hold() {
+      let release!: () => void;
+      held = new Promise((resolve) => (release = resolve));
+      return () => {
+        held = null;
+        release();
+      };
+    },
     waitFor(count, requestedMs) {
       const timeoutMs = atLeast(EVENT_LIMIT_MS, requestedMs);
       return new Promise((resolve, reject) => {
@@ -55,6 +66,10 @@ export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSi
     req.setEncoding('utf8');
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
+      if (held) void held.then(answer);
+      else answer();
+    });
+    const answer = () => {
       const status = sink.respond;
       if (status === 'hang') return;
       let body: unknown = raw;
@@ -67,7 +82,7 @@ export async function startHttpSink(path = '/api/task/callback'): Promise<HttpSi
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: status, message: status < 300 ? 'OK' : 'down', data: null }));
       for (const w of waiters.splice(0)) w();
-    });
+    };
   });
   server.keepAliveTimeout = 100;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

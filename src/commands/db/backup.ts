@@ -24,6 +24,9 @@ end, so an interrupted backup never leaves a half-written FILE. An existing FILE
 To restore: stop the daemon, copy the backup over the database file, and remove the database's -wal and -shm
 files if they are left, then start the daemon again.
 
+A PostgreSQL database (--db postgres://…) is backed up with the server's own tool, pg_dump; this command
+refuses it (exit 2).
+
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'A dated copy before an upgrade', command: '<%= config.bin %> db backup backups/tasks-$(date +%F).db' },
@@ -38,7 +41,7 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<BackupResult> {
     const source = this.existingDatabase();
-    const maintenance = await this.maintenance();
+    const maintenance = await this.maintenance("pg_dump, the server's own backup (e.g. pg_dump --format=custom --file=aics.dump URL)");
     const target = resolve(this.args.file);
     if (target === source) throw new ValidationError('FILE: the backup must not be the database itself', 'FILE');
     // The same file under another name (a link, a symlinked folder, its -wal or -shm): writing there would replace

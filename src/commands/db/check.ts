@@ -16,6 +16,9 @@ export default class DbCheck extends BaseCommand<typeof DbCheck> {
 including when the file is not a SQLite database at all. A database that is merely locked or unreadable also
 exits 7, with that reason.
 
+A PostgreSQL database (--db postgres://…) is checked with the server's own tool, pg_amcheck; this command
+refuses it (exit 2).
+
 A damaged database is never deleted or changed by aics. Restore the latest copy made with "aics db backup"
 (the old system's advice to delete tasks.db loses every task).
 
@@ -30,7 +33,7 @@ ${EXIT_CODES_HELP}`;
     const file = this.existingDatabase();
     let problems: string[];
     try {
-      const report = await (await this.maintenance()).check();
+      const report = await (await this.maintenance("pg_amcheck, the server's own check (e.g. pg_amcheck --heapallindexed DBNAME)")).check();
       problems = report.ok ? [] : report.problems;
     } catch (error) {
       // A file that SQLite cannot even read as a database is the worst kind of damage: report it as such.

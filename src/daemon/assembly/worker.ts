@@ -4,7 +4,6 @@
  * only expires). The front (HTTP API, bridge socket) is built apart (front.ts), so that `serve --multi` can run
  * fronts and workers in different processes.
  */
-import { hostname } from 'node:os';
 import type { Settings } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { ClaimScope, Store } from '../../store/index.js';
@@ -17,6 +16,7 @@ import { delay } from '../lifecycle.js';
 import type { DaemonMetrics } from '../ops/metrics.js';
 import { PauseGate } from '../ops/pause-gate.js';
 import { PoliteSender } from '../ops/polite-sender.js';
+import { daemonOwner } from '../owner.js';
 import type { MessageSender } from '../ports.js';
 import type { BridgeConnectionState, MessageHandler } from '../qingjian/index.js';
 
@@ -91,7 +91,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
 function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   const { store, logger, clock, settings, bridge } = o;
-  const owner = `daemon:${hostname()}:${process.pid}`;
+  const owner = daemonOwner();
   const leaseMs = o.leaseMs ?? 15_000;
   let runner: ActionRunner | null = null;
   let engine: TriggerEngine | null = null;
@@ -140,6 +140,9 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   bridge?.onStateChange((state) => {
     if (state === 'connected') scheduler.poke();
   });
+  // A store shared with other daemons tells when one of them received, armed or re-timed tasks: look at once
+  // instead of at the next poll (which stays the fallback).
+  const stopListening = store.tasks.onChange?.(() => scheduler.poke());
   return {
     pause,
     polite,
@@ -153,6 +156,7 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
       agent?.resume();
     },
     async stop(drainTimeoutMs) {
+      stopListening?.();
       await pause.stop();
       // Sends waiting for their turn go back to waiting (not an attempt), like those held by a pause.
       polite?.close();

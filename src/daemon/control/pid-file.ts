@@ -9,9 +9,10 @@
  * for it).
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Settings } from '../../config.js';
 import { InvalidStateError } from '../../errors.js';
+import { parseStoreLocation } from '../../store/index.js';
 
 export interface StartRecord {
   pid: number;
@@ -37,9 +38,13 @@ export interface StartRecord {
 
 export const PID_FILE_NAME = 'aics.pid';
 
-/** Default: beside the database, so each database has its own daemon record. */
-export function defaultPidFile(dbFile: string): string {
-  return join(dirname(dbFile), PID_FILE_NAME);
+/**
+ * Default: beside a SQLite database, so each database has its own daemon record; in the working folder for a
+ * database server, which several daemons (each in its own folder) may share.
+ */
+export function defaultPidFile(db: string): string {
+  const where = parseStoreLocation(db);
+  return where.kind === 'sqlite' ? join(dirname(where.file), PID_FILE_NAME) : resolve(PID_FILE_NAME);
 }
 
 /**

@@ -7,6 +7,10 @@
  * Slow or hostile receivers (issue #17): every delivery has one total deadline (headers and body together), what is
  * read of an answer is capped, each receiver (URL) has at most a few deliveries in flight so a stalled one never
  * holds up the others, and stop() aborts what is still in flight: the item stays queued for the next start.
+ *
+ * Several daemons on one database (issue #13): each item is claimed before it is POSTed, for the delivery's deadline
+ * and a margin, so two daemons never deliver one item at once; a daemon that dies holding claims leaves them to the
+ * others once its lease ran out.
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
@@ -15,16 +19,21 @@ import { errorText, type Logger } from '../ports.js';
 import { DELIVERY_BACKOFF, backoffMs, type BackoffPolicy } from '../engine/backoff.js';
 import { TimerLoop } from '../timer-loop.js';
 import { readCapped } from '../peers/capped-body.js';
+import { daemonOwner } from '../owner.js';
 import { headerValue } from './header-value.js';
 
 /** Deliveries in flight to one receiver at a time. */
 export const PER_RECEIVER_IN_FLIGHT = 8;
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+/** How long a claim outlives its delivery's deadline: the outcome is recorded within it, so no one else takes the item meanwhile. */
+export const CLAIM_MARGIN_MS = 5_000;
 
 export interface OutboxSenderOptions {
   store: Store;
   logger: Logger;
   clock: () => number;
+  /** Who claims the items; this process (`daemon:HOST:PID`) by default. */
+  owner?: string;
   /** Where each kind goes; a kind without a URL stays queued (and is shown as backlog). */
   urls: Partial<Record<OutboxKind, string | null>>;
   /** When set, each POST carries X-Aics-Signature: sha256=HMAC(body). */
@@ -48,9 +57,13 @@ export class OutboxSender {
   private readonly pollMs: number;
   private readonly receivers: Receiver[];
   private readonly running = new Set<Promise<void>>();
+  private readonly timeoutMs: number;
+  private readonly owner: string;
 
   constructor(private readonly o: OutboxSenderOptions) {
     this.pollMs = o.pollMs ?? 1000;
+    this.timeoutMs = o.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    this.owner = o.owner ?? daemonOwner();
     // Kinds sharing a URL share its receiver's slots; kinds without a URL stay queued until one is configured.
     const byUrl = new Map<string, Receiver>();
     for (const kind of Object.keys(o.urls) as OutboxKind[]) {
@@ -94,7 +107,7 @@ export class OutboxSender {
         const free = PER_RECEIVER_IN_FLIGHT - inFlight.length;
         // A full receiver is poked again when one of its deliveries settles.
         if (free <= 0) continue;
-        const items = await this.o.store.outbox.due(free, r.kinds, inFlight);
+        const items = await this.o.store.outbox.claim(free, r.kinds, this.owner, this.timeoutMs + CLAIM_MARGIN_MS);
         for (const item of items) this.launch(r, item);
         if (items.length === free) continue;
         const at = await this.o.store.outbox.nextAttemptAt(r.kinds, [...r.inFlight.keys()]);
@@ -127,7 +140,7 @@ export class OutboxSender {
     };
     if (this.o.secret) headers['x-aics-signature'] = `sha256=${createHmac('sha256', this.o.secret).update(item.payload).digest('hex')}`;
     const log = { event_id: item.event_id, task_id: item.task_id, kind: item.kind, attempt: item.attempts + 1 };
-    const timeout = this.o.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    const timeout = this.timeoutMs;
     // One deadline for the whole exchange: undici's own timeouts restart with every byte, so a receiver sending one
     // byte every few seconds would hold a delivery for ever.
     const deadline = AbortSignal.timeout(timeout);

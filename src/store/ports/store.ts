@@ -1,6 +1,6 @@
 /**
  * The store as the rest of aics sees it: one port per concern, opened together on one location (a SQLite file
- * today; a PostgreSQL URL later), closed together.
+ * or a PostgreSQL URL), closed together.
  */
 import type { CallbackStore } from './callbacks.js';
 import type { ControlStore } from './control.js';
@@ -41,4 +41,6 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** For commands that must never create or change the store. */
   readonly?: boolean;
+  /** Connections to a database server (--db-pool / AICS_DB_POOL); a SQLite file has one. */
+  poolSize?: number;
 }

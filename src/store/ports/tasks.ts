@@ -164,6 +164,12 @@ export interface TaskStore {
    * process): while it stays the same, the engine may keep the any-customer tasks it read in memory.
    */
   waitingSetToken(): Promise<string>;
+  /**
+   * Calls listener soon after any process received, armed or re-timed tasks (a store shared by several processes
+   * notifies; PostgreSQL's LISTEN/NOTIFY); returns the unsubscribe. Absent where the store has no such signal
+   * (SQLite): callers poll, as they do anyway as the fallback.
+   */
+  onChange?(listener: () => void): () => void;
   /** Waiting message-triggered tasks that name this customer, ready to fire now; highest priority, then oldest, first. */
   waitingForCustomer(fromId: string): Promise<TaskRecord[]>;
   /** Waiting message-triggered tasks that any customer can fire; highest priority, then oldest, first. */

@@ -72,6 +72,18 @@ export function conversationsContract(factory: StoreFactory): void {
       expect((await store.agent.state('a', 'c1')).failures).toBe(0);
     });
 
+    it('two daemons handing one conversation over at once: one hands it over, one notice; one order of two at once', async () => {
+      const { store, again } = await fresh();
+      const other = await again();
+      const handoffs = await Promise.all([store, other, store, other].map((s) => s.agent.handoff('a', 'c2', '转人工', null, {})));
+      expect(handoffs.filter(Boolean)).toHaveLength(1);
+      expect(await store.outbox.due(10, ['handoff'])).toHaveLength(1);
+      const order = { order_id: 'O2', acc_id: 'a', from_id: 'c2', fields: {} };
+      const orders = await Promise.all([store, other].map((s) => s.agent.dispatchOrder(order, {})));
+      expect(orders.map((o) => o.created).sort()).toEqual([false, true]);
+      expect(await store.outbox.due(10, ['dispatch'])).toHaveLength(1);
+    });
+
     it('派单 stores an order once and queues it once', async () => {
       const { store } = await fresh();
       const order = { order_id: 'O1', acc_id: 'a', from_id: 'c1', fields: { product: '名片', qty: 2 } };
