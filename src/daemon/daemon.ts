@@ -266,7 +266,8 @@ export class Daemon {
 
   /**
    * SIGHUP (`aics reload`, `systemctl reload`): reopens the log file, and under --multi replaces the worker
-   * processes one at a time (new code, new settings files read by the workers); one process has nothing to restart.
+   * processes one at a time (a new build of the code; the settings stay those the front started with); one process has
+   * nothing to restart.
    */
   async reload(): Promise<void> {
     if (this.state !== 'running' || !this.workers) return;
