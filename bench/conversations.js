@@ -20,7 +20,9 @@
  * baseline, the issue's target is p99 ≤ 1.5 ×, peak RSS ≤ 300 MB at 10,000 customers.
  * Needs `npm run build` first. Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/conversations.js [--customers 10000] [--latency 200] [--pool 256] [--quick] [--dist DIR]   (--quick: 1000 customers)
+ *   node bench/conversations.js [--customers 10000] [--latency 200] [--pool 256] [--quick] [--dist DIR] [--workers 0,1,2]
+ *   (--quick: 1000 customers; --workers: the same customers again through a real `aics serve` per worker count,
+ *   0 = one process, N = serve --multi --workers N: turns per second, p99, RSS, ratios to the first, in `by_workers`)
  *
  * --dist: measure another build (e.g. main, built elsewhere) the same way: before/after in the same conditions.
  *
@@ -37,6 +39,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent, request, setGlobalDispatcher } from 'undici';
+import { daemonTurns } from './lib/daemon-turns.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -49,6 +52,8 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     // Another build's dist/ (a checkout of main, built): its figures in the same conditions, before/after.
     dist: { type: 'string' },
+    // The same customers through a real `aics serve`: 0 = one process, N = serve --multi --workers N (e.g. 0,1,2).
+    workers: { type: 'string' },
   },
 });
 const LATENCY = Number(args.latency);
@@ -292,12 +297,41 @@ async function main() {
       ratio_p99: round2(pct(latencies, 99) / pct(baseLat, 99)),
       send_rate_limits: 'off (AICS_SEND_RATE=0, AICS_SEND_RATE_CUSTOMER=0)',
     };
+    if (args.workers) out.by_workers = await throughDaemons(args.workers, customers, llmUrl, log);
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     if (sampler) clearInterval(sampler);
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** --workers 0,1,2: the customers through a real daemon per worker count, one run after another; ratios to the first. */
+async function throughDaemons(list, customers, llmUrl, log) {
+  const env = {
+    TZ: 'UTC',
+    AICS_AGENT_PROVIDER: 'openai',
+    AICS_LLM_BASE_URL: `${llmUrl}/v1`,
+    AICS_LLM_MODEL: 'fake',
+    AICS_LLM_CONNECTIONS: String(POOL),
+    AICS_AGENT_QUIET_MS: '0',
+    AICS_AGENT_MAX_WAIT_MS: '0',
+    AICS_AGENT_SEND_GAP_MS: '0',
+  };
+  const runs = [];
+  for (const workers of list.split(',').map(Number)) {
+    log(`daemon, workers ${workers}: ${customers} customers at once through aics serve${workers ? ` --multi --workers ${workers}` : ''}`);
+    runs.push(await daemonTurns({ workers, customers, env }));
+  }
+  const first = runs[0];
+  return runs.map((r) => ({
+    ...r,
+    ratios_to_first: {
+      turns_per_s: round2(r.turns_per_s / first.turns_per_s),
+      p99: round2(r.latency_ms.p99 / first.latency_ms.p99),
+      peak_rss: round2(r.peak_rss_mb / first.peak_rss_mb),
+    },
+  }));
 }
 
 function pct(values, p) {

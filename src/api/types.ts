@@ -171,6 +171,8 @@ export interface HealthData {
   sending?: { rate_per_account: number; rate_per_customer: number; waiting: number; waiting_by_account: Record<string, number> };
   /** The daemons on the database (from its registry), this one included. */
   daemons?: DaemonHealth[];
+  /** `serve --multi`: each worker process (absent in one process). */
+  workers?: WorkerHealth[];
 }
 
 /** One daemon on the database: alive (beating), stale (stopped beating: died or cut off) or stopped cleanly. */
@@ -186,6 +188,21 @@ export interface DaemonHealth {
   stopped_at: string | null;
   state: 'alive' | 'stale' | 'stopped';
   self: boolean;
+}
+
+/** One worker process of `serve --multi`. */
+export interface WorkerHealth {
+  index: number;
+  /** null while it is down (restarting). */
+  pid: number | null;
+  /** Customers whose messages it was handed since the daemon started. */
+  customers: number;
+  /** Messages handed to it (or held for it while it restarts) not yet handled. */
+  queue: number;
+  restarts: number;
+  rss_bytes: number | null;
+  /** When its process became ready; null while it is down. */
+  up_since: string | null;
 }
 
 /** GET /api/health without the token on a daemon that requires one: alive, nothing more. */

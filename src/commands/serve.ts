@@ -13,7 +13,14 @@ export default class Serve extends BaseCommand<typeof Serve> {
 GET /api/task/status/:task_id, POST /api/task/cancel, GET /api/task/list, GET /api/health, POST /api/task/callback)
 and expires overdue tasks; it arms nothing, so received tasks stay pending (GET /api/health and "aics status" warn)
 until a daemon with a 轻简 bridge runs on the database. The default customer-service mode and --tianwang add the 轻简
-bridge, the trigger engine and the AI agent. --multi is not built yet: it is refused with one line (exit 2).
+bridge, the trigger engine and the AI agent.
+
+--multi runs the seed's 多进程 mode: this process keeps the HTTP API, the 轻简 connection, the callbacks and the
+pace of the sends, and --workers N processes (default: the CPU count) fire the tasks and run the agent, each for the
+customers md5(acc_id:from_id) mod N gives it, so one busy or crashed worker delays only its own customers. A worker
+that exits is restarted (log "Worker <n> 退出"; its customers' messages wait for it, none is lost); "aics reload"
+(SIGHUP) replaces them one at a time. --multi needs a SQLite database file (not PostgreSQL, for now) and a bridge
+(not --api-only).
 
 The server binds 127.0.0.1 by default. Any other --host needs AICS_API_TOKEN: every request must then carry
 "Authorization: Bearer <token>" (GET /api/health answers a minimal body without it). Set AICS_API_TOKEN on loopback
@@ -43,6 +50,10 @@ AICS_API_TOKEN, AICS_FILES_DIR, TIANWANG_CALLBACK_URL, TIANWANG_DISPATCH_URL, AI
 ${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'The HTTP API only (the seed\'s "天网简化版"), on 127.0.0.1:6060', command: '<%= config.bin %> serve --api-only' },
+    {
+      description: 'Four worker processes for the customers (the seed\'s 多进程 mode); "aics reload" restarts them',
+      command: '<%= config.bin %> serve --multi --workers 4',
+    },
     { description: 'Another port', command: '<%= config.bin %> serve --api-only --port 8080' },
     {
       description: 'Reachable from other machines: a token is required',
@@ -68,7 +79,7 @@ ${EXIT_CODES_HELP}`;
     }),
     tianwang: Flags.boolean({ summary: 'Everything: HTTP API + 轻简 bridge + trigger engine + agent.' }),
     agent: Flags.boolean({ summary: 'Run the AI agent (--no-agent: without it).', allowNo: true, default: true }),
-    multi: Flags.boolean({ summary: 'Several worker processes, customers sharded by md5(acc_id:from_id) (not built yet).' }),
+    multi: Flags.boolean({ summary: 'Worker processes for the customers, sharded by md5(acc_id:from_id) mod N (SQLite only, for now).' }),
     workers: Flags.integer({ summary: 'Number of workers with --multi (default: the CPU count).', min: 1, max: 64, dependsOn: ['multi'] }),
     port: Flags.integer({
       char: 'p',

@@ -72,6 +72,7 @@ function describe(s: DaemonStatus, zone: string): string {
     ['sending', s.sending ? sendingLine(s.sending) : undefined],
     // One line per daemon only when several share the database: alone, the lines above say it all.
     ...(s.daemons.length > 1 ? s.daemons.map((d): [string, string] => ['daemon', daemonLine(d, zone)]) : []),
+    ...(s.workers ?? []).map((w): [string, string] => [`worker ${w.index}`, workerLine(w, zone)]),
     ...s.warnings.map((w): [string, string] => ['warning', w]),
     ['last error', s.healthy && !s.details_hidden ? (s.last_error ?? 'none') : undefined],
     ['details', s.details_hidden ? 'hidden: the daemon requires AICS_API_TOKEN, and this one is missing or wrong' : undefined],
@@ -110,4 +111,13 @@ function sendingLine(s: NonNullable<DaemonStatus['sending']>): string {
   const rate = (n: number, what: string) => (n > 0 ? `${n} a minute per ${what}` : `no limit per ${what}`);
   const limits = `${rate(s.rate_per_account, 'account')}, ${rate(s.rate_per_customer, 'customer')} (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER)`;
   return s.waiting ? `${s.waiting} waiting for their turn; ${limits}` : limits;
+}
+
+/** "pid 4242, up since …, 310 customers, 0 queued, 1 restart, 88 MB" (serve --multi), or why it is down. */
+function workerLine(w: NonNullable<DaemonStatus['workers']>[number], zone: string): string {
+  const restarts = `${w.restarts} restart${w.restarts === 1 ? '' : 's'}`;
+  const queued = `${w.customers} customer${w.customers === 1 ? '' : 's'}, ${w.queue} message${w.queue === 1 ? '' : 's'} queued`;
+  if (w.pid === null || w.up_since === null) return `down, restarting (${restarts}); ${queued}`;
+  const rss = w.rss_bytes !== null ? `, ${Math.round(w.rss_bytes / 1e6)} MB` : '';
+  return `pid ${w.pid}, up since ${localTime(w.up_since, zone)}, ${queued}, ${restarts}${rss}`;
 }

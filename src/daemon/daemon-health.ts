@@ -1,5 +1,5 @@
 /** The body of GET /api/health, composed from the running daemon's parts (the store, the bridge, the checks). */
-import { SERVICE_NAME, type DaemonHealth, type DaemonModeName, type HealthData } from '../api/index.js';
+import { SERVICE_NAME, type DaemonHealth, type DaemonModeName, type HealthData, type WorkerHealth } from '../api/index.js';
 import type { Settings } from '../config.js';
 import type { Store } from '../store/index.js';
 import { bridgeHealth, healthWarnings } from './health-warnings.js';
@@ -27,6 +27,8 @@ export interface HealthSources {
   polite: PoliteSender | null;
   /** The daemon registry step; null before it started. */
   fleet: FleetMember | null;
+  /** The worker processes of `serve --multi`; null in one process. */
+  workers?: () => WorkerHealth[] | null;
 }
 
 export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPaging>): Promise<HealthData> {
@@ -65,6 +67,7 @@ export async function daemonHealth(s: HealthSources, paging?: Partial<HealthPagi
     dispatch_held: dispatchHeld,
     ...(s.polite ? { sending: sendingHealth(s.polite) } : {}),
     ...(daemons ? { daemons } : {}),
+    ...workersHealth(s),
     // A database problem found by the periodic check is a warning too, so that `aics status` exits 8 for it.
     warnings: [...problems, ...warnings, ...staleWarnings(daemons ?? [])],
   };
@@ -97,4 +100,9 @@ function staleWarnings(daemons: readonly DaemonHealth[]): string[] {
       (d) =>
         `daemon ${d.id} stopped beating at ${d.heartbeat_at}: the tasks of its accounts (${d.accounts.join(', ') || 'none'}) wait for a daemon that serves them`,
     );
+}
+
+function workersHealth(s: HealthSources): { workers?: WorkerHealth[] } {
+  const workers = s.workers?.() ?? null;
+  return workers ? { workers } : {};
 }

@@ -56,14 +56,31 @@ export function assertStartable(options: Pick<DaemonOptions, 'mode' | 'workers' 
   if (!BUILT_MODES.includes(options.mode)) {
     throw new ValidationError(`${MODE_DESCRIPTIONS[options.mode]} is not built yet; run "aics serve --api-only"`, 'mode');
   }
-  if (options.workers !== undefined) {
-    throw new ValidationError('--multi (worker processes) is not built yet; run one process: "aics serve" (or --api-only)', '--multi');
-  }
+  if (options.workers !== undefined) assertMultiStartable(options.mode, options.workers, options.settings);
   const { host, apiToken } = options.settings;
   if (!isLoopbackHost(host) && !apiToken) {
     throw new ValidationError(
       `--host ${host} is not a loopback address: set AICS_API_TOKEN (a long random secret) so that the API requires it, or bind 127.0.0.1`,
       'AICS_API_TOKEN',
     );
+  }
+}
+
+/** --multi needs a bridge to share out and a database file the worker processes open beside the front. */
+function assertMultiStartable(mode: DaemonMode, workers: number, settings: Pick<Settings, 'db'>): void {
+  if (mode === 'api-only') {
+    throw new ValidationError(
+      '--multi shares the 轻简 customers among worker processes: it needs the bridge; drop --api-only or --multi',
+      '--multi',
+    );
+  }
+  if (/^postgres(ql)?:/i.test(settings.db)) {
+    throw new ValidationError(
+      '--multi runs on a SQLite database file for now, not on PostgreSQL: run one process ("aics serve")',
+      '--multi',
+    );
+  }
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new ValidationError(`--workers must be 1 to 64, not ${workers}`, '--workers');
   }
 }

@@ -24,9 +24,9 @@ import { packageVersion } from '../version.js';
 import { removePidFile } from './control/pid-file.js';
 import { buildBridge, listenHttp, StartupError } from './assembly/front.js';
 import { buildHousekeeping } from './assembly/housekeeping.js';
-import { startWorker } from './assembly/worker.js';
 import { daemonOwner } from './owner.js';
 import { FleetMember } from './fleet/fleet-member.js';
+import { startWorkers, type Workers } from './assembly/workers.js';
 import { daemonHealth, type HealthSources } from './daemon-health.js';
 import { assertStartable, type DaemonMode, type DaemonOptions } from './daemon-options.js';
 import { Releasers } from './lifecycle.js';
@@ -51,6 +51,7 @@ export class Daemon {
     return this.store;
   }
   private store: Store | null = null;
+  private workers: Workers | null = null;
   /** What /api/health reads; filled in as the steps start. */
   private healthSources: HealthSources | null = null;
   private readonly metrics = new DaemonMetrics();
@@ -132,9 +133,9 @@ export class Daemon {
       // Set once the HTTP API has bound (its address goes in the registry); the worker fires nothing before.
       let fleet: FleetMember | null = null;
       const worker = await releasers.step(
-        'worker',
+        options.workers === undefined ? 'worker' : 'worker processes',
         () =>
-          startWorker({
+          startWorkers({
             scope: () => fleet?.scope(),
             store,
             logger,
@@ -143,12 +144,15 @@ export class Daemon {
             bridge,
             agent: this.agentEnabled,
             metrics: this.metrics,
+            processes: options.workers,
             pollMs: options.pollMs,
             leaseMs: options.leaseMs,
             actionBackoff: options.actionBackoff,
+            drainTimeoutMs: drainMs,
           }),
         (w) => w.stop(drainMs),
       );
+      this.workers = worker;
       const health: HealthSources = {
         store,
         settings,
@@ -158,10 +162,11 @@ export class Daemon {
         startedAtMs: 0,
         bridge,
         integrity: null,
-        agent: worker.agent !== null,
+        agent: worker.agentOn,
         pause: worker.pause,
         polite: worker.polite,
         fleet: null,
+        workers: () => worker.status(),
       };
       this.healthSources = health;
       this.metrics.attach({ store, bridge: () => bridge?.state() ?? null, paused: () => worker.pause.paused !== null, clock });
@@ -175,7 +180,7 @@ export class Daemon {
               settings,
               health: (paging) => daemonHealth(health, paging),
               isStopping: () => this.state === 'stopping' || this.state === 'stopped',
-              onTaskReceived: () => worker.scheduler.poke(),
+              onTaskReceived: () => worker.poke(),
               metrics: () => this.metrics.render(),
             },
             settings,
@@ -210,7 +215,7 @@ export class Daemon {
             version: this.version,
             startedAtMs: health.startedAtMs,
             heartbeatMs: settings.heartbeatMs,
-            onScopeChange: () => worker.scheduler.poke(),
+            onScopeChange: () => worker.poke(),
           });
           await member.start();
           bridge?.onAccountEvent(() => void member.beat());
@@ -235,7 +240,8 @@ export class Daemon {
           log_file: settings.logFile,
           files_dir: settings.filesDir,
           qingjian: bridge ? settings.qingjianUrl : 'disabled',
-          agent: worker.agent ? settings.agent.provider : 'off',
+          agent: worker.agentOn ? settings.agent.provider : 'off',
+          workers: options.workers,
           send_rate: bridge
             ? `${settings.sendRate || 'unlimited'}/min per account, ${settings.sendRateCustomer || 'unlimited'}/min per customer`
             : undefined,
@@ -284,6 +290,24 @@ export class Daemon {
   reopenLogs(): void {
     this.log?.reopen();
     this.log?.logger.info({ log_file: this.settings.logFile }, 'log file reopened');
+  }
+
+  /**
+   * SIGHUP (`aics reload`, `systemctl reload`): reopens the log file, and under --multi replaces the worker
+   * processes one at a time (a new build of the code; the settings stay those the front started with); one process has
+   * nothing to restart.
+   */
+  async reload(): Promise<void> {
+    if (this.state !== 'running' || !this.workers) return;
+    this.reopenLogs();
+    const logger = this.logger;
+    if (this.workers.status() === null) {
+      logger.info({ signal: 'SIGHUP' }, 'reload: one process (no --multi): nothing to restart; the log file was reopened');
+      return;
+    }
+    logger.info({ signal: 'SIGHUP' }, 'reload: restarting the worker processes one at a time');
+    await this.workers.reload();
+    logger.info({}, 'reload: every worker process replaced');
   }
 
   /** Removes the pid file now (a forced exit, which skips stop()); a no-op without one. */

@@ -1,6 +1,7 @@
 /**
  * Process signals for `aics serve` (kept out of the Daemon so tests can run several daemons in one process):
- * SIGTERM/SIGINT drain and stop (a second one forces the exit), SIGUSR2 reopens the log file (logrotate), an
+ * SIGTERM/SIGINT drain and stop (a second one forces the exit), SIGUSR2 reopens the log file (logrotate), SIGHUP
+ * (`aics reload`, `systemctl reload`) replaces the --multi worker processes one at a time and reopens the log, an
  * uncaught error is logged at FATAL before the process exits 1.
  */
 import type { Daemon } from './daemon.js';
@@ -26,6 +27,7 @@ export function runUntilSignalled(daemon: Daemon, started: Promise<unknown> = Pr
       }
       stopping = signal;
       process.off('SIGUSR2', onReopen);
+      process.off('SIGHUP', onReload);
       started
         .then(
           () => daemon.stop(signal),
@@ -34,6 +36,14 @@ export function runUntilSignalled(daemon: Daemon, started: Promise<unknown> = Pr
         .then(() => resolve(signal), reject);
     };
     const onReopen = () => daemon.reopenLogs();
+    // One reload at a time: a SIGHUP during one is folded into it.
+    let reloading: Promise<void> | null = null;
+    const onReload = () => {
+      reloading ??= daemon
+        .reload()
+        .catch((error: unknown) => logIfOpen(daemon, (logger) => logger.error({ err: error }, `reload failed: ${String(error)}`)))
+        .finally(() => (reloading = null));
+    };
     // A bug that escapes every handler: one FATAL line in the log (grep ERROR/FATAL finds it), then exit 1 so that
     // systemd (Restart=always) or docker starts a clean process.
     const onFatal = (error: unknown) => {
@@ -49,6 +59,7 @@ export function runUntilSignalled(daemon: Daemon, started: Promise<unknown> = Pr
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGUSR2', onReopen);
+    process.on('SIGHUP', onReload);
   });
 }
 

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AicsError, DatabaseError, SchemaTooNewError } from '../errors.js';
+import { shardOf } from '../tasks/shard.js';
 import { adoptSeedTasksTable, hasSeedTasksTable } from './legacy.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type { Db } from './db.js';
@@ -58,6 +59,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
       db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
     }
     db.pragma('foreign_keys = ON');
+    registerShardFunction(db);
     migrate(db, path);
     return db;
   } catch (error) {
@@ -140,4 +142,14 @@ function folderIsReadOnly(path: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EROFS';
   }
+}
+
+/**
+ * aics_shard(acc_id, customer_id, count): the worker of `serve --multi` that owns the customer (src/tasks/shard.ts),
+ * so that a worker's scheduler reads only its own due tasks (ClaimScope.shard); no customer: worker 0.
+ */
+function registerShardFunction(db: Db): void {
+  db.function('aics_shard', { deterministic: true }, (accId: unknown, customerId: unknown, count: unknown) =>
+    customerId === null ? 0 : shardOf(typeof accId === 'string' ? accId : '', String(customerId), Number(count)),
+  );
 }

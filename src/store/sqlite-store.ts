@@ -32,12 +32,14 @@ const RANKS_HIGHEST_FIRST = [...new Set(Object.values(PRIORITY_RANK))].sort((a, 
 
 /**
  * The condition (and its parameters) that keeps a scope's tasks: with `accounts`, a task whose account (its
- * target's, set when a message fired it, else its own) is one of them, or a task with no account at all.
+ * target's, set when a message fired it, else its own) is one of them, or a task with no account at all; with
+ * `shard`, a task whose customer is in the worker's shard (shardCondition).
  */
 function scopeSql(scope: ClaimScope | undefined): { sql: string; params: unknown[] } {
-  if (!scope?.accounts) return { sql: '', params: [] };
+  const inShard = shardCondition(scope);
+  if (!scope?.accounts) return { sql: inShard, params: [] };
   return {
-    sql: ` AND (COALESCE(target_acc_id, acc_id) IS NULL OR COALESCE(target_acc_id, acc_id) IN (SELECT value FROM json_each(?)))`,
+    sql: ` AND (COALESCE(target_acc_id, acc_id) IS NULL OR COALESCE(target_acc_id, acc_id) IN (SELECT value FROM json_each(?)))${inShard}`,
     params: [JSON.stringify(scope.accounts)],
   };
 }
@@ -245,13 +247,20 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
     return due;
   }
 
-  /** When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads one index entry. */
+  /**
+   * When the scheduler must next wake: the earliest due time or expiry of an open task (ms), or null. Each MIN reads
+   * one index entry. With a scope (accounts, shard) only its due times count (another daemon or worker fires the
+   * others; waking for them would spin), read in due order until the first in scope; expiries and leases are anyone's.
+   */
   nextWakeAt(scope?: ClaimScope): Promise<number | null> {
     const within = scopeSql(scope);
+    const due = within.sql
+      ? `SELECT due_at AS t FROM (SELECT due_at FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')${within.sql} ORDER BY due_at LIMIT 1)`
+      : `SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')`;
     return this.read(() => {
       const r = this.statement(
         `SELECT MIN(t) AS t FROM (
-             SELECT MIN(due_at) AS t FROM tasks INDEXED BY tasks_due WHERE due_at IS NOT NULL AND status IN ('pending', 'waiting')${within.sql}
+             ${due}
              UNION ALL SELECT MIN(expires_at) FROM tasks INDEXED BY tasks_expiry WHERE expires_at IS NOT NULL AND status IN ('pending', 'waiting')
              UNION ALL SELECT MIN(lease_expires_at) FROM tasks INDEXED BY tasks_lease WHERE status = 'running')`,
       ).get(...within.params) as { t: number | null };
@@ -289,4 +298,18 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * The SQL condition of a shard scope (aics_shard, registered in connection.ts): a time task belongs to the worker that
+ * owns its customer on its account; the numbers are checked integers, inlined so that each worker's statement is cached.
+ */
+function shardCondition(scope: ClaimScope | undefined): string {
+  const shard = scope?.shard;
+  if (!shard) return '';
+  const { index, count } = shard;
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new RangeError(`a shard is an index 0 … count-1, not ${index} of ${count}`);
+  }
+  return ` AND aics_shard(COALESCE(target_acc_id, acc_id), COALESCE(customer_id, specified_customer_id), ${count}) = ${index}`;
 }

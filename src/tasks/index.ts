@@ -16,3 +16,4 @@ export * from './problem.js';
 export * from './warnings.js';
 export * from './fields.js';
 export * from './triggers/index.js';
+export * from './shard.js';

@@ -111,6 +111,23 @@ export function MonitorView({ snap, baseUrl, intervalMs, formatTime, keys = fals
               warning: {w}
             </Text>
           ))}
+          {h.workers?.length ? (
+            <Box flexDirection="column" marginTop={1}>
+              <Text bold>
+                {cell('WORKER', 7)} {cell('PID', 8)} {cell('CUSTOMERS', 10)} {cell('QUEUE', 6)} {cell('RESTARTS', 9)} {cell('RSS', 7)} UP
+                SINCE
+              </Text>
+              {h.workers.map((w) => (
+                <Text key={w.index}>
+                  {cell(String(w.index), 7)}{' '}
+                  <Text color={w.pid === null ? 'red' : 'green'}>{cell(w.pid === null ? 'down' : String(w.pid), 8)}</Text>{' '}
+                  {cell(String(w.customers), 10)} <Text color={w.queue ? 'yellow' : undefined}>{cell(String(w.queue), 6)}</Text>{' '}
+                  <Text color={w.restarts ? 'yellow' : undefined}>{cell(String(w.restarts), 9)}</Text>{' '}
+                  {cell(w.rss_bytes === null ? '-' : `${Math.round(w.rss_bytes / 1e6)}M`, 7)} {w.up_since ? formatTime(w.up_since) : '-'}
+                </Text>
+              ))}
+            </Box>
+          ) : null}
           <Box flexDirection="column" marginTop={1}>
             <Text bold>
               {cell('TASK_ID', 28)} {cell('STATUS', 10)} {cell('TRIGGER', 25)} {cell('CUSTOMER', 16)} CREATED

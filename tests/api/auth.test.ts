@@ -95,15 +95,17 @@ describe('start-up refusals', () => {
     }
   });
 
-  it('refuses --multi, not built yet, with exit code 2', () => {
+  it('refuses --multi without a bridge, on PostgreSQL, or with a --workers count out of range, with exit code 2', () => {
     const { dir, cleanup } = tempDir();
     try {
-      for (const options of [
-        { mode: 'bridge' as const, workers: 2 },
-        { mode: 'api-only' as const, workers: 4 },
-      ]) {
-        expect(() => new Daemon({ settings: testSettings(dir), ...options })).toThrow(/not built yet/);
+      expect(() => new Daemon({ settings: testSettings(dir), mode: 'api-only', workers: 4 })).toThrow(/--multi .*needs the bridge/);
+      for (const workers of [0, 65]) {
+        expect(() => new Daemon({ settings: testSettings(dir), mode: 'bridge', workers })).toThrow(/--workers must be 1 to 64/);
       }
+      const onPostgres = { ...testSettings(dir), db: 'postgres://aics@db.local/aics' };
+      expect(() => new Daemon({ settings: onPostgres, mode: 'bridge', workers: 2 })).toThrow(
+        /--multi runs on a SQLite database file for now/,
+      );
     } finally {
       cleanup();
     }

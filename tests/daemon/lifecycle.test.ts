@@ -143,16 +143,16 @@ describe('aics serve --api-only (real process)', () => {
     }
   });
 
-  it('refuses a public bind without AICS_API_TOKEN and --multi (not built yet): one line, exit 2', async () => {
+  it('refuses a public bind without AICS_API_TOKEN and --multi without a bridge: one line, exit 2', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const publicBind = await runToEnd(['serve', '--api-only', '--host', '0.0.0.0', '--port', '0'], { cwd: dir });
       expect(publicBind.code).toBe(2);
       expect(publicBind.stderr).toMatch(/^error: --host 0\.0\.0\.0 is not a loopback address: set AICS_API_TOKEN[^\n]*\n$/);
-      for (const args of [['--multi', '--workers', '2', '--no-agent']]) {
+      for (const args of [['--multi', '--workers', '2', '--api-only']]) {
         const r = await runToEnd(['serve', '--port', '0', ...args], { cwd: dir });
         expect(r.code, args.join(' ')).toBe(2);
-        expect(r.stderr, args.join(' ')).toMatch(/^error: [^\n]* not built yet[^\n]*\n$/);
+        expect(r.stderr, args.join(' ')).toMatch(/^error: --multi [^\n]*needs the bridge[^\n]*\n$/);
       }
       expect(existsSync(join(dir, 'db'))).toBe(false); // refused before anything was created
     } finally {

@@ -52,6 +52,8 @@ export interface DaemonStatus {
   sending: HealthData['sending'] | null;
   /** The daemons on its database (several daemons on one database), this one included. */
   daemons: NonNullable<HealthData['daemons']>;
+  /** The worker processes of `serve --multi` (null in one process). */
+  workers: HealthData['workers'] | null;
   /** What keeps a running daemon from doing all of its job (GET /api/health's warnings). */
   warnings: string[];
   /** The latest error the daemon reports: the bridge's, then the callbacks'. */
@@ -85,6 +87,7 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     dispatch_held: null,
     sending: null,
     daemons: [],
+    workers: null,
     warnings: [],
     last_error: null,
     details_hidden: false,
@@ -119,6 +122,7 @@ export async function daemonStatus(pidFile: string, options: { token: string | n
     dispatch_held: h.dispatch_held ?? null,
     sending: h.sending ?? null,
     daemons: h.daemons ?? [],
+    workers: h.workers ?? null,
     warnings: h.warnings ?? [],
     last_error: lastError.length ? lastError.join('; ') : null,
   };

@@ -59,6 +59,17 @@ export async function stopDaemon(pidFile: string, options: StopOptions): Promise
   return { outcome: 'killed', pid, waited_ms: Date.now() - started, detached };
 }
 
+/**
+ * SIGHUP to the daemon named by the pid file (`aics reload`): under --multi it replaces its worker processes one at a
+ * time; in one process it reopens its log file. Returns at once; the daemon logs the progress.
+ */
+export function reloadDaemon(pidFile: string): { outcome: 'not-running'; stale: string | null } | { outcome: 'signalled'; pid: number } {
+  const found = inspectPidFile(pidFile);
+  if (found.state === 'running' && signal(found.pid, 'SIGHUP')) return { outcome: 'signalled', pid: found.pid };
+  if (found.state === 'stale') discardStalePidFile(pidFile, found.pid);
+  return { outcome: 'not-running', stale: found.state === 'stale' ? `removed stale pid file ${pidFile}: ${found.why}` : null };
+}
+
 /** false when the process is already gone; throws when it may not be signalled (another user's daemon). */
 function signal(pid: number, name: NodeJS.Signals): boolean {
   try {

@@ -9,12 +9,27 @@ import { AicsError, ExitCode } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { buildHttpServer, type HttpContext } from '../http/server.js';
 import { QingjianBridge } from '../qingjian/index.js';
+import type { WorkerBridge } from './worker.js';
 
 export type BridgeOptions = Partial<ConstructorParameters<typeof QingjianBridge>[0]>;
 
 /** The bridge client, not yet connecting (start() connects, after the worker is ready for its messages). */
 export function buildBridge(settings: Pick<Settings, 'qingjianUrl'>, logger: Logger, options: BridgeOptions = {}): QingjianBridge {
   return new QingjianBridge({ url: settings.qingjianUrl, logger, ...options });
+}
+
+/** The bridge as the worker of this process sees it (the worker paces the sends itself: no SendMeta for the bridge). */
+export function bridgeForWorker(bridge: QingjianBridge): WorkerBridge {
+  return {
+    sendText: (command, reqId) => bridge.sendText(command, reqId),
+    sendFile: (command, reqId) => bridge.sendFile(command, reqId),
+    onlineAccounts: () => bridge.onlineAccounts(),
+    get isConnected() {
+      return bridge.isConnected;
+    },
+    onStateChange: (handler) => bridge.onStateChange(handler),
+    onMessage: (handler) => bridge.onMessage(handler),
+  };
 }
 
 /** A start-up failure the operator can fix (port in use, unwritable folder): one line, exit 1. */

@@ -18,7 +18,21 @@ import { PauseGate } from '../ops/pause-gate.js';
 import { PoliteSender } from '../ops/polite-sender.js';
 import { daemonOwner } from '../owner.js';
 import type { MessageSender } from '../ports.js';
-import type { QingjianBridge } from '../qingjian/index.js';
+import type { BridgeConnectionState, MessageHandler } from '../qingjian/index.js';
+
+/**
+ * What the worker needs of the 轻简 bridge: the QingjianBridge itself in one process; in a worker process of
+ * `serve --multi`, the front's bridge reached over IPC (src/daemon/multi/remote-bridge.ts).
+ */
+export interface WorkerBridge {
+  /** `meta` matters only where the sends are paced: in the front, for a worker process. */
+  sendText: MessageSender['sendText'];
+  sendFile: MessageSender['sendFile'];
+  onlineAccounts(): string[];
+  readonly isConnected: boolean;
+  onStateChange(handler: (state: BridgeConnectionState) => void): () => void;
+  onMessage(handler: MessageHandler): () => void;
+}
 
 export interface WorkerOptions {
   store: Store;
@@ -26,14 +40,22 @@ export interface WorkerOptions {
   clock: () => number;
   settings: Settings;
   /** The 轻简 bridge; null under --api-only. */
-  bridge: QingjianBridge | null;
+  bridge: WorkerBridge | null;
+  /**
+   * true in a worker process of `serve --multi`: the front paces and holds the sends (AICS_SEND_RATE, aics pause)
+   * for all workers at once, so this worker sends straight through its bridge.
+   */
+  pacedByFront?: boolean;
   /** false with --no-agent (and always without a bridge). */
   agent: boolean;
   metrics: DaemonMetrics;
   pollMs?: number;
   leaseMs?: number;
   actionBackoff?: BackoffPolicy;
-  /** What this daemon may fire when other daemons share the database (the daemon registry step sets it). */
+  /**
+   * What this daemon or worker may fire, asked before each pass: the accounts it serves when other daemons share the
+   * database (the daemon registry step), or its shard of the customers under --multi; undefined: all.
+   */
   scope?: () => ClaimScope | undefined;
 }
 
@@ -79,20 +101,13 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
   let agent: ConversationManager | null = null;
   let polite: PoliteSender | null = null;
   if (bridge) {
-    // Tasks and the agent send through the bridge alike, each waiting for its turn on its account and customer
-    // (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER).
-    polite = new PoliteSender({ rates: { perAccount: settings.sendRate, perCustomer: settings.sendRateCustomer }, logger, clock });
-    const sender: MessageSender = polite.wrap(
-      pause.wrap(
-        o.metrics.timeSends({
-          sendText: (c, r) => bridge.sendText(c, r),
-          sendFile: (c, r) => bridge.sendFile(c, r),
-          accounts: () => bridge.onlineAccounts(),
-          isConnected: () => bridge.isConnected,
-          onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
-        }),
-      ),
-    );
+    let sender: MessageSender = bridgeSender(bridge);
+    if (!o.pacedByFront) {
+      // Tasks and the agent send through the bridge alike, each waiting for its turn on its account and customer
+      // (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER).
+      polite = politeSender(settings, logger, clock);
+      sender = polite.wrap(pause.wrap(o.metrics.timeSends(sender)));
+    }
     runner = new ActionRunner({ store, sender, logger, clock, owner, leaseMs, filesDir: settings.filesDir, backoff: o.actionBackoff });
     const triggers = new TriggerEngine({
       store,
@@ -164,4 +179,20 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
       }
     },
   };
+}
+
+/** A bridge as the engine's and the agent's MessageSender; the worker adds pacing, the pause and timing around it. */
+export function bridgeSender(bridge: Omit<WorkerBridge, 'onMessage'>): MessageSender {
+  return {
+    sendText: (c, r, meta) => bridge.sendText(c, r, meta),
+    sendFile: (c, r, meta) => bridge.sendFile(c, r, meta),
+    accounts: () => bridge.onlineAccounts(),
+    isConnected: () => bridge.isConnected,
+    onConnected: (listener) => bridge.onStateChange((state) => state === 'connected' && listener()),
+  };
+}
+
+/** The sends' pace per account and per customer (AICS_SEND_RATE, AICS_SEND_RATE_CUSTOMER). */
+export function politeSender(settings: Settings, logger: Logger, clock: () => number): PoliteSender {
+  return new PoliteSender({ rates: { perAccount: settings.sendRate, perCustomer: settings.sendRateCustomer }, logger, clock });
 }

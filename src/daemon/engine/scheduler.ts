@@ -36,7 +36,7 @@ export interface SchedulerOptions {
    * Arming and expiry go on meanwhile, so only timeout_hours ends a task during an outage.
    */
   canSend?: () => boolean;
-  /** Which due tasks this daemon may fire (several daemons on one database); undefined: all. */
+  /** Which due tasks this scheduler fires, asked each pass (several daemons on one database, a --multi worker's shard); undefined: all. */
   scope?: () => ClaimScope | undefined;
 }
 

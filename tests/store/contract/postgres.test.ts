@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../../support/postgres.js';
 import type { StoreFactory } from './factory.js';
-import { runStoreContract } from './run-contract.js';
+import { CONTRACTS, runStoreContract, type ContractName } from './run-contract.js';
 
 function postgresFactory(server: () => PostgresServer): StoreFactory {
   const opened: Store[] = [];
@@ -36,7 +36,12 @@ if (postgresAvailable()) {
   });
   // Registered before the contracts' own afterAll hooks, so it runs after them (vitest runs afterAll in reverse).
   afterAll(() => server?.stop());
-  runStoreContract(postgresFactory(() => server!));
+  // The shard scope serves `serve --multi`, which runs on SQLite only for now (refused on PostgreSQL).
+  const names = (Object.keys(CONTRACTS) as ContractName[]).filter((name) => name !== 'taskShard');
+  runStoreContract(
+    postgresFactory(() => server!),
+    names,
+  );
 } else {
   describe('postgres store contract', () => {
     it.skip('skipped: PostgreSQL is not installed (Debian package "postgresql"; .ci/run installs it)', () => undefined);

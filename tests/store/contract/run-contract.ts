@@ -10,11 +10,13 @@ import { repliesContract } from './replies.contract.js';
 import { taskLeasesContract } from './task-leases.contract.js';
 import { taskLifecycleContract } from './task-lifecycle.contract.js';
 import { taskReadsContract } from './task-reads.contract.js';
+import { taskShardContract } from './task-shard.contract.js';
 
 export const CONTRACTS = {
   taskLifecycle: taskLifecycleContract,
   taskLeases: taskLeasesContract,
   taskReads: taskReadsContract,
+  taskShard: taskShardContract,
   outbox: outboxContract,
   inbound: inboundContract,
   callbacks: callbacksContract,
