@@ -31,15 +31,22 @@ const ANY_CUSTOMER_WAITING = `specified_customer_id IS NULL AND status = 'waitin
 const RANKS_HIGHEST_FIRST = [...new Set(Object.values(PRIORITY_RANK))].sort((a, b) => b - a);
 
 /**
- * The condition (and its parameters) that keeps a scope's tasks: with `accounts`, a task whose account (its
- * target's, set when a message fired it, else its own) is one of them, or a task with no account at all; with
- * `shard`, a task whose customer is in the worker's shard (shardCondition).
+ * The account a task is sent from, as the action runner picks it: its target's (set when a message fired it), else
+ * its own, else the one its customer last wrote to; null for a customer never heard from.
+ */
+const SENDING_ACCOUNT = `COALESCE(target_acc_id, acc_id, (SELECT c.acc_id FROM contacts c INDEXED BY contacts_from
+  WHERE c.from_id = COALESCE(tasks.target_from_id, tasks.customer_id) ORDER BY c.last_seen_at DESC LIMIT 1))`;
+
+/**
+ * The condition (and its parameters) that keeps a scope's tasks: with `accounts`, a task whose sending account is
+ * one of them, or a task with none at all (any daemon sends it through its own); with `shard`, a task whose customer
+ * is in the worker's shard (shardCondition).
  */
 function scopeSql(scope: ClaimScope | undefined): { sql: string; params: unknown[] } {
   const inShard = shardCondition(scope);
   if (!scope?.accounts) return { sql: inShard, params: [] };
   return {
-    sql: ` AND (COALESCE(target_acc_id, acc_id) IS NULL OR COALESCE(target_acc_id, acc_id) IN (SELECT value FROM json_each(?)))${inShard}`,
+    sql: ` AND (${SENDING_ACCOUNT} IS NULL OR ${SENDING_ACCOUNT} IN (SELECT value FROM json_each(?)))${inShard}`,
     params: [JSON.stringify(scope.accounts)],
   };
 }

@@ -102,7 +102,9 @@ describe('the daemon’s stop order', () => {
     const { startDaemon } = await import('../support/daemon.js');
     const d = await startDaemon();
     try {
+      // The registry records "stopped" first: the others and `aics status` see a daemon stopping, not one gone stale.
       expect(d.daemon.stopOrder).toEqual([
+        'daemon registry',
         'HTTP API',
         'worker',
         'outbox, retention, integrity watch',
@@ -120,7 +122,9 @@ describe('the daemon’s stop order', () => {
     // Nothing listens on port 1: the bridge keeps reconnecting, which is all this needs.
     const d = await startDaemon({ qingjianUrl: 'ws://127.0.0.1:1' }, { mode: 'bridge', agent: false });
     try {
+      // The registry records "stopped" first: the others and `aics status` see a daemon stopping, not one gone stale.
       expect(d.daemon.stopOrder).toEqual([
+        'daemon registry',
         'HTTP API',
         'worker',
         '轻简 bridge',

@@ -183,11 +183,19 @@ export class PgTaskStore extends PgTaskLifecycle implements TaskStore {
 }
 
 /**
- * The condition that keeps a scope's tasks (as on SQLite): with `accounts`, a task whose account (its target's, set
- * when a message fired it, else its own) is one of them, or a task with no account. `$n` is its parameter's number.
+ * The account a task is sent from, as the action runner picks it: its target's (set when a message fired it), else
+ * its own, else the one its customer last wrote to; null for a customer never heard from.
+ */
+const SENDING_ACCOUNT = `COALESCE(target_acc_id, acc_id, (SELECT c.acc_id FROM contacts c
+  WHERE c.from_id = COALESCE(tasks.target_from_id, tasks.customer_id) ORDER BY c.last_seen_at DESC LIMIT 1))`;
+
+/**
+ * The condition that keeps a scope's tasks (as on SQLite): with `accounts`, a task whose sending account is one of
+ * them, or a task with none (any daemon sends it through its own). `$n` is its parameter's number. A shard scope
+ * (serve --multi) is refused before it gets here: --multi runs on SQLite only.
  */
 function scopeSql(scope: ClaimScope | undefined, n: number): string {
-  return scope?.accounts ? ` AND (COALESCE(target_acc_id, acc_id) IS NULL OR COALESCE(target_acc_id, acc_id) = ANY($${n}::text[]))` : '';
+  return scope?.accounts ? ` AND (${SENDING_ACCOUNT} IS NULL OR ${SENDING_ACCOUNT} = ANY($${n}::text[]))` : '';
 }
 
 function scopeParams(scope: ClaimScope | undefined): unknown[] {

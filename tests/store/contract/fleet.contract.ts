@@ -73,5 +73,19 @@ export function claimScopeContract(factory: StoreFactory): void {
       expect(await store.tasks.dueTasks(10, { accounts: ['wx_a'] })).toEqual([]);
       expect((await store.tasks.dueTasks(10, { accounts: ['wx_b'] })).map((t) => t.task_id)).toEqual(['R']);
     });
+
+    it('a task with no account goes by the account its customer last wrote to (where it would be sent from)', async () => {
+      const { store, clock } = await fresh(Date.parse('2026-02-27T00:00:00Z'));
+      const at = { type: 'time_reach', time: '2026-02-28 10:00:00' } as typeof TRIGGERS.time_reach;
+      await store.tasks.receive(payload({ task_id: 'KNOWN', customer: { id: 'c_b', name: 'B' }, trigger: at }), 'api');
+      await store.tasks.receive(payload({ task_id: 'NEW', customer: { id: 'c_new', name: 'N' }, trigger: at }), 'api');
+      await store.tasks.arm('d');
+      // c_b wrote to wx_b: a daemon serving only wx_a must not send them anything (it would go out through wx_b).
+      await store.inbound.record({ acc_id: 'wx_b', msg_id: 'm-b', from_id: 'c_b', from_name: 'B' });
+      clock.now = Date.parse('2026-02-28T04:00:00Z');
+      expect((await store.tasks.dueTasks(10, { accounts: ['wx_a'] })).map((t) => t.task_id)).toEqual(['NEW']);
+      expect((await store.tasks.dueTasks(10, { accounts: ['wx_b'] })).map((t) => t.task_id).sort()).toEqual(['KNOWN', 'NEW']);
+      expect(await store.tasks.nextWakeAt({ accounts: ['wx_a'] })).not.toBeNull();
+    });
   });
 }
