@@ -4,18 +4,19 @@
  * IMMEDIATE transaction: the write lock is taken up front, so two processes never deadlock upgrading a read lock.
  */
 import { InvalidStateError } from '../errors.js';
-import {
-  CANCELLABLE_STATUSES,
-  canonicalJson,
-  computeDeadlines,
-  nextRunAfter,
-  requestId,
-  type TaskPayload,
-  type TaskStatus,
-  type Trigger,
-} from '../tasks/index.js';
+import { computeDeadlines, requestId, type TaskPayload, type TaskStatus } from '../tasks/index.js';
 import type { ClaimOptions, ReceiveResult, TaskRecord } from './ports/tasks.js';
-import { iso, payloadToColumns, rowToTask, safeParse, SqlExpression, type TaskRow } from './rows.js';
+import { iso, payloadToColumns, rowToTask, type TaskRow } from './rows.js';
+import {
+  cancelChanges,
+  claimChanges,
+  completionChanges,
+  failureChanges,
+  putBackChanges,
+  redriveChanges,
+  rescheduleChanges,
+  retryChanges,
+} from './task-transitions.js';
 import { SqliteTaskBase } from './sqlite-task-base.js';
 
 export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
@@ -72,37 +73,8 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
 
   /** claim() inside the caller's transaction (claimDue claims a batch in one). */
   protected claimRow(taskId: string, options: ClaimOptions, nowMs: number): TaskRecord | null {
-    const row = this.transition(
-      taskId,
-      'waiting',
-      'running',
-      {
-        // The first firing is when the trigger was met; a retry keeps it.
-        triggered_at: new SqlExpression('COALESCE(triggered_at, @__now)'),
-        attempt: new SqlExpression('attempt + 1'),
-        lease_owner: options.owner,
-        lease_expires_at: nowMs + options.leaseMs,
-        // A retry goes to whoever fired the first attempt; a clock trigger to the task's own customer.
-        ...(options.target
-          ? {
-              target_acc_id: options.target.acc_id,
-              target_from_id: options.target.from_id,
-              target_from_name: options.target.from_name ?? null,
-              target_msg_id: options.target.msg_id ?? null,
-            }
-          : {
-              target_acc_id: new SqlExpression('COALESCE(target_acc_id, acc_id)'),
-              target_from_id: new SqlExpression('COALESCE(target_from_id, customer_id, specified_customer_id)'),
-              target_from_name: new SqlExpression('COALESCE(target_from_name, customer_name)'),
-            }),
-      },
-      options.reason ?? '任务触发',
-      options.owner,
-      nowMs,
-      // Expiry wins: a task past its timeout cannot be claimed, even in the same second. A retry waits its backoff.
-      'AND (expires_at IS NULL OR expires_at > @__x0) AND (due_at IS NULL OR due_at <= @__x0)',
-      [nowMs],
-    );
+    const c = claimChanges(options, nowMs);
+    const row = this.transition(taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
     if (!row) return null;
     const task = rowToTask(row);
     this.statement('INSERT OR REPLACE INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES (?, ?, ?, ?, ?)').run(
@@ -118,56 +90,15 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.row(taskId);
-      const resultText = result === undefined ? null : canonicalJson(result);
-      // A recurring (cron) task is never done: each successful run puts it back to wait for the next occurrence.
-      const next = current ? nextRunAfter(JSON.parse(current.trigger_json) as Trigger, nowMs, this.zone) : null;
-      if (next !== null) {
-        return this.endRunning(
-          taskId,
-          attempt,
-          'waiting',
-          {
-            result: resultText,
-            completed_at: iso(nowMs),
-            due_at: next,
-            retry_count: 0,
-            error_message: null,
-            target_acc_id: null,
-            target_from_id: null,
-            target_from_name: null,
-            run_no: new SqlExpression('run_no + 1'),
-          },
-          `任务完成; next run ${iso(next)}`,
-          actor,
-          nowMs,
-          { name: 'completed', error: null },
-        );
-      }
-      return this.endRunning(
-        taskId,
-        attempt,
-        'completed',
-        { result: resultText, completed_at: iso(nowMs), error_message: null },
-        '任务完成',
-        actor,
-        nowMs,
-        {
-          name: 'completed',
-          error: null,
-        },
-      );
+      const c = completionChanges(this.row(taskId), result, nowMs, this.zone);
+      return this.endRunning(taskId, attempt, c.to, c.set, c.why, actor, nowMs, c.outcome);
     });
   }
 
   fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(() =>
-      this.endRunning(taskId, attempt, 'failed', { error_message: error, completed_at: iso(nowMs) }, `任务失败: ${error}`, actor, nowMs, {
-        name: 'failed',
-        error,
-      }),
-    );
+    const c = failureChanges(error, nowMs);
+    return this.write(() => this.endRunning(taskId, attempt, 'failed', c.set, c.why, actor, nowMs, c.outcome));
   }
 
   retry(
@@ -179,24 +110,8 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
     options: { sameRequest?: boolean } = {},
   ): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(() => {
-      const current = this.row(taskId);
-      return this.endRunning(
-        taskId,
-        attempt,
-        'waiting',
-        {
-          error_message: error,
-          due_at: retryAtMs,
-          // An outcome in doubt is repeated with the same req_id: the retry count (and so the req_id) stays.
-          retry_count: (current?.retry_count ?? 0) + (options.sameRequest ? 0 : 1),
-        },
-        `retry at ${iso(retryAtMs)}${options.sameRequest ? ' (outcome in doubt: same req_id)' : ''}: ${error}`,
-        actor,
-        nowMs,
-        { name: 'retry', error },
-      );
-    });
+    const c = retryChanges(error, retryAtMs, options.sameRequest === true);
+    return this.write(() => this.endRunning(taskId, attempt, 'waiting', c.set, c.why, actor, nowMs, c.outcome));
   }
 
   putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null> {
@@ -204,19 +119,8 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
     return this.write(() => {
       const current = this.row(taskId);
       if (!current) return null;
-      const triggered = current.triggered_at ? Date.parse(current.triggered_at) : Number.NaN;
-      const dueAt = current.due_at ?? (Number.isFinite(triggered) ? triggered : nowMs);
-      const row = this.transition(
-        taskId,
-        'running',
-        'waiting',
-        { due_at: dueAt, lease_owner: null, lease_expires_at: null, attempt: new SqlExpression('attempt - 1') },
-        `not sent, waits for the bridge: ${why}`,
-        actor,
-        nowMs,
-        'AND attempt = @__x0',
-        [attempt],
-      );
+      const c = putBackChanges(current, attempt, why, nowMs);
+      const row = this.transition(taskId, 'running', 'waiting', c.set, c.why, actor, nowMs, c.guard, c.guardParams);
       if (!row) return null;
       this.statement('DELETE FROM task_attempts WHERE task_id = ? AND attempt = ?').run(taskId, attempt);
       return rowToTask(row);
@@ -226,59 +130,19 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.existingRow(taskId);
-      const from = current.status as TaskStatus;
-      if (!CANCELLABLE_STATUSES.includes(from)) {
-        throw new InvalidStateError(
-          `task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be cancelled`,
-        );
-      }
-      const message = reason.trim() || 'cancelled';
-      const row = this.transition(
-        taskId,
-        from,
-        'cancelled',
-        { error_message: message, completed_at: iso(nowMs) },
-        `任务取消: ${message}`,
-        actor,
-        nowMs,
-      );
+      const c = cancelChanges(this.existingRow(taskId), reason, nowMs);
+      const row = this.transition(taskId, c.from, 'cancelled', c.set, c.why, actor, nowMs);
       if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being cancelled; look again`);
       return rowToTask(row);
     });
   }
 
-  /**
-   * `aics task retry`: a failed task goes back to waiting, due now, as a new attempt (a new req_id, so a bridge
-   * that cached the failed send does not answer from its cache), with its retry allowance (max_retry of the
-   * original payload) granted again and its timeout window counted from now. Its events, attempts and target
-   * customer are kept; the next outcome sends a new callback.
-   */
+  /** `aics task retry` (redriveChanges says what it does). */
   redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.existingRow(taskId);
-      if (current.status !== 'failed') {
-        throw new InvalidStateError(`task ${taskId} is ${current.status}: only a failed task can be retried`);
-      }
-      const allowance = Number((safeParse(current.payload) as { max_retry?: unknown })?.max_retry ?? current.max_retry) || 0;
-      const retryCount = current.retry_count + 1;
-      const row = this.transition(
-        taskId,
-        'failed',
-        'waiting',
-        {
-          retry_count: retryCount,
-          max_retry: retryCount + allowance,
-          due_at: nowMs,
-          expires_at: current.expires_at === null ? null : nowMs + current.timeout_hours * 3_600_000,
-          error_message: null,
-          completed_at: null,
-        },
-        `任务重试 (manual, as attempt ${retryCount + 1})${reason ? `: ${reason}` : ''}`,
-        actor,
-        nowMs,
-      );
+      const c = redriveChanges(this.existingRow(taskId), reason, nowMs);
+      const row = this.transition(taskId, 'failed', 'waiting', c.set, c.why, actor, nowMs);
       if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being retried; look again`);
       return rowToTask(row);
     });
@@ -291,38 +155,21 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   reschedule(taskId: string, time: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(() => {
-      const current = this.existingRow(taskId);
-      if (current.trigger_type !== 'time_reach') {
-        throw new InvalidStateError(`task ${taskId} has a ${current.trigger_type} trigger: only a time_reach task can be rescheduled`);
-      }
-      const from = current.status as TaskStatus;
-      if (!CANCELLABLE_STATUSES.includes(from)) {
-        throw new InvalidStateError(
-          `task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be rescheduled`,
-        );
-      }
-      const trigger = { type: 'time_reach' as const, time: time.trim() };
-      const { dueAtMs, expiresAtMs } = computeDeadlines({ trigger, timeout_hours: current.timeout_hours } as TaskPayload, nowMs, this.zone);
-      let payload: Record<string, unknown> = {};
-      try {
-        payload = JSON.parse(current.payload) as Record<string, unknown>;
-      } catch {
-        // an unreadable payload is rebuilt from the trigger alone
-      }
+      const c = rescheduleChanges(this.existingRow(taskId), time, nowMs, this.zone);
       const nowIso = iso(nowMs);
       this.statement(
         `UPDATE tasks SET trigger_json = @trigger, trigger_time = @time, payload = @payload, due_at = @due, expires_at = @expires,
            error_message = NULL, updated_at = @now WHERE task_id = @id`,
       ).run({
         id: taskId,
-        trigger: canonicalJson(trigger),
-        time: trigger.time,
-        payload: canonicalJson({ ...payload, trigger }),
-        due: dueAtMs,
-        expires: expiresAtMs,
+        trigger: c.trigger_json,
+        time: c.trigger_time,
+        payload: c.payload,
+        due: c.due_at,
+        expires: c.expires_at,
         now: nowIso,
       });
-      this.event(taskId, from, from, `rescheduled: due at ${iso(dueAtMs!)}`, actor, nowIso);
+      this.event(taskId, c.from, c.from, c.why, actor, nowIso);
       return rowToTask(this.row(taskId)!);
     });
   }

@@ -5,18 +5,19 @@
  * be taking at the same moment (expiry, lease recovery) are read FOR UPDATE SKIP LOCKED: each row goes to one.
  */
 import { InvalidStateError } from '../../errors.js';
-import {
-  CANCELLABLE_STATUSES,
-  canonicalJson,
-  computeDeadlines,
-  nextRunAfter,
-  requestId,
-  type TaskPayload,
-  type TaskStatus,
-  type Trigger,
-} from '../../tasks/index.js';
+import { computeDeadlines, requestId, type TaskPayload, type TaskStatus } from '../../tasks/index.js';
 import type { ClaimOptions, ReceiveResult, TaskRecord } from '../ports/tasks.js';
-import { iso, payloadToColumns, rowToTask, safeParse, SqlExpression, type TaskRow } from '../rows.js';
+import { iso, payloadToColumns, rowToTask, type TaskRow } from '../rows.js';
+import {
+  cancelChanges,
+  claimChanges,
+  completionChanges,
+  failureChanges,
+  putBackChanges,
+  redriveChanges,
+  rescheduleChanges,
+  retryChanges,
+} from '../task-transitions.js';
 import { rowsOf } from './repository.js';
 import { named } from './sql.js';
 import { PgTaskBase } from './task-base.js';
@@ -73,38 +74,8 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
   claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null> {
     const nowMs = this.clock();
     return this.write(async (q) => {
-      const row = await this.transition(
-        q,
-        taskId,
-        'waiting',
-        'running',
-        {
-          // The first firing is when the trigger was met; a retry keeps it.
-          triggered_at: new SqlExpression('COALESCE(triggered_at, @__now)'),
-          attempt: new SqlExpression('attempt + 1'),
-          lease_owner: options.owner,
-          lease_expires_at: nowMs + options.leaseMs,
-          // A retry goes to whoever fired the first attempt; a clock trigger to the task's own customer.
-          ...(options.target
-            ? {
-                target_acc_id: options.target.acc_id,
-                target_from_id: options.target.from_id,
-                target_from_name: options.target.from_name ?? null,
-                target_msg_id: options.target.msg_id ?? null,
-              }
-            : {
-                target_acc_id: new SqlExpression('COALESCE(target_acc_id, acc_id)'),
-                target_from_id: new SqlExpression('COALESCE(target_from_id, customer_id, specified_customer_id)'),
-                target_from_name: new SqlExpression('COALESCE(target_from_name, customer_name)'),
-              }),
-        },
-        options.reason ?? '任务触发',
-        options.owner,
-        nowMs,
-        // Expiry wins: a task past its timeout cannot be claimed, even in the same second. A retry waits its backoff.
-        'AND (expires_at IS NULL OR expires_at > @__x0) AND (due_at IS NULL OR due_at <= @__x0)',
-        [nowMs],
-      );
+      const c = claimChanges(options, nowMs);
+      const row = await this.transition(q, taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
       if (!row) return null;
       const task = rowToTask(row);
       await q.query(
@@ -120,36 +91,15 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
     return this.write(async (q) => {
-      const current = await this.row(q, taskId);
-      const resultText = result === undefined ? null : canonicalJson(result);
-      // A recurring (cron) task is never done: each successful run puts it back to wait for the next occurrence.
-      const next = current ? nextRunAfter(JSON.parse(current.trigger_json) as Trigger, nowMs, this.zone) : null;
-      const done = { name: 'completed', error: null };
-      if (next === null) {
-        const set = { result: resultText, completed_at: iso(nowMs), error_message: null };
-        return this.endRunning(q, taskId, attempt, 'completed', set, '任务完成', actor, nowMs, done);
-      }
-      const set = {
-        result: resultText,
-        completed_at: iso(nowMs),
-        due_at: next,
-        retry_count: 0,
-        error_message: null,
-        target_acc_id: null,
-        target_from_id: null,
-        target_from_name: null,
-        run_no: new SqlExpression('run_no + 1'),
-      };
-      return this.endRunning(q, taskId, attempt, 'waiting', set, `任务完成; next run ${iso(next)}`, actor, nowMs, done);
+      const c = completionChanges(await this.row(q, taskId), result, nowMs, this.zone);
+      return this.endRunning(q, taskId, attempt, c.to, c.set, c.why, actor, nowMs, c.outcome);
     });
   }
 
   fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    const set = { error_message: error, completed_at: iso(nowMs) };
-    return this.write((q) =>
-      this.endRunning(q, taskId, attempt, 'failed', set, `任务失败: ${error}`, actor, nowMs, { name: 'failed', error }),
-    );
+    const c = failureChanges(error, nowMs);
+    return this.write((q) => this.endRunning(q, taskId, attempt, 'failed', c.set, c.why, actor, nowMs, c.outcome));
   }
 
   retry(
@@ -161,14 +111,8 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
     options: { sameRequest?: boolean } = {},
   ): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    const set = {
-      error_message: error,
-      due_at: retryAtMs,
-      // An outcome in doubt is repeated with the same req_id: the retry count (and so the req_id) stays.
-      retry_count: new SqlExpression(options.sameRequest ? 'retry_count' : 'retry_count + 1'),
-    };
-    const why = `retry at ${iso(retryAtMs)}${options.sameRequest ? ' (outcome in doubt: same req_id)' : ''}: ${error}`;
-    return this.write((q) => this.endRunning(q, taskId, attempt, 'waiting', set, why, actor, nowMs, { name: 'retry', error }));
+    const c = retryChanges(error, retryAtMs, options.sameRequest === true);
+    return this.write((q) => this.endRunning(q, taskId, attempt, 'waiting', c.set, c.why, actor, nowMs, c.outcome));
   }
 
   putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null> {
@@ -176,20 +120,8 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
     return this.write(async (q) => {
       const current = await this.row(q, taskId);
       if (!current) return null;
-      const triggered = current.triggered_at ? Date.parse(current.triggered_at) : Number.NaN;
-      const dueAt = current.due_at ?? (Number.isFinite(triggered) ? triggered : nowMs);
-      const row = await this.transition(
-        q,
-        taskId,
-        'running',
-        'waiting',
-        { due_at: dueAt, lease_owner: null, lease_expires_at: null, attempt: new SqlExpression('attempt - 1') },
-        `not sent, waits for the bridge: ${why}`,
-        actor,
-        nowMs,
-        'AND attempt = @__x0',
-        [attempt],
-      );
+      const c = putBackChanges(current, attempt, why, nowMs);
+      const row = await this.transition(q, taskId, 'running', 'waiting', c.set, c.why, actor, nowMs, c.guard, c.guardParams);
       if (!row) return null;
       await q.query('DELETE FROM task_attempts WHERE task_id = $1 AND attempt = $2', [taskId, attempt]);
       return rowToTask(row);
@@ -199,41 +131,19 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
   cancel(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(async (q) => {
-      const current = await this.existingRow(q, taskId);
-      const from = current.status as TaskStatus;
-      if (!CANCELLABLE_STATUSES.includes(from)) {
-        throw new InvalidStateError(
-          `task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be cancelled`,
-        );
-      }
-      const message = reason.trim() || 'cancelled';
-      const set = { error_message: message, completed_at: iso(nowMs) };
-      const row = await this.transition(q, taskId, from, 'cancelled', set, `任务取消: ${message}`, actor, nowMs);
+      const c = cancelChanges(await this.existingRow(q, taskId), reason, nowMs);
+      const row = await this.transition(q, taskId, c.from, 'cancelled', c.set, c.why, actor, nowMs);
       if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being cancelled; look again`);
       return rowToTask(row);
     });
   }
 
-  /** `aics task retry`: see the SQLite store's redrive (a new attempt, its retry allowance granted again, due now). */
+  /** `aics task retry` (redriveChanges says what it does). */
   redrive(taskId: string, reason: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(async (q) => {
-      const current = await this.existingRow(q, taskId);
-      if (current.status !== 'failed') {
-        throw new InvalidStateError(`task ${taskId} is ${current.status}: only a failed task can be retried`);
-      }
-      const allowance = Number((safeParse(current.payload) as { max_retry?: unknown })?.max_retry ?? current.max_retry) || 0;
-      const retryCount = current.retry_count + 1;
-      const set = {
-        retry_count: retryCount,
-        max_retry: retryCount + allowance,
-        due_at: nowMs,
-        expires_at: current.expires_at === null ? null : nowMs + current.timeout_hours * 3_600_000,
-        error_message: null,
-        completed_at: null,
-      };
-      const why = `任务重试 (manual, as attempt ${retryCount + 1})${reason ? `: ${reason}` : ''}`;
-      const row = await this.transition(q, taskId, 'failed', 'waiting', set, why, actor, nowMs);
+      const c = redriveChanges(await this.existingRow(q, taskId), reason, nowMs);
+      const row = await this.transition(q, taskId, 'failed', 'waiting', c.set, c.why, actor, nowMs);
       if (!row) throw new InvalidStateError(`task ${taskId} changed while it was being retried; look again`);
       return rowToTask(row);
     });
@@ -243,36 +153,15 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
   reschedule(taskId: string, time: string, actor: string): Promise<TaskRecord> {
     const nowMs = this.clock();
     return this.write(async (q) => {
-      const current = await this.existingRow(q, taskId);
-      if (current.trigger_type !== 'time_reach') {
-        throw new InvalidStateError(`task ${taskId} has a ${current.trigger_type} trigger: only a time_reach task can be rescheduled`);
-      }
-      const from = current.status as TaskStatus;
-      if (!CANCELLABLE_STATUSES.includes(from)) {
-        throw new InvalidStateError(
-          `task ${taskId} is ${from}: only a task that has not run yet (${CANCELLABLE_STATUSES.join(' or ')}) can be rescheduled`,
-        );
-      }
-      const trigger = { type: 'time_reach' as const, time: time.trim() };
-      const { dueAtMs, expiresAtMs } = computeDeadlines({ trigger, timeout_hours: current.timeout_hours } as TaskPayload, nowMs, this.zone);
-      const payload = safeParse(current.payload);
+      const c = rescheduleChanges(await this.existingRow(q, taskId), time, nowMs, this.zone);
       const nowIso = iso(nowMs);
       const [row] = await rowsOf<Row>(
         q,
         `UPDATE tasks SET trigger_json = $2, trigger_time = $3, payload = $4, due_at = $5, expires_at = $6,
            error_message = NULL, updated_at = $7 WHERE task_id = $1 RETURNING *`,
-        [
-          taskId,
-          canonicalJson(trigger),
-          trigger.time,
-          // an unreadable payload is rebuilt from the trigger alone
-          canonicalJson({ ...(payload && typeof payload === 'object' ? payload : {}), trigger }),
-          dueAtMs,
-          expiresAtMs,
-          nowIso,
-        ],
+        [taskId, c.trigger_json, c.trigger_time, c.payload, c.due_at, c.expires_at, nowIso],
       );
-      await this.event(q, taskId, from, from, `rescheduled: due at ${iso(dueAtMs!)}`, actor, nowIso);
+      await this.event(q, taskId, c.from, c.from, c.why, actor, nowIso);
       return rowToTask(row!);
     });
   }
