@@ -10,7 +10,8 @@ import type { Db, OpenOptions } from './connection.js';
 import type { TaskRecord } from './ports/tasks.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteRepository } from './repository.js';
-import { callbackBody, iso, rowToTask, SqlExpression, type TaskRow } from './rows.js';
+import { callbackBody, iso, rowToTask, type TaskRow } from './rows.js';
+import { guardedUpdate } from './task-transitions.js';
 
 export interface SqliteStoreOptions extends OpenOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. */
@@ -95,21 +96,8 @@ export abstract class SqliteTaskBase extends SqliteRepository {
     extraParams: unknown[] = [],
   ): TaskRow | null {
     const nowIso = iso(nowMs);
-    const columns: Record<string, unknown> = { ...set, status: to, updated_at: nowIso };
-    const assignments: string[] = [];
-    const params: Record<string, unknown> = { __id: taskId, __from: from, __now: nowIso };
-    extraParams.forEach((v, i) => (params[`__x${i}`] = v));
-    for (const [column, value] of Object.entries(columns)) {
-      if (value instanceof SqlExpression) {
-        assignments.push(`${column} = ${value.text}`);
-      } else {
-        assignments.push(`${column} = @${column}`);
-        params[column] = value;
-      }
-    }
-    const row = this.statement(
-      `UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`,
-    ).get(params) as TaskRow | undefined;
+    const update = guardedUpdate(taskId, from, to, set, nowIso, extraGuard, extraParams);
+    const row = this.statement(update.sql).get(update.params) as TaskRow | undefined;
     if (!row) return null;
     this.event(taskId, from, to, reason, actor, nowIso);
     if (isTerminal(to)) this.enqueueCallback(row, nowMs);

@@ -20,6 +20,35 @@ import { iso, safeParse, SqlExpression, type TaskRow } from './rows.js';
 /** Columns to set: values, or SQL computed inside the guarded UPDATE (`SqlExpression`, with `@__now`). */
 export type Changes = Record<string, unknown>;
 
+/**
+ * The guarded UPDATE of a status change in named parameters (`@column`; PostgreSQL's store turns them into `$n`):
+ * only a task still in `from` (and passing `extraGuard`, whose parameters are `@__x0`, `@__x1` …) changes; it
+ * returns the row.
+ */
+export function guardedUpdate(
+  taskId: string,
+  from: TaskStatus,
+  to: TaskStatus,
+  set: Changes,
+  nowIso: string,
+  extraGuard = '',
+  extraParams: readonly unknown[] = [],
+): { sql: string; params: Record<string, unknown> } {
+  const columns: Changes = { ...set, status: to, updated_at: nowIso };
+  const assignments: string[] = [];
+  const params: Record<string, unknown> = { __id: taskId, __from: from, __now: nowIso };
+  extraParams.forEach((v, i) => (params[`__x${i}`] = v));
+  for (const [column, value] of Object.entries(columns)) {
+    if (value instanceof SqlExpression) {
+      assignments.push(`${column} = ${value.text}`);
+    } else {
+      assignments.push(`${column} = @${column}`);
+      params[column] = value;
+    }
+  }
+  return { sql: `UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`, params };
+}
+
 /** A running attempt's end as recorded in task_attempts. */
 export interface AttemptOutcome {
   name: 'completed' | 'retry' | 'failed' | 'lease_expired';

@@ -8,7 +8,8 @@ import type pg from 'pg';
 import { NotFoundError } from '../../errors.js';
 import { isTerminal, type TaskStatus } from '../../tasks/index.js';
 import type { TaskRecord } from '../ports/tasks.js';
-import { callbackBody, iso, rowToTask, SqlExpression, type TaskRow } from '../rows.js';
+import { callbackBody, iso, rowToTask, type TaskRow } from '../rows.js';
+import { guardedUpdate } from '../task-transitions.js';
 import type { Pool } from './pool.js';
 import { PgRepository, rowsOf } from './repository.js';
 import { named } from './sql.js';
@@ -111,22 +112,8 @@ export abstract class PgTaskBase extends PgRepository {
     extraParams: unknown[] = [],
   ): Promise<TaskRow | null> {
     const nowIso = iso(nowMs);
-    const columns: Record<string, unknown> = { ...set, status: to, updated_at: nowIso };
-    const assignments: string[] = [];
-    const params: Record<string, unknown> = { __id: taskId, __from: from, __now: nowIso };
-    extraParams.forEach((v, i) => (params[`__x${i}`] = v));
-    for (const [column, value] of Object.entries(columns)) {
-      if (value instanceof SqlExpression) {
-        assignments.push(`${column} = ${value.text}`);
-      } else {
-        assignments.push(`${column} = @${column}`);
-        params[column] = value;
-      }
-    }
-    const bound = named(
-      `UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`,
-      params,
-    );
+    const update = guardedUpdate(taskId, from, to, set, nowIso, extraGuard, extraParams);
+    const bound = named(update.sql, update.params);
     const [row] = await rowsOf<Row>(q, bound.text, bound.values);
     if (!row) return null;
     await this.event(q, taskId, from, to, reason, actor, nowIso);
