@@ -11,7 +11,7 @@ export class SqliteReplyQueue extends SqliteRepository implements ReplyStore {
   /** Stores the parts of one reply, in order; refuses them all (null) when `cap` replies are queued already. */
   enqueue(parts: readonly QueuedReplyInput[], cap: number): Promise<number[] | null> {
     const nowIso = iso(this.clock());
-    return this.write(() => {
+    return this.writeGrouped(() => {
       const { n } = this.statement('SELECT COUNT(*) AS n FROM agent_replies').get() as { n: number };
       if (n + parts.length > cap) return null;
       return parts.map(
@@ -40,7 +40,7 @@ export class SqliteReplyQueue extends SqliteRepository implements ReplyStore {
 
   /** Sent (the chat log has it now) or given up: it leaves the queue. */
   remove(id: number): Promise<void> {
-    return this.write(() => {
+    return this.writeGrouped(() => {
       this.statement('DELETE FROM agent_replies WHERE id = ?').run(id);
     });
   }

@@ -32,7 +32,7 @@ export class SqliteAgentStore extends SqliteRepository implements ConversationSt
   /** Appends one message to its conversation's log; returns its id. */
   logMessage(entry: ChatEntry): Promise<number> {
     const nowMs = this.clock();
-    return this.write(
+    return this.writeGrouped(
       () =>
         this.statement(`INSERT INTO chat_messages (${CHAT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
           ...chatValues(entry, nowMs),

@@ -15,6 +15,18 @@ interface Pending {
 }
 
 export class GroupCommit {
+  private static readonly perConnection = new WeakMap<Db, GroupCommit>();
+
+  /** The connection's one group: the task store's receives and the agent's chat log commit together. */
+  static of(db: Db, file: string): GroupCommit {
+    let group = GroupCommit.perConnection.get(db);
+    if (!group) {
+      group = new GroupCommit(db, file);
+      GroupCommit.perConnection.set(db, group);
+    }
+    return group;
+  }
+
   private queue: Pending[] = [];
   /** Prepared once: db.transaction() per write built a new wrapper each time (a tenth of intake's CPU, profiled). */
   private readonly savepoint: { begin: Statement; release: Statement; rollback: Statement };

@@ -1,6 +1,7 @@
 /** What every SQLite-backed part of the store shares: the connection, the clock, transactions, error translation. */
 import type { Statement } from 'better-sqlite3';
 import { translateSqliteError, type Db } from './connection.js';
+import { GroupCommit } from './group-commit.js';
 
 export abstract class SqliteRepository {
   private readonly statements = new Map<string, Statement>();
@@ -31,6 +32,14 @@ export abstract class SqliteRepository {
     } catch (error) {
       return Promise.reject(translateSqliteError(error, this.file));
     }
+  }
+
+  /**
+   * Runs fn in the connection's group commit: the writes of one turn of the event loop (a burst of customers'
+   * messages, of answers logged) share one transaction; the promise settles after that commit.
+   */
+  protected writeGrouped<T>(fn: () => T): Promise<T> {
+    return GroupCommit.of(this.db, this.file).run(fn);
   }
 
   /**

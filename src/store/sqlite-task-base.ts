@@ -35,7 +35,7 @@ export abstract class SqliteTaskBase extends SqliteRepository {
 
   constructor(db: Db, file: string, options: SqliteStoreOptions = {}) {
     super(db, resolve(file), options.clock ?? Date.now);
-    this.grouped = new GroupCommit(db, this.file);
+    this.grouped = GroupCommit.of(db, this.file);
     this.zone = options.timeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   }
 

@@ -79,7 +79,8 @@ export interface FaqAnswer {
 
 export class Faq {
   private readonly entries: Map<string, { answer: string; smalltalk: boolean }>;
-  readonly index: FaqIndex;
+  private built: FaqIndex | null = null;
+  private readonly buildIndex: () => FaqIndex;
 
   constructor(
     readonly data: FaqData,
@@ -104,7 +105,15 @@ export class Faq {
       generic: e.generic,
     }));
     this.entries = new Map(entries.map((e) => [e.id, { answer: e.answer, smalltalk: e.smalltalk }]));
-    this.index = new FaqIndex(entries, data.synonyms, data.products);
+    this.buildIndex = () => new FaqIndex(entries, data.synonyms, data.products);
+  }
+
+  /**
+   * Built on the first question it ranks: it loads jieba's dictionary (~45 MB of native memory, ~0.3 s), which an
+   * agent answering through an LLM may never need (the rules answer only when the LLM fails).
+   */
+  get index(): FaqIndex {
+    return (this.built ??= this.buildIndex());
   }
 
   /** Reads and validates a FAQ file (YAML or JSON); the built-in sample when `file` is null. */

@@ -58,6 +58,9 @@ export function buildAgent(o: BuildAgentOptions): Agent {
       systemPrompt: loadSystemPrompt(a.systemPromptFile, faq.data.shop),
       faq,
     });
+  } else {
+    // The rules answer every customer: their index is built now, not during the first customer's turn.
+    void faq.index;
   }
   const responder = new Responder({
     store: o.store,

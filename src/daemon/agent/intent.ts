@@ -107,6 +107,9 @@ export function saysYes(text: string, faq: Faq): boolean {
   if (!t || QUESTION.test(t)) return false;
   const yes = new Set((faq.data.confirm_words.length ? faq.data.confirm_words : DEFAULT_YES).map(strip));
   if (yes.has(t)) return true;
+  // A yes word is in the text or no word of it can be one: most messages spare the segmentation.
+  const normal = normalizeForMatch(t);
+  if (![...yes].some((y) => y && normal.includes(y))) return false;
   const words = tokenize(t);
   return words.some((w) => yes.has(w)) && words.every((w) => yes.has(w) || YES_FILLER.has(w));
 }

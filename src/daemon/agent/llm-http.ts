@@ -7,9 +7,10 @@
  *   as a queued callback each instead of 10,000 serialized bodies waiting in the pool; and AICS_LLM_TIMEOUT_MS
  *   bounds the LLM's own answer, not the wait for a connection, so a burst does not turn into a wave of timeouts
  *   (each one counting as an LLM failure, three of them a 转接人工).
- * - The fetch: undici's request() on that pool, the body read whole with a cap (LLM_BODY_LIMIT_BYTES) and handed to
- *   the openai package as a ready Response. The global fetch costs several times more CPU per request (web streams,
- *   a second undici inside Node), and under a burst CPU per request is what the customers wait for.
+ * - The request: undici's request() on that pool with a body built by the provider, the answer read whole with a cap
+ *   (LLM_BODY_LIMIT_BYTES) and parsed. The global fetch costs several times more CPU per request (web streams, a
+ *   second undici inside Node), and so did the openai package's request building on top of it (headers, options,
+ *   a Response per answer): under a burst, CPU per request is what the customers wait for.
  */
 import { Agent, request } from 'undici';
 import { BodyTooLarge, readCapped } from '../peers/capped-body.js';
@@ -53,8 +54,8 @@ export class Gate {
 }
 
 export interface LlmHttp {
-  /** For the openai package's `fetch` option. */
-  fetch: typeof fetch;
+  /** POSTs a prebuilt JSON body and resolves with the parsed answer; throws on a timeout, an HTTP error, bad JSON. */
+  postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown>;
   gate: Gate;
   close(): Promise<void>;
 }
@@ -62,38 +63,45 @@ export interface LlmHttp {
 /** A pool of `connections` to the LLM endpoint; response bodies over `bodyLimit` bytes fail with BodyTooLarge. */
 export function llmHttp(connections: number, bodyLimit: number): LlmHttp {
   const pool = new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const fetchOnPool = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = typeof input === 'string' || input instanceof URL ? input : input.url;
-    const res = await request(url, {
-      dispatcher: pool,
-      method: (init?.method ?? 'GET') as 'POST',
-      headers: headerRecord(init?.headers),
-      body: init?.body as string | Buffer | null | undefined,
-      signal: init?.signal ?? undefined,
-    });
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > bodyLimit) {
-      res.body.destroy();
-      throw new BodyTooLarge(bodyLimit);
+  const postJson = async (url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<unknown> => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    let text: string;
+    let status: number;
+    try {
+      const res = await request(url, { dispatcher: pool, method: 'POST', headers, body, signal });
+      status = res.statusCode;
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > bodyLimit) {
+        res.body.destroy();
+        throw new BodyTooLarge(bodyLimit);
+      }
+      const read = await readCapped(res.body, bodyLimit);
+      if (read.truncated) throw new BodyTooLarge(bodyLimit);
+      text = read.text;
+    } catch (error) {
+      if (signal.aborted) throw new Error(`the LLM did not answer within ${timeoutMs} ms`);
+      throw error;
     }
-    const body = await readCapped(res.body, bodyLimit);
-    if (body.truncated) throw new BodyTooLarge(bodyLimit);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-      else if (value !== undefined) headers.set(name, value);
+    if (status < 200 || status >= 300) throw new Error(`the LLM answered HTTP ${status}${errorDetail(text)}`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new Error(`the LLM answered HTTP ${status} with a body that is not JSON`);
     }
-    // 204/304 may carry no body in a Response.
-    const empty = res.statusCode === 204 || res.statusCode === 304;
-    return new Response(empty ? null : body.text, { status: res.statusCode, headers });
   };
-  return { fetch: fetchOnPool as typeof fetch, gate: new Gate(connections), close: () => pool.close() };
+  return { postJson, gate: new Gate(connections), close: () => pool.close() };
 }
 
-function headerRecord(h: RequestInit['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!h) return out;
-  if (h instanceof Headers || Array.isArray(h)) for (const [k, v] of h as Iterable<[string, string]>) out[k] = v;
-  else Object.assign(out, h);
-  return out;
+/** The endpoint's own words about an error (OpenAI's `{"error":{"message":…}}`, or the text), short. */
+function errorDetail(text: string): string {
+  let detail = text;
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const e = parsed.error;
+    detail = String((typeof e === 'object' ? e?.message : e) ?? parsed.message ?? text);
+  } catch {
+    // not JSON: the text as it came
+  }
+  detail = detail.trim().slice(0, 200);
+  return detail ? `: ${detail}` : '';
 }

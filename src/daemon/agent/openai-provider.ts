@@ -1,20 +1,19 @@
 /**
  * The `openai` provider: any OpenAI-compatible chat-completions endpoint (a local model server, DeepSeek, Qwen,
- * OpenAI …) through the `openai` package with `baseURL`. The system prompt comes from a file, the memory window
+ * OpenAI …) at `baseURL`, spoken to directly (llm-http.ts): the request body is one JSON text whose constant part
+ * (model, tool definitions) is serialized once, not per turn, which is most of what the openai package cost. The system prompt comes from a file, the memory window
  * from the chat log, and the model may call the agent's tools (a few rounds at most). Every request is bounded by
  * the timeout and never retried here: a failure throws, and the caller answers with the rules instead.
  * The model cannot dispatch: it proposes (propose_order), and the customer's yes to the read-back dispatches, in the
  * confirmation step that runs before the model is asked (order-draft.ts).
  */
-import OpenAI from 'openai';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatMessage } from '../../store/index.js';
 import type { Faq } from './faq.js';
 import { confirmationStep } from './order-draft.js';
 import type { Provider, TurnInput } from './provider.js';
 import { InvalidToolCall, toolDefinitions } from './tools.js';
 import { DEFAULT_LLM_CONNECTIONS } from '../../config.js';
-import { llmHttp, type Gate } from './llm-http.js';
+import { llmHttp, type Gate, type LlmHttp } from './llm-http.js';
 
 /** A chat completion is a few KiB; an endpoint answering more than this is broken or hostile (issue #17). */
 export const LLM_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -35,22 +34,38 @@ export interface OpenAiProviderOptions {
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
 
+interface ToolCall {
+  id: string;
+  type: string;
+  function: { name: string; arguments?: string };
+}
+
+type ChatCompletionMessageParam =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+interface ChatCompletion {
+  choices?: { message?: { content?: string | null; tool_calls?: ToolCall[] | null } }[];
+}
+
 export class OpenAiProvider implements Provider {
   readonly name = 'openai';
-  private readonly client: OpenAI;
-  private readonly tools = toolDefinitions();
+  private readonly http: LlmHttp;
   private readonly gate: Gate;
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  /** `{"model":…,"tools":[…],"tool_choice":"auto",` : the same for every request, serialized once. */
+  private readonly bodyHead: string;
 
   constructor(private readonly o: OpenAiProviderOptions) {
-    const http = llmHttp(o.connections ?? DEFAULT_LLM_CONNECTIONS, LLM_BODY_LIMIT_BYTES);
-    this.gate = http.gate;
-    this.client = new OpenAI({
-      baseURL: o.baseUrl,
-      apiKey: o.apiKey ?? 'none',
-      timeout: o.timeoutMs,
-      maxRetries: 0,
-      fetch: http.fetch,
-    });
+    this.http = llmHttp(o.connections ?? DEFAULT_LLM_CONNECTIONS, LLM_BODY_LIMIT_BYTES);
+    this.gate = this.http.gate;
+    this.url = `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (o.apiKey) this.headers.authorization = `Bearer ${o.apiKey}`;
+    const head = JSON.stringify({ model: this.model, tools: toolDefinitions(), tool_choice: 'auto' });
+    this.bodyHead = `${head.slice(0, -1)},`;
   }
 
   get model(): string {
@@ -69,13 +84,11 @@ export class OpenAiProvider implements Provider {
     const rounds = this.o.maxRounds ?? 4;
     for (let round = 0; round < rounds; round++) {
       // The timeout starts once a connection is free: it bounds the LLM, not our queue (llm-http.ts).
-      const completion = await this.gate.run(() =>
-        this.client.chat.completions.create(
-          { model: this.model, messages, tools: this.tools, tool_choice: 'auto' },
-          { timeout: this.o.timeoutMs, maxRetries: 0 },
-        ),
-      );
-      const message = completion.choices?.[0]?.message;
+      const body = `${this.bodyHead}"messages":${JSON.stringify(messages)}}`;
+      const completion = (await this.gate.run(() =>
+        this.http.postJson(this.url, body, this.headers, this.o.timeoutMs),
+      )) as ChatCompletion | null;
+      const message = completion?.choices?.[0]?.message;
       if (!message) throw new Error('the LLM answered no choices');
       const calls = message.tool_calls ?? [];
       if (calls.length === 0) {

@@ -11,13 +11,16 @@ import type { TurnInput } from './provider.js';
 /** The reply when the step decided the turn; null when the provider should answer. */
 export async function confirmationStep(input: TurnInput, faq: Faq): Promise<string | null> {
   if (input.onlyFiles) return null;
+  // Most messages are neither a yes nor a no: they spare the chat-log read that finds the draft.
+  const no = saysNo(input.text, faq);
+  if (!no && !saysYes(input.text, faq)) return null;
   const draft = await input.tools.pendingDraft();
   if (!draft) return null;
-  if (saysNo(input.text, faq)) {
+  if (no) {
     input.tools.cancelOrder(draft);
     return input.tools.confirmation;
   }
-  if (draft.missing.length === 0 && saysYes(input.text, faq)) {
+  if (draft.missing.length === 0) {
     await input.tools.confirmOrder(draft);
     return input.tools.confirmation;
   }
