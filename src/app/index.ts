@@ -8,3 +8,4 @@ export { cancelSchema, cancelTask, type Cancelled } from './cancel-task.js';
 export { listTasks, parseListQuery, taskStats, taskStatus, type TaskStatusReport } from './read-tasks.js';
 export { failedTaskIds, rescheduleTask, retryTasks } from './change-tasks.js';
 export { assertNoDaemonOn, migrateStore, type MigrationReport, type TableCopy } from './migrate-store.js';
+export { forgetDaemon, type ForgottenDaemon } from './forget-daemon.js';
