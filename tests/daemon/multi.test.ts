@@ -24,7 +24,7 @@ afterEach(async () => {
 const ACC = 'wx_sim_acc';
 let n = 0;
 
-async function startMulti(workers: number, extra: string[] = []) {
+async function startMulti(workers: number, extra: string[] = [], env: Record<string, string> = {}) {
   const dir = join(ws.dir, `d${++n}`);
   mkdirSync(dir, { recursive: true });
   const sim = await QingjianSimulator.start({ port: 0, accId: ACC });
@@ -32,7 +32,7 @@ async function startMulti(workers: number, extra: string[] = []) {
   const db = join(dir, 'tasks.db');
   const log = join(dir, 'aics.log');
   const args = ['--multi', '--workers', String(workers), '--port', '0', '--qingjian-url', sim.url, '--db', db, '--log-file', log, ...extra];
-  const serve = await startServe(args, { cwd: dir, env: { AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0' } });
+  const serve = await startServe(args, { cwd: dir, env: { AICS_SEND_RATE: '0', AICS_SEND_RATE_CUSTOMER: '0', ...env } });
   running.push({
     stop: async () => {
       serve.child.kill('SIGTERM');
@@ -167,6 +167,42 @@ describe('aics serve --multi', () => {
     const after = (await d.health()).data.workers!;
     expect(after.every((w, i) => w.pid && w.pid !== before[i]!.pid && w.restarts === 0)).toBe(true);
     expect(d.logText()).toMatch(/Worker 1 reloaded/);
+  }, 180_000);
+
+  it("a restarted worker resends only its own customers' stored answers: the other worker's waiting answers go out once", async () => {
+    // The agent answers 24 customers; a wide gap between sends on the account keeps answers stored for seconds,
+    // in both workers. Worker 0 is killed meanwhile: its restart resumes what it left, never worker 1's answers.
+    const d = await startMulti(2, [], { AICS_AGENT_SEND_GAP_MS: '250', AICS_AGENT_QUIET_MS: '0', AICS_AGENT_MAX_WAIT_MS: '0' });
+    const customers = Array.from({ length: 24 }, (_, i) => `q${i}`);
+    for (const c of customers) d.sim.pushMessage({ acc_id: ACC, from_id: c, content: '你好' });
+    const stored = () => {
+      const conn = new Database(d.db, { readonly: true });
+      try {
+        return (conn.prepare('SELECT from_id FROM agent_replies').all() as { from_id: string }[]).map((r) => r.from_id);
+      } finally {
+        conn.close();
+      }
+    };
+    // Both workers have answers waiting in the store.
+    await until(
+      async () => {
+        const waiting = stored().map((c) => shardOf(ACC, c, 2));
+        return (waiting.includes(0) && waiting.includes(1)) || null;
+      },
+      EVENT_LIMIT_MS,
+      'answers of both workers stored',
+    );
+    const before = (await d.health()).data.workers!;
+    process.kill(before[0]!.pid!, 'SIGKILL');
+    await until(
+      async () => (customers.every((c) => (delivered(d.sim).get(c) ?? 0) >= 1) && stored().length === 0) || null,
+      60_000,
+      'every customer answered',
+    );
+    // No answer was sent twice, not even as a repeat of its req_id (each is a send the account pays for).
+    const repeats = d.sim.commands.filter((c) => c.cmd === 'send_text' && c.duplicate).map((c) => String(c.data.to_id));
+    expect(repeats.filter((c) => shardOf(ACC, c, 2) === 1)).toEqual([]);
+    expect(customers.filter((c) => delivered(d.sim).get(c) !== 1)).toEqual([]);
   }, 180_000);
 
   it("keeps one customer's messages in the order the bridge delivered them", async () => {

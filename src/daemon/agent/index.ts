@@ -31,6 +31,8 @@ export interface BuildAgentOptions {
   logger: Logger;
   clock?: () => number;
   onTurn?: ConversationManagerOptions['onTurn'];
+  /** A `serve --multi` worker: the customers whose stored answers it resumes (ReplyQueueOptions.ownsCustomer). */
+  ownsCustomer?: (accId: string, fromId: string) => boolean;
 }
 
 export interface Agent {
@@ -76,7 +78,14 @@ export function buildAgent(o: BuildAgentOptions): Agent {
   const conversations = new ConversationManager({
     store: o.store,
     responder,
-    replies: new ReplyQueue({ store: o.store, sender: o.sender, pacer: new Pacer(a.sendGapMs), logger: o.logger, cap: a.replyQueueMax }),
+    replies: new ReplyQueue({
+      store: o.store,
+      sender: o.sender,
+      pacer: new Pacer(a.sendGapMs),
+      logger: o.logger,
+      cap: a.replyQueueMax,
+      ownsCustomer: o.ownsCustomer,
+    }),
     logger: o.logger,
     clock,
     config: a,

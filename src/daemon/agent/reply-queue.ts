@@ -28,6 +28,11 @@ export interface ReplyQueueOptions {
   pacer: Pacer;
   logger: Logger;
   cap: number;
+  /**
+   * Which stored answers this process sends on resume(): a `serve --multi` worker only its own customers' (another
+   * worker sends the rest; two would send them twice); absent: every one of this bridge's accounts.
+   */
+  ownsCustomer?: (accId: string, fromId: string) => boolean;
 }
 
 export class ReplyQueue {
@@ -128,7 +133,8 @@ export class ReplyQueue {
     // Several daemons on one database each serve their own accounts: each sends the answers of the accounts its
     // bridge reports (all of them when it reports none).
     const ours = new Set(this.o.sender.accounts?.() ?? []);
-    const left = (await this.o.store.replies.list()).filter((r) => !ours.size || ours.has(r.acc_id));
+    const owns = this.o.ownsCustomer ?? (() => true);
+    const left = (await this.o.store.replies.list()).filter((r) => (!ours.size || ours.has(r.acc_id)) && owns(r.acc_id, r.from_id));
     if (!left.length) return 0;
     this.o.logger.info({ count: left.length }, `agent: sending ${left.length} answer part(s) left from before`);
     let sent = 0;

@@ -57,6 +57,8 @@ export interface WorkerOptions {
    * database (the daemon registry step), or its shard of the customers under --multi; undefined: all.
    */
   scope?: () => ClaimScope | undefined;
+  /** A `serve --multi` worker: the customers it owns (their stored answers are its to resume); absent: all. */
+  ownsCustomer?: (accId: string, fromId: string) => boolean;
 }
 
 export interface Worker {
@@ -120,7 +122,7 @@ function buildWorker(o: WorkerOptions, pause: PauseGate): Worker {
     });
     engine = triggers;
     if (o.agent) {
-      const built = buildAgent({ settings, store, sender, logger, clock });
+      const built = buildAgent({ settings, store, sender, logger, clock, ownsCustomer: o.ownsCustomer });
       agent = built.conversations;
       logger.info({ provider: built.provider, faq: built.faq.file }, `agent: on (${built.provider})`);
       if (!settings.dispatchUrl) {

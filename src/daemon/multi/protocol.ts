@@ -36,6 +36,11 @@ export type FrontToWorker =
   | { t: 'bridge'; connected: boolean; accounts: string[] }
   /** A task was stored: look for due work now. */
   | { t: 'poke' }
+  /**
+   * Send the stored answers of this worker's customers that an earlier process left: sent once no other worker of
+   * the shard runs (at the first start, after a restart, after a reload's old worker exited).
+   */
+  | { t: 'resume-answers' }
   /** Stop taking work, finish what is under way, exit (a reload or the daemon's stop). */
   | { t: 'drain' };
 

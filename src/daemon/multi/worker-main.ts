@@ -6,6 +6,7 @@
  */
 import { openLog } from '../../log.js';
 import type { ClaimScope } from '../../store/index.js';
+import { shardOf } from '../../tasks/index.js';
 import { startWorker, type Worker } from '../assembly/worker.js';
 import { DaemonMetrics } from '../ops/metrics.js';
 import { openCheckedStore } from '../startup-files.js';
@@ -42,10 +43,9 @@ async function run(init: WorkerInit, bridge: RemoteBridge): Promise<void> {
     leaseMs: init.leaseMs,
     actionBackoff: init.actionBackoff,
     scope: () => shard,
+    ownsCustomer: (accId, fromId) => shardOf(accId, fromId, init.count) === init.index,
   });
   worker.start();
-  // Answers left by a previous daemon are sent once, by worker 0 (each would otherwise send every one of them).
-  if (init.index === 0) worker.resumeAnswers();
   const beat = setInterval(() => post({ t: 'beat', rss: process.memoryUsage().rss }), init.heartbeatMs);
   let draining: Promise<void> | null = null;
   const drain = () =>
@@ -60,6 +60,8 @@ async function run(init: WorkerInit, bridge: RemoteBridge): Promise<void> {
     })());
   process.on('message', (message: FrontToWorker) => {
     if (message.t === 'poke') worker.scheduler.poke();
+    // The front says when: once no earlier worker of this shard runs (it could still be sending them).
+    else if (message.t === 'resume-answers') worker.resumeAnswers();
     else if (message.t === 'drain') void drain();
   });
   process.on('disconnect', () => void drain());

@@ -171,6 +171,8 @@ export class WorkerPool {
       this.flush(shard);
       this.post(old, { t: 'drain' });
       await this.untilExit(old, (this.o.init.drainTimeoutMs ?? 5000) + 5000);
+      // What the old worker left unsent (halted at its drain) is the new one's now, and only now.
+      this.post(next, { t: 'resume-answers' });
       this.o.logger.info(
         { worker: shard.index, old_pid: old.proc.pid, pid: next.proc.pid },
         `Worker ${shard.index} reloaded (pid ${old.proc.pid} → ${next.proc.pid})`,
@@ -228,7 +230,11 @@ export class WorkerPool {
         child.ready = true;
         child.startedAtMs = child.lastBeatMs = Date.now();
         this.post(child, { t: 'bridge', ...this.o.bridgeState() });
-        if (child === shard.current) this.flush(shard);
+        if (child === shard.current) {
+          // The first start or a restart: no other worker of this shard runs, so its stored answers are this one's.
+          this.post(child, { t: 'resume-answers' });
+          this.flush(shard);
+        }
         return;
       case 'beat':
         child.lastBeatMs = Date.now();
