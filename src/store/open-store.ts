@@ -12,7 +12,6 @@ import { SqliteInbound } from './inbound.js';
 import { parseStoreLocation } from './location.js';
 import { SqliteOps } from './ops.js';
 import { SqliteOutbox } from './outbox.js';
-import { openPostgresStore } from './postgres/open.js';
 import type { OpenStoreOptions, Store } from './ports/store.js';
 import { SqliteMaintenance } from './sqlite-maintenance.js';
 import { SqliteTaskStore } from './sqlite-store.js';
@@ -21,7 +20,11 @@ import { SqliteTransfer } from './sqlite-transfer.js';
 /** Opens the store at `location`: a path, a `file:`/`sqlite:` URL, or a `postgres://` URL. */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
   const where = parseStoreLocation(location);
-  if (where.kind === 'postgres') return openPostgresStore(where.url, options);
+  if (where.kind === 'postgres') {
+    // Loaded only for a PostgreSQL URL: the pg driver costs every SQLite command's start nothing.
+    const { openPostgresStore } = await import('./postgres/open.js');
+    return openPostgresStore(where.url, options);
+  }
   return openSqliteStore(where.file, options);
 }
 
