@@ -123,6 +123,9 @@ function timed(fn: () => unknown): number {
 describe(`long input to every text regex (seed ${seed})`, () => {
   for (const [name, fn] of Object.entries(TARGETS)) {
     it(`${name}: linear on hostile 40,000-character input`, () => {
+      // Once on a short text first: a one-time set-up (the FAQ's index and jieba's dictionary are built on first use)
+      // is not what the budget measures; the time a long text takes is.
+      fn('你好');
       for (const [shape, input] of Object.entries(HOSTILE)) {
         const ms = timed(() => fn(input));
         expect(ms, `${name} on ${shape}: ${Math.round(ms)} ms (${replay})`).toBeLessThan(BUDGET_MS);
