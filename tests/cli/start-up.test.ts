@@ -18,10 +18,10 @@ const ws = tempDir('aics-start-');
 afterAll(() => ws.cleanup());
 const db = join(ws.dir, 'tasks.db');
 
-/** Heavy modules that only serve, monitor, the agent commands, doctor or validating a new task need. */
+/** Heavy modules that only serve, monitor, the agent commands, doctor, validating a new task or a PostgreSQL store need. */
 // zod is not in the list: the trigger registry (src/tasks/triggers) holds each trigger's schema beside the rest of its
 // description, and the store reads stored tasks through the registry.
-const HEAVY = ['ink', 'react', 'fastify', 'openai', 'undici', 'ws', 'prom-client', 'pino', 'yaml', '@node-rs/jieba'];
+const HEAVY = ['ink', 'react', 'fastify', 'pg', 'undici', 'ws', 'prom-client', 'pino', 'yaml', '@node-rs/jieba'];
 
 interface Traced {
   code: number | null;
