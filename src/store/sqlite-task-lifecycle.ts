@@ -13,6 +13,7 @@ import {
   completionChanges,
   failureChanges,
   putBackChanges,
+  receivedAgain,
   redriveChanges,
   rescheduleChanges,
   retryChanges,
@@ -40,11 +41,7 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
         this.event(payload.task_id, null, 'pending', '任务接收', actor, columns.created_at);
         return { task: rowToTask(inserted), created: true };
       }
-      const existing = this.row(payload.task_id)!;
-      if (existing.payload !== columns.payload) {
-        throw new InvalidStateError(`task ${payload.task_id} already exists with a different payload (status ${existing.status})`);
-      }
-      return { task: rowToTask(existing), created: false };
+      return { task: rowToTask(receivedAgain(this.row(payload.task_id)!, columns.payload)), created: false };
     });
   }
 

@@ -49,6 +49,17 @@ export function guardedUpdate(
   return { sql: `UPDATE tasks SET ${assignments.join(', ')} WHERE task_id = @__id AND status = @__from ${extraGuard} RETURNING *`, params };
 }
 
+/**
+ * A receive whose task_id is stored already: the same payload is the same task (answered with its current status,
+ * not created again); another payload under that id is refused, naming the task's status.
+ */
+export function receivedAgain(existing: TaskRow, payloadText: string): TaskRow {
+  if (existing.payload !== payloadText) {
+    throw new InvalidStateError(`task ${existing.task_id} already exists with a different payload (status ${existing.status})`);
+  }
+  return existing;
+}
+
 /** A running attempt's end as recorded in task_attempts. */
 export interface AttemptOutcome {
   name: 'completed' | 'retry' | 'failed' | 'lease_expired';

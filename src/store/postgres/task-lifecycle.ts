@@ -14,6 +14,7 @@ import {
   completionChanges,
   failureChanges,
   putBackChanges,
+  receivedAgain,
   redriveChanges,
   rescheduleChanges,
   retryChanges,
@@ -46,10 +47,7 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
     if (inserted) return { task: rowToTask(inserted), created: true };
     const existing = await this.row(null, payload.task_id);
     if (!existing) throw new InvalidStateError(`task ${payload.task_id} was being stored by another request; send it again`);
-    if (existing.payload !== columns.payload) {
-      throw new InvalidStateError(`task ${payload.task_id} already exists with a different payload (status ${existing.status})`);
-    }
-    return { task: rowToTask(existing), created: false };
+    return { task: rowToTask(receivedAgain(existing, columns.payload)), created: false };
   }
 
   async arm(actor: string, taskIds?: readonly string[]): Promise<string[]> {
