@@ -86,7 +86,7 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
 
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(() => {
+    return this.grouped.run(() => {
       const c = completionChanges(this.row(taskId), result, nowMs, this.zone);
       return this.endRunning(taskId, attempt, c.to, c.set, c.why, actor, nowMs, c.outcome);
     });
@@ -95,7 +95,7 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   fail(taskId: string, attempt: number, error: string, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
     const c = failureChanges(error, nowMs);
-    return this.write(() => this.endRunning(taskId, attempt, 'failed', c.set, c.why, actor, nowMs, c.outcome));
+    return this.grouped.run(() => this.endRunning(taskId, attempt, 'failed', c.set, c.why, actor, nowMs, c.outcome));
   }
 
   retry(
@@ -108,12 +108,12 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   ): Promise<TaskRecord | null> {
     const nowMs = this.clock();
     const c = retryChanges(error, retryAtMs, options.sameRequest === true);
-    return this.write(() => this.endRunning(taskId, attempt, 'waiting', c.set, c.why, actor, nowMs, c.outcome));
+    return this.grouped.run(() => this.endRunning(taskId, attempt, 'waiting', c.set, c.why, actor, nowMs, c.outcome));
   }
 
   putBack(taskId: string, attempt: number, why: string, actor: string): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(() => {
+    return this.grouped.run(() => {
       const current = this.row(taskId);
       if (!current) return null;
       const c = putBackChanges(current, attempt, why, nowMs);
@@ -199,7 +199,7 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
   /** Extends the lease of a running attempt; false when the task is no longer ours. */
   renewLease(taskId: string, attempt: number, owner: string, leaseMs: number): Promise<boolean> {
     const nowMs = this.clock();
-    return this.write(
+    return this.grouped.run(
       () =>
         this.statement(
           `UPDATE tasks SET lease_expires_at = ? WHERE task_id = ? AND status = 'running' AND attempt = ? AND lease_owner = ?`,

@@ -10,6 +10,12 @@ const bench = benchesClosedAfterEach();
 const clockTask = (id: string, over: Record<string, unknown> = {}) =>
   payload(id, { trigger: { type: 'time_reach', time: '2030-01-01 08:00:00' }, ...over });
 
+/** One scheduler pass and the runs it started: a pass does not wait for its sends, and their outcome commits with the next group. */
+async function pass(scheduler: { tick(): Promise<number>; settled(): Promise<void> }) {
+  await scheduler.tick();
+  await scheduler.settled();
+}
+
 async function claimed(b: ReturnType<typeof bench>, id: string) {
   await b.store.tasks.arm(OWNER);
   const task = await b.store.tasks.claim(id, { owner: OWNER, leaseMs: LEASE_MS, reason: 'test' });
@@ -30,15 +36,15 @@ describe('ActionRunner on a fake clock', () => {
 
     const scheduler = b.scheduler({ runner });
     b.clock.advance(1_999);
-    await scheduler.tick();
+    await pass(scheduler);
     expect((await b.store.tasks.get('R'))!.retry_count).toBe(1); // not yet
     b.clock.advance(1);
-    await scheduler.tick(); // second failure: twice the wait
+    await pass(scheduler); // second failure: twice the wait
     const second = (await b.store.tasks.get('R'))!;
     expect(second).toMatchObject({ status: 'waiting', retry_count: 2 });
     expect(Date.parse(second.due_at!) - b.clock.nowMs).toBe(4_000);
     b.clock.advance(4_000);
-    await scheduler.tick();
+    await pass(scheduler);
     expect(b.bridge.sent.map((s) => s.req_id)).toEqual(['R#3']);
     expect((await b.store.tasks.attempts('R')).map((a) => a.req_id)).toEqual(['R#1', 'R#2', 'R#3']);
     expect((await b.store.tasks.get('R'))!.status).toBe('completed');
