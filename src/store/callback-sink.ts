@@ -11,7 +11,8 @@ import { MAX_STORED_CALLBACKS, type CallbackReceipt, type CallbackStore, type Re
 export class SqliteCallbackSink extends SqliteRepository implements CallbackStore {
   record(receipt: CallbackReceipt): Promise<ReceivedCallback> {
     const nowIso = iso(this.clock());
-    return this.write(() => {
+    // Through the group commit: a burst of callbacks (the daemon's own sink during a batch of firings) shares one transaction.
+    return this.writeGrouped(() => {
       const row = this.statement(
         `INSERT INTO received_callbacks (received_at, event_id, task_id, status, body, remote_address, signature)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,

@@ -62,9 +62,10 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
     );
   }
 
+  /** Recorded through the group commit: the deliveries that end together share one transaction. */
   delivered(id: number): Promise<void> {
     const nowMs = this.clock();
-    return this.write(() => {
+    return this.writeGrouped(() => {
       this.statement(
         'UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL, claimed_by = NULL, claim_expires_at = NULL WHERE id = ?',
       ).run(iso(nowMs), id);
@@ -72,7 +73,7 @@ export class SqliteOutbox extends SqliteRepository implements OutboxStore {
   }
 
   deferred(id: number, error: string, nextAttemptAtMs: number): Promise<void> {
-    return this.write(() => {
+    return this.writeGrouped(() => {
       this.statement(
         `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claim_expires_at = NULL
            WHERE id = ? AND delivered_at IS NULL`,
