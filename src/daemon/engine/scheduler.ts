@@ -54,6 +54,8 @@ export class Scheduler {
   /** The fill under way, and whether another was asked for meanwhile. */
   private filling: Promise<void> | null = null;
   private refill = false;
+  /** A fill asked for by runs that ended, started once the turn's other runs have ended too (fillSoon). */
+  private queuedFill: Promise<void> | null = null;
 
   constructor(private readonly o: SchedulerOptions) {
     this.pollMs = o.pollMs ?? 1000;
@@ -148,6 +150,19 @@ export class Scheduler {
     return filling;
   }
 
+  /**
+   * A fill after the runs that end in this turn of the event loop: their outcomes commit together (the group
+   * commit), so they end together, and one claim then takes all the room they left instead of one claim each (a
+   * claim is a transaction, the largest cost of firing a burst of due tasks).
+   */
+  private fillSoon(): void {
+    if (this.queuedFill) return;
+    this.queuedFill = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.queuedFill = null;
+      return this.fill();
+    });
+  }
+
   private async fillOnce(): Promise<void> {
     try {
       do {
@@ -196,7 +211,7 @@ export class Scheduler {
         this.active.delete(run);
         // A send that never left (the bridge went away, the desk is stopping) is put back: the next pass, not this
         // run's end, fires it again, so that nothing spins while sends cannot leave.
-        if (!this.stopped && outcome !== 'waiting') void this.fill();
+        if (!this.stopped && outcome !== 'waiting') this.fillSoon();
       },
       (error: unknown) => {
         this.active.delete(run);
@@ -208,7 +223,8 @@ export class Scheduler {
 
   /** Resolves once no claim is under way and every run started so far has ended (stop(); tests run passes by hand). */
   async settled(): Promise<void> {
-    while (this.filling || this.active.size) {
+    while (this.queuedFill || this.filling || this.active.size) {
+      await this.queuedFill;
       await this.filling;
       await Promise.allSettled([...this.active]);
     }
