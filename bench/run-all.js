@@ -8,6 +8,9 @@
  *   npm run bench -- --quick                          # smaller sizes (each benchmark's --quick)
  *   node bench/run-all.js --only match,schedule       # some of them
  *
+ * The report's `targets` (bench/lib/issue-targets.js) lists each performance target with what aics did, the
+ * same-run baseline, the ratio and whether it was met; the same table is printed on stderr at the end.
+ *
  * Exits 1 if a benchmark failed (its entry then holds the error), 0 otherwise.
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +19,7 @@ import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem 
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { issueTargets, targetsTable } from './lib/issue-targets.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
@@ -112,11 +116,13 @@ async function main() {
   }
   report.machine.loadavg_after = load();
   report.duration_s = Number(((Date.now() - t0) / 1000).toFixed(1));
+  report.targets = issueTargets(report.benches);
   const outDir = join(here, 'out');
   mkdirSync(outDir, { recursive: true });
   const text = `${JSON.stringify(report, null, 2)}\n`;
   writeFileSync(join(outDir, 'report.json'), text);
   process.stdout.write(text);
+  log(`\n${targetsTable(report.targets)}\n`);
   log(`report written to ${join('bench', 'out', 'report.json')}`);
   process.exitCode = failed ? 1 : 0;
 }
