@@ -163,7 +163,9 @@ async function measured(child, runTag, duration, connections) {
 
 /** Starts a child that prints "listening on http://…"; keeps draining its output. */
 function startChild(argv, cwd) {
-  const child = spawn(process.execPath, argv, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // AICS_BENCH_NODE_ARGS: extra node flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them.
+  const nodeArgs = (process.env.AICS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...argv], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (s) => (err += s));
