@@ -21,7 +21,7 @@ import {
 } from '../task-transitions.js';
 import { rowsOf } from './repository.js';
 import { named } from './sql.js';
-import { PgTaskBase } from './task-base.js';
+import { PgTaskBase, type Client } from './task-base.js';
 
 type Row = TaskRow & Record<string, unknown>;
 
@@ -71,19 +71,22 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
 
   claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(async (q) => {
-      const c = claimChanges(options, nowMs);
-      const row = await this.transition(q, taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
-      if (!row) return null;
-      const task = rowToTask(row);
-      await q.query(
-        `INSERT INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (task_id, attempt) DO UPDATE SET req_id = EXCLUDED.req_id, owner = EXCLUDED.owner, started_at = EXCLUDED.started_at,
-           ended_at = NULL, outcome = NULL, error = NULL`,
-        [taskId, task.attempt, requestId(task), options.owner, iso(nowMs)],
-      );
-      return task;
-    });
+    return this.write((q) => this.claimRow(q, taskId, options, nowMs));
+  }
+
+  /** claim() inside the caller's transaction (claimDue claims a batch in one). */
+  protected async claimRow(q: Client, taskId: string, options: ClaimOptions, nowMs: number): Promise<TaskRecord | null> {
+    const c = claimChanges(options, nowMs);
+    const row = await this.transition(q, taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
+    if (!row) return null;
+    const task = rowToTask(row);
+    await q.query(
+      `INSERT INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (task_id, attempt) DO UPDATE SET req_id = EXCLUDED.req_id, owner = EXCLUDED.owner, started_at = EXCLUDED.started_at,
+         ended_at = NULL, outcome = NULL, error = NULL`,
+      [taskId, task.attempt, requestId(task), options.owner, iso(nowMs)],
+    );
+    return task;
   }
 
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {

@@ -6,6 +6,7 @@ import { ValidationError } from '../../errors.js';
 import { ANY_CUSTOMER_TRIGGER_TYPES, sqlTypeList, TASK_STATUSES, type TaskStatus } from '../../tasks/index.js';
 import {
   MAX_PAGE_SIZE,
+  type ClaimDueOptions,
   type ClaimScope,
   type ListQuery,
   type StoreStats,
@@ -17,6 +18,7 @@ import {
 } from '../ports/tasks.js';
 import { iso, rowToTask, type TaskRow } from '../rows.js';
 import { appliedVersion } from './migrations.js';
+import { rowsOf } from './repository.js';
 import { PgTaskLifecycle } from './task-lifecycle.js';
 
 type Row = TaskRow & Record<string, unknown>;
@@ -146,6 +148,30 @@ export class PgTaskStore extends PgTaskLifecycle implements TaskStore {
       [nowMs, limit, ...scopeParams(scope)],
     );
     return rows.map(rowToTask);
+  }
+
+  /**
+   * dueTasks() and their claims in one transaction: one commit for a batch instead of one each. The due rows are
+   * read FOR UPDATE SKIP LOCKED, so two daemons claiming at once take different tasks rather than waiting on each other.
+   */
+  claimDue(limit: number, options: ClaimDueOptions): Promise<TaskRecord[]> {
+    const nowMs = this.clock();
+    return this.write(async (q) => {
+      const due = await rowsOf<Row>(
+        q,
+        `SELECT * FROM tasks
+         WHERE due_at <= $1 AND due_at IS NOT NULL AND status IN ('pending', 'waiting') AND status = 'waiting' AND (expires_at IS NULL OR expires_at > $1)${scopeSql(options.scope, 3)}
+         ORDER BY priority_rank DESC, due_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [nowMs, limit, ...scopeParams(options.scope)],
+      );
+      const claimed: TaskRecord[] = [];
+      for (const row of due) {
+        const reason = options.reason(rowToTask(row));
+        const task = await this.claimRow(q, row.task_id, { owner: options.owner, leaseMs: options.leaseMs, reason }, nowMs);
+        if (task) claimed.push(task);
+      }
+      return claimed;
+    });
   }
 
   /** When the scheduler must next wake: the earliest due time, expiry or lease end of an open task (ms), or null. */
