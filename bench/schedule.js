@@ -85,6 +85,7 @@ async function bareBridge(QingjianSimulator, QingjianBridge) {
   let next = 0;
   let failed = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (next < TASKS) {
       const i = next++;
@@ -100,6 +101,7 @@ async function bareBridge(QingjianSimulator, QingjianBridge) {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const counters = sim.counters();
   await bridge.stop();
   await sim.stop();
@@ -108,6 +110,8 @@ async function bareBridge(QingjianSimulator, QingjianBridge) {
     concurrency: CONCURRENCY,
     seconds: round3(seconds),
     sends_per_s: Math.round(TASKS / seconds),
+    // This process's CPU (the client and the simulator) per send.
+    cpu_ms_per_send: round3((cpu.user + cpu.system) / 1000 / TASKS),
     failed,
     delivered: counters.sends_delivered,
   };
@@ -160,8 +164,11 @@ async function main() {
   });
   const daemon = await startEngineDaemon(sim, db, dir);
   const leadMs = T - Date.now();
+  // CPU from here to the last send: the daemon, the simulator and the daemon's own callback sink, all in this process.
+  const cpu0 = process.cpuUsage();
   log(`daemon up ${Math.round(leadMs)} ms before T; waiting for ${TASKS} sends …`);
   const done = await until(() => firstAt.size >= TASKS, Math.max(0, T - Date.now()) + TIMEOUT_S * 1000, 50);
+  const cpu = process.cpuUsage(cpu0);
   await sleep(1_000); // a late duplicate would arrive now
   const health = await daemon.health();
   await daemon.stop('bench done');
@@ -203,12 +210,15 @@ async function main() {
       first_send_after_T_ms: first,
       all_fired_after_T_ms: last,
       sends_per_s: sendsPerS,
+      cpu_ms_per_task: round3((cpu.user + cpu.system) / 1000 / Math.max(1, fired)),
       tasks_by_status_after_stop: byStatus,
       outbox_backlog_at_end: health.outbox_backlog,
     },
     bare_bridge: bare,
     ratios: {
       aics_vs_bare_bridge_throughput: ratio(sendsPerS, bare.sends_per_s),
+      // The same by CPU (the load average moves it less): the bare send's CPU over a fired task's (1 = as cheap).
+      aics_vs_bare_bridge_cpu: ratio(bare.cpu_ms_per_send, (cpu.user + cpu.system) / 1000 / Math.max(1, fired)),
     },
   };
   stopWatchdog();
