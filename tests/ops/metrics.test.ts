@@ -67,10 +67,12 @@ it('exports tasks, fires, sends, the bridge, the outbox and the process; counter
     const { text, samples } = await until(
       async () => {
         const s = await scrape();
-        return s.samples.get('aics_task_outcomes_total{outcome="completed"}') === 1 ? s : null;
+        // The sink has the callback before the daemon records it delivered (the next group commit): wait for both.
+        const done = s.samples.get('aics_task_outcomes_total{outcome="completed"}') === 1 && s.samples.get('aics_outbox_backlog') === 0;
+        return done ? s : null;
       },
       15_000,
-      'the completion counted',
+      'the completion counted and the callback recorded delivered',
     );
     expect(samples.get('aics_task_fires_total{source="message"}')).toBe(1);
     expect(samples.get('aics_tasks_received_total')).toBe(1);
