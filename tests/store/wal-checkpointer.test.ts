@@ -109,6 +109,8 @@ describe('the WAL checkpointer', () => {
     expect(size(`${file}-wal`)).toBeGreaterThan(1024 * 1024);
     const result = await checkpointer.checkpointNow();
     expect(result).toMatchObject({ mode: 'TRUNCATE', busy: 0, wal_bytes: 0 });
+    expect(result.log).toBeGreaterThanOrEqual(PAGES);
+    expect(result.checkpointed).toBe(result.log);
     expect(size(`${file}-wal`)).toBe(0);
     // Below the bound, a PASSIVE checkpoint is enough.
     writePages(db, 10);
