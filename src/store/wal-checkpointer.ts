@@ -107,8 +107,8 @@ export class WalCheckpointer {
   readonly ready: Promise<boolean>;
 
   /**
-   * Turns the automatic checkpoint off on `db` (the daemon's connection to `file`) and starts the thread; the thread
-   * never keeps the process alive.
+   * Turns the automatic checkpoint off on `db` (the daemon's connection to `file`) and starts the thread, which keeps
+   * the process alive only while something waits on it (its start, a checkpointNow, a stop).
    */
   constructor(
     private readonly db: Db,
