@@ -12,7 +12,8 @@
  *
  * Stop order (what the steps' reverse gives): the HTTP API drains; the worker gives back sends held by a pause and
  * lets the scheduler, the engine and the agent settle (bounded by drainTimeoutMs), then halts the agent's waiting
- * answers; the bridge closes; the outbox, retention and integrity watch stop; the store closes; the systemd
+ * answers; the bridge closes; the outbox, retention and integrity watch stop; the WAL checkpointer's thread ends
+ * (SQLite); the store closes; the systemd
  * notifier; the log ("stopped"); the pid file last.
  */
 import type { HealthData } from '../api/index.js';
@@ -31,7 +32,7 @@ import { daemonHealth, type HealthSources } from './daemon-health.js';
 import { assertStartable, type DaemonMode, type DaemonOptions } from './daemon-options.js';
 import { Releasers } from './lifecycle.js';
 import { DaemonMetrics } from './ops/metrics.js';
-import { openCheckedStore, takePidFile, writeDaemonStartRecord } from './startup-files.js';
+import { openCheckedStore, startBackgroundCheckpoints, takePidFile, writeDaemonStartRecord } from './startup-files.js';
 import { SystemdNotifier } from './ops/systemd-notify.js';
 
 export { StartupError };
@@ -120,6 +121,11 @@ export class Daemon {
         (s) => s.close(),
       );
       this.store = store;
+      await releasers.step(
+        'WAL checkpointer',
+        () => startBackgroundCheckpoints(store, logger),
+        (c) => c?.stop(),
+      );
       // Built once the HTTP API has bound its port; stopped after the bridge closes.
       const housekeepingStop = releasers.reserve('outbox, retention, integrity watch');
       const bridge =

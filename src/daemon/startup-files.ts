@@ -1,10 +1,11 @@
 /**
- * What the daemon opens on disk besides its log: the store (refused when damaged), the pid file (one daemon per
- * database) and the start record beside it that `aics restart` and `aics status` read.
+ * What the daemon opens on disk besides its log: the store (refused when damaged) and its background checkpoints, the
+ * pid file (one daemon per database) and the start record beside it that `aics restart` and `aics status` read.
  */
 import { clientHost, type Settings } from '../config.js';
 import { AicsError, DatabaseError } from '../errors.js';
-import { openStore, parseStoreLocation, translateSqliteError, type Store } from '../store/index.js';
+import type { Logger } from '../log.js';
+import { openStore, parseStoreLocation, translateSqliteError, type BackgroundCheckpoints, type Store } from '../store/index.js';
 import { acquirePidFile, defaultPidFile, processStartTicks, writeStartRecord } from './control/pid-file.js';
 import type { DaemonOptions } from './daemon-options.js';
 
@@ -29,6 +30,14 @@ export async function openCheckedStore(
     throw error;
   }
   return store;
+}
+
+/**
+ * A SQLite store's WAL checkpoints on a thread of their own, so that no commit of the daemon's pays for one on the
+ * event loop (src/store/wal-checkpointer.ts); null for a database server. Stopped before the store closes.
+ */
+export function startBackgroundCheckpoints(store: Store, logger: Logger): BackgroundCheckpoints | null {
+  return store.maintenance?.startBackgroundCheckpoints({ onWarning: (message) => logger.warn({ db: store.file }, message) }) ?? null;
 }
 
 /** Written once the daemon listens: how it was started and where it answers. */

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { ValidationError } from '../errors.js';
 import { schemaVersion, translateSqliteError, type Db } from './connection.js';
 import { SCHEMA_VERSION } from './migrations.js';
-import type { IntegrityReport, StoreFileSizes, StoreMaintenance } from './ports/maintenance.js';
+import type { BackgroundCheckpoints, IntegrityReport, StoreFileSizes, StoreMaintenance } from './ports/maintenance.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export class SqliteMaintenance implements StoreMaintenance {
   constructor(
@@ -40,6 +41,10 @@ export class SqliteMaintenance implements StoreMaintenance {
     } catch (error) {
       return Promise.reject(translateSqliteError(error, this.file));
     }
+  }
+
+  startBackgroundCheckpoints(options: { onWarning: (message: string) => void }): BackgroundCheckpoints {
+    return new WalCheckpointer(this.db, this.file, options);
   }
 }
 

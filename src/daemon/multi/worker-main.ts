@@ -9,7 +9,7 @@ import type { ClaimScope } from '../../store/index.js';
 import { shardOf } from '../../tasks/index.js';
 import { startWorker, type Worker } from '../assembly/worker.js';
 import { DaemonMetrics } from '../ops/metrics.js';
-import { openCheckedStore } from '../startup-files.js';
+import { openCheckedStore, startBackgroundCheckpoints } from '../startup-files.js';
 import type { FrontToWorker, WorkerInit, WorkerToFront } from './protocol.js';
 import { RemoteBridge } from './remote-bridge.js';
 
@@ -28,6 +28,8 @@ async function run(init: WorkerInit, bridge: RemoteBridge): Promise<void> {
   });
   const logger = log.logger;
   const store = await openCheckedStore(settings, Date.now);
+  // Each process's connection hands its checkpoints to a thread of its own, like the front's.
+  const checkpoints = startBackgroundCheckpoints(store, logger);
   // This worker fires the time tasks of its own customers only (tasks with no customer: worker 0).
   const shard: ClaimScope = { shard: { index: init.index, count: init.count } };
   const worker: Worker = await startWorker({
@@ -52,6 +54,7 @@ async function run(init: WorkerInit, bridge: RemoteBridge): Promise<void> {
     (draining ??= (async () => {
       clearInterval(beat);
       await worker.stop(init.drainTimeoutMs);
+      await checkpoints?.stop();
       await store.close();
       await log.close();
       // Exit once the last lines written over IPC have left (process.exit would drop what is still queued).
