@@ -4,6 +4,7 @@
  * is one transaction; each status change one guarded UPDATE … RETURNING (task-base.ts). Batches another daemon may
  * be taking at the same moment (expiry, lease recovery) are read FOR UPDATE SKIP LOCKED: each row goes to one.
  */
+import type pg from 'pg';
 import { InvalidStateError } from '../../errors.js';
 import { computeDeadlines, requestId, type TaskPayload, type TaskStatus } from '../../tasks/index.js';
 import type { ClaimOptions, ReceiveResult, TaskRecord } from '../ports/tasks.js';
@@ -71,19 +72,22 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
 
   claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write(async (q) => {
-      const c = claimChanges(options, nowMs);
-      const row = await this.transition(q, taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
-      if (!row) return null;
-      const task = rowToTask(row);
-      await q.query(
-        `INSERT INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (task_id, attempt) DO UPDATE SET req_id = EXCLUDED.req_id, owner = EXCLUDED.owner, started_at = EXCLUDED.started_at,
-           ended_at = NULL, outcome = NULL, error = NULL`,
-        [taskId, task.attempt, requestId(task), options.owner, iso(nowMs)],
-      );
-      return task;
-    });
+    return this.write((q) => this.claimInTransaction(q, taskId, options, nowMs));
+  }
+
+  /** claim() on the caller's transaction (PgInbound.take claims a message's tasks in the transaction recording it). */
+  async claimInTransaction(q: pg.PoolClient, taskId: string, options: ClaimOptions, nowMs: number): Promise<TaskRecord | null> {
+    const c = claimChanges(options, nowMs);
+    const row = await this.transition(q, taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
+    if (!row) return null;
+    const task = rowToTask(row);
+    await q.query(
+      `INSERT INTO task_attempts (task_id, attempt, req_id, owner, started_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (task_id, attempt) DO UPDATE SET req_id = EXCLUDED.req_id, owner = EXCLUDED.owner, started_at = EXCLUDED.started_at,
+         ended_at = NULL, outcome = NULL, error = NULL`,
+      [taskId, task.attempt, requestId(task), options.owner, iso(nowMs)],
+    );
+    return task;
   }
 
   complete(taskId: string, attempt: number, result: unknown, actor: string): Promise<TaskRecord | null> {
