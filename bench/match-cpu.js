@@ -10,9 +10,10 @@
  * Needs `npm run build` first. Prints ONE JSON object on stdout.
  *
  * --burst K hands K messages to the engine at once (several frames in one read of the socket), where a store that
- * groups the writes of one turn of the event loop commits them together.
+ * groups the writes of one turn of the event loop commits them together. --turns starts each burst in a turn of its
+ * own, as the bridge's frames come (without it, the messages follow one another in one turn).
  *
- *   node bench/match-cpu.js [--any 300,3000] [--messages 2000] [--burst 1] [--quick]
+ *   node bench/match-cpu.js [--any 300,3000] [--messages 2000] [--burst 1] [--turns] [--quick]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     any: { type: 'string' },
     messages: { type: 'string' },
     burst: { type: 'string' },
+    turns: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -30,6 +32,8 @@ const SIZES = (args.any ?? (args.quick ? '300' : '300,3000')).split(',').map(Num
 const MESSAGES = Number(args.messages ?? (args.quick ? 500 : 2000));
 /** Messages handed to the engine at once (as when several frames arrive in one read of the socket); 1: one by one. */
 const BURST = Number(args.burst ?? 1);
+/** Each burst in its own turn of the event loop, as the bridge's frames come (else one after another in one turn). */
+const TURNS = args.turns;
 if (SIZES.some((n) => !(n >= 0)) || !(MESSAGES > 0) || !(Number.isInteger(BURST) && BURST >= 1)) {
   throw new Error('--any takes numbers ≥ 0, --messages a positive number, --burst a whole number ≥ 1');
 }
@@ -71,6 +75,7 @@ async function measure(any) {
     const ms = [];
     const cpu0 = process.cpuUsage();
     for (let i = 0; i < MESSAGES; i += BURST) {
+      if (TURNS) await new Promise((resolve) => setTimeout(resolve, 0));
       const t = process.hrtime.bigint();
       const burst = Array.from({ length: Math.min(BURST, MESSAGES - i) }, (_, k) => message(i + k));
       // Each message's handle() from the start of its burst to its own end.
@@ -95,5 +100,5 @@ for (const any of SIZES) {
 }
 stopWatchdog();
 process.stdout.write(
-  `${JSON.stringify({ bench: 'match-cpu', ...machine(), build: process.env.AICS_BENCH_DIST ?? 'dist', messages: MESSAGES, burst: BURST, runs })}\n`,
+  `${JSON.stringify({ bench: 'match-cpu', ...machine(), build: process.env.AICS_BENCH_DIST ?? 'dist', messages: MESSAGES, burst: BURST, turns: TURNS, runs })}\n`,
 );

@@ -3,6 +3,7 @@
  * book (from_id → the account they talk to, their name, when last seen).
  */
 import { iso } from './rows.js';
+import { BurstCommit } from './burst-commit.js';
 import { SqliteRepository } from './repository.js';
 import type { Db } from './connection.js';
 import type { Contact, InboundMessageKey, InboundRecord, InboundStore, MessageClaim, TakenMessage } from './ports/inbound.js';
@@ -14,6 +15,11 @@ export interface ClaimInTransaction {
 }
 
 export class SqliteInbound extends SqliteRepository implements InboundStore {
+  private readonly takes = new BurstCommit(
+    (fn) => this.write(fn),
+    (fn) => this.writeGrouped(fn),
+  );
+
   constructor(
     db: Db,
     file: string,
@@ -35,13 +41,14 @@ export class SqliteInbound extends SqliteRepository implements InboundStore {
   }
 
   /**
-   * record(), the claims and handled() in one savepoint of the connection's group commit: the messages of one turn
-   * of the event loop (a burst from several customers) share one commit, and each message's promise settles only
-   * after it, so the bridge's event is acked only for a message durably taken in. A claim that throws rolls back
-   * this message alone (not recorded: the re-delivery takes it in again).
+   * record(), the claims and handled() in one transaction: the first message of a turn of the event loop commits at
+   * once, the ones after it in the same turn (a burst from several customers) share one commit of the connection's
+   * group commit, each in its own savepoint (BurstCommit). Each message's promise settles only after its commit, so
+   * the bridge's event is acked only for a message durably taken in. A claim that throws rolls back this message
+   * alone (not recorded: the re-delivery takes it in again).
    */
   take(message: InboundMessageKey, claims: readonly MessageClaim[]): Promise<TakenMessage> {
-    return this.writeGrouped(() => {
+    return this.takes.run(() => {
       const nowMs = this.clock();
       // Handled as it is recorded: the claims below commit with it or the whole message rolls back.
       const recorded = this.recordRow(message, nowMs, nowMs);
