@@ -9,18 +9,34 @@
  * AICS_BENCH_DIST=OTHER/dist measures another build (e.g. main's) the same way: before/after, same conditions.
  * Needs `npm run build` first. Prints ONE JSON object on stdout.
  *
- *   node bench/match-cpu.js [--any 300,3000] [--messages 2000] [--quick]
+ * --burst K hands K messages to the engine at once (several frames in one read of the socket), where a store that
+ * groups the writes of one turn of the event loop commits them together. --turns starts each burst in a turn of its
+ * own, as the bridge's frames come (without it, the messages follow one another in one turn).
+ *
+ *   node bench/match-cpu.js [--any 300,3000] [--messages 2000] [--burst 1] [--turns] [--quick]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dist, distribution, log, machine, watchdog, workDir } from './lib/common.js';
 
 const { values: args } = parseArgs({
-  options: { any: { type: 'string' }, messages: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  options: {
+    any: { type: 'string' },
+    messages: { type: 'string' },
+    burst: { type: 'string' },
+    turns: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+  },
 });
 const SIZES = (args.any ?? (args.quick ? '300' : '300,3000')).split(',').map(Number);
 const MESSAGES = Number(args.messages ?? (args.quick ? 500 : 2000));
-if (SIZES.some((n) => !(n >= 0)) || !(MESSAGES > 0)) throw new Error('--any takes numbers ≥ 0, --messages a positive number');
+/** Messages handed to the engine at once (as when several frames arrive in one read of the socket); 1: one by one. */
+const BURST = Number(args.burst ?? 1);
+/** Each burst in its own turn of the event loop, as the bridge's frames come (else one after another in one turn). */
+const TURNS = args.turns;
+if (SIZES.some((n) => !(n >= 0)) || !(MESSAGES > 0) || !(Number.isInteger(BURST) && BURST >= 1)) {
+  throw new Error('--any takes numbers ≥ 0, --messages a positive number, --burst a whole number ≥ 1');
+}
 
 const stopWatchdog = watchdog('match-cpu', 300_000);
 const { openStore } = await dist('store/index.js');
@@ -58,10 +74,12 @@ async function measure(any) {
     for (let i = 1; i <= 200; i++) await engine.handle(message(-i)); // warm-up
     const ms = [];
     const cpu0 = process.cpuUsage();
-    for (let i = 0; i < MESSAGES; i++) {
+    for (let i = 0; i < MESSAGES; i += BURST) {
+      if (TURNS) await new Promise((resolve) => setTimeout(resolve, 0));
       const t = process.hrtime.bigint();
-      await engine.handle(message(i));
-      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+      const burst = Array.from({ length: Math.min(BURST, MESSAGES - i) }, (_, k) => message(i + k));
+      // Each message's handle() from the start of its burst to its own end.
+      await Promise.all(burst.map((m) => engine.handle(m).then(() => ms.push(Number(process.hrtime.bigint() - t) / 1e6))));
     }
     const cpu = process.cpuUsage(cpu0);
     return {
@@ -82,5 +100,5 @@ for (const any of SIZES) {
 }
 stopWatchdog();
 process.stdout.write(
-  `${JSON.stringify({ bench: 'match-cpu', ...machine(), build: process.env.AICS_BENCH_DIST ?? 'dist', messages: MESSAGES, runs })}\n`,
+  `${JSON.stringify({ bench: 'match-cpu', ...machine(), build: process.env.AICS_BENCH_DIST ?? 'dist', messages: MESSAGES, burst: BURST, turns: TURNS, runs })}\n`,
 );

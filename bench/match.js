@@ -263,7 +263,9 @@ async function measureAics(db, label) {
   if (WARM_MESSAGES) await runPhase(WARM_MESSAGES, firingPerPhase, quietBase + MESSAGES, false);
   const countersBefore = sim.counters();
   const repeatsBefore = repeatedReqIds;
+  const cpuBefore = process.cpuUsage();
   const phase = await runPhase(MESSAGES, 0, quietBase, true);
+  const cpu = process.cpuUsage(cpuBefore);
   await sleep(500); // a late duplicate would arrive now
   const counters = sim.counters();
   const health = await daemon.health();
@@ -289,6 +291,9 @@ async function measureAics(db, label) {
     send: distribution(phase.sendLat),
     aics: {
       messages: MESSAGES,
+      // The whole process (daemon, simulator, pushes) while the measured messages were handled: it moves far less
+      // with a busy machine than the latencies do, and the simulator's share is the same for every build.
+      cpu_ms_per_message: round3((cpu.user + cpu.system) / 1000 / MESSAGES),
       push_max_lag_ms: phase.maxLag,
       acked: phase.acks.length,
       fired_expected: phase.firingIds.length,

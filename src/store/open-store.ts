@@ -37,7 +37,7 @@ export function openSqliteStore(file: string, options: OpenStoreOptions = {}): S
     file: tasks.file,
     tasks,
     outbox: new SqliteOutbox(db, tasks.file, clock),
-    inbound: new SqliteInbound(db, tasks.file, clock),
+    inbound: new SqliteInbound(db, tasks.file, clock, tasks),
     callbacks: new SqliteCallbackSink(db, tasks.file, clock),
     agent: new SqliteAgentStore(db, tasks.file, clock),
     replies: new SqliteReplyQueue(db, tasks.file, clock),

@@ -234,4 +234,13 @@ export abstract class SqliteTaskLifecycle extends SqliteTaskBase {
       return recovered;
     });
   }
+
+  /**
+   * claim() inside a transaction the caller already holds on this connection: a customer's message is recorded,
+   * its tasks claimed and it is marked handled in one commit (SqliteInbound.take).
+   */
+  claimInTransaction(taskId: string, options: ClaimOptions): TaskRecord | null {
+    if (!this.db.inTransaction) throw new Error('claimInTransaction needs a transaction on this connection');
+    return this.claimRow(taskId, options, this.clock());
+  }
 }

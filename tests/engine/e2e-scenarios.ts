@@ -192,6 +192,34 @@ export function endToEndScenarios(store: string, desk: DeskStarter): void {
       expect(d.sim.commands.filter((c) => c.req_id.startsWith('D1#'))).toHaveLength(1);
     });
 
+    it('a burst of messages from several customers at once: each acked, each task fired once, by its customer’s first message', async () => {
+      const d = await desk();
+      const customers = ['c0', 'c1', 'c2', 'c3', 'c4'];
+      for (const c of customers) {
+        await d.receive(
+          seedTask({
+            task_id: `BURST_${c}`,
+            customer: { id: c },
+            trigger: { type: 'specified_customer_reply', customer_id: c, keyword: '好的' },
+          }),
+        );
+      }
+      for (const c of customers) await d.until(`BURST_${c}`, 'waiting');
+      // Three messages from each customer, written in one go: they reach the daemon together (one commit where it groups).
+      for (let round = 0; round < 3; round++) {
+        for (const c of customers) d.sim.pushMessage({ from_id: c, content: '好的', msg_id: `burst-${c}-${round}` });
+      }
+      await d.sim.waitForAllAcked(10_000);
+      for (const c of customers) await d.until(`BURST_${c}`, 'completed');
+      await quiet(200);
+      for (const c of customers) {
+        expect(d.sim.commands.filter((cmd) => cmd.req_id.startsWith(`BURST_${c}#`))).toHaveLength(1);
+        expect(await d.store.tasks.firedBy('1688000001', `burst-${c}-0`)).toEqual([`BURST_${c}`]);
+      }
+      expect((await d.daemon.health()).qingjian.received).toBe(15);
+      expect(d.sim.counters()).toMatchObject({ messages_pushed: 15, messages_acked: 15, redeliveries: 0 });
+    });
+
     it('two daemons on one database, both hearing the customer: one send', async () => {
       const a = await desk();
       const b = await desk({ dir: a.dir, sim2: a.sim });

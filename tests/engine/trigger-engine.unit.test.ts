@@ -56,6 +56,33 @@ describe('TriggerEngine', () => {
     expect(b.bridge.sent).toHaveLength(1);
   });
 
+  it('messages taken in together keep their order: a customer’s first message fires the task, the next finds it gone', async () => {
+    const b = bench();
+    await b.receive(payload('T', { trigger: { type: 'specified_customer_reply', customer_id: 'c1', keyword: '好的' } }));
+    await b.receive(payload('ANY', anyone('好的')));
+    await b.store.tasks.arm(OWNER);
+    const engine = b.engine();
+    // The first message is the one whose matching reads the any-customer tasks for the first time (more awaits).
+    const sent = [message('c1', '好的', { msg_id: 'first' }), message('c1', '好的', { msg_id: 'second' }), message('c2', '好的')];
+    const handled = await Promise.all(sent.map((m) => engine.accept(m)));
+    expect(handled.map((h) => h.fired)).toEqual([['T', 'ANY'], [], []]);
+    await engine.drain();
+    expect(await b.store.tasks.firedBy('acc_1', 'first')).toEqual(['T', 'ANY']);
+    expect(b.bridge.sent.map((s) => s.req_id)).toEqual(['T#1', 'ANY#1']);
+  });
+
+  it('a message recorded by a daemon that died before handling it fires its tasks when it comes again', async () => {
+    const b = bench();
+    await b.receive(payload('T', anyone('好的')));
+    await b.store.tasks.arm(OWNER);
+    const m = message('c1', '好的');
+    expect(await b.store.inbound.record(m)).toBe('new'); // recorded, never handled: the daemon died there
+    const engine = b.engine();
+    expect(await engine.handle(m)).toEqual({ duplicate: false, fired: ['T'] });
+    expect(await engine.handle(m)).toEqual({ duplicate: true, fired: [] });
+    expect(b.bridge.sent.map((s) => s.req_id)).toEqual(['T#1']);
+  });
+
   it('its in-memory any-customer tasks follow the database: armed elsewhere seen at once, cancelled elsewhere not fired', async () => {
     const b = bench();
     const engine = b.engine();

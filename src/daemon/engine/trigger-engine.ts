@@ -1,12 +1,13 @@
 /**
- * The trigger engine: each customer message is recorded once (durable de-duplication on acc_id + msg_id, and the
- * contacts book), matched against the waiting tasks that could fire on it, and every matching task is claimed
- * atomically and run — several matches all fire, each once, in priority then arrival order.
+ * The trigger engine: each customer message is matched against the waiting tasks that could fire on it, then
+ * recorded once (durable de-duplication on acc_id + msg_id, and the contacts book) together with the claims of the
+ * matching tasks in one transaction, and those tasks are run — several matches all fire, each once, in priority
+ * then arrival order.
  *
  * Lookups stay fast with many waiting tasks: tasks naming a customer are found through an index by from_id; the
  * tasks any customer can fire are held in memory behind a keyword index (./any-customer-tasks.ts).
  */
-import type { ClaimScope, Store, TaskRecord } from '../../store/index.js';
+import type { ClaimScope, Store, TakenMessage, TaskRecord } from '../../store/index.js';
 import { PRIORITY_RANK, matchesTrigger, unscopedCustomer, type CustomerMessage } from '../../tasks/index.js';
 import type { Logger } from '../ports.js';
 import type { ActionRunner } from './action-runner.js';
@@ -40,6 +41,8 @@ export interface TriggerEngineOptions {
 export class TriggerEngine {
   private readonly anyCustomer: AnyCustomerTasks;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Settles once the message accepted last has handed its take to the store (see claimMatches). */
+  private inLine: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: TriggerEngineOptions) {
     this.anyCustomer = new AnyCustomerTasks(o.store.tasks);
@@ -78,31 +81,47 @@ export class TriggerEngine {
     const { store, logger } = this.o;
     // Our own account's messages are never customer replies (the agent reads them as a human takeover).
     if (message.is_self) return { handled: { duplicate: false, fired: [] }, claimed: [] };
-    const recorded = await store.inbound.record(message);
+    // Matched first (reads only), then recorded, claimed and marked handled in ONE commit (InboundStore.take): one
+    // write transaction in front of the send instead of record + each claim + handled. The takes go to the store in
+    // arrival order (a customer's messages claim in the order they wrote them), whatever each one's matching awaited.
+    const before = this.inLine;
+    let handedOver!: () => void;
+    this.inLine = new Promise<void>((resolve) => (handedOver = resolve));
+    let taking: Promise<TakenMessage>;
+    let matches: { task: TaskRecord; keyword: string }[];
+    try {
+      matches = await this.matching(message);
+      await before;
+      const target = { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null, msg_id: message.msg_id };
+      taking = store.inbound.take(
+        message,
+        matches.map(({ task, keyword }) => ({
+          taskId: task.task_id,
+          options: { owner: this.o.owner, leaseMs: this.o.leaseMs, target, reason: `任务触发: ${message.from_id} said "${keyword}"` },
+        })),
+      );
+    } finally {
+      handedOver();
+    }
+    const { recorded, claimed } = await taking;
     if (recorded === 'duplicate') {
       logger.debug({ acc_id: message.acc_id, msg_id: message.msg_id }, 'duplicate message ignored');
       return { handled: { duplicate: true, fired: [] }, claimed: [] };
     }
-    const claimed: TaskRecord[] = [];
-    for (const { task, keyword } of await this.matching(message)) {
-      const won = await store.tasks.claim(task.task_id, {
-        owner: this.o.owner,
-        leaseMs: this.o.leaseMs,
-        target: { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null, msg_id: message.msg_id },
-        reason: `任务触发: ${message.from_id} said "${keyword}"`,
-      });
+    const won: TaskRecord[] = [];
+    matches.forEach(({ task, keyword }, i) => {
       this.anyCustomer.forget(task.task_id);
-      if (!won) continue; // another daemon (or message) was first, or it just expired
+      const claim = claimed[i];
+      if (!claim) return; // another daemon (or message) was first, or it just expired
       logger.info(
         { task_id: task.task_id, customer_id: message.from_id, acc_id: message.acc_id, msg_id: message.msg_id, keyword },
         `${LOG_WORDS.triggered} ${task.task_id}: ${message.from_name ?? message.from_id} said "${keyword}"`,
       );
-      claimed.push(won);
-    }
-    await store.inbound.handled(message.acc_id, message.msg_id);
+      won.push(claim);
+    });
     // Handled again after a crash: the tasks it fired the first time count as fired (the agent stays quiet).
-    const fired = recorded === 'resumed' ? await store.tasks.firedBy(message.acc_id, message.msg_id) : claimed.map((t) => t.task_id);
-    return { handled: { duplicate: false, fired }, claimed };
+    const fired = recorded === 'resumed' ? await store.tasks.firedBy(message.acc_id, message.msg_id) : won.map((t) => t.task_id);
+    return { handled: { duplicate: false, fired }, claimed: won };
   }
 
   private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {

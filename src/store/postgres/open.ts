@@ -31,11 +31,12 @@ export async function openPostgresStore(url: string, options: OpenStoreOptions =
   const clock = options.clock ?? Date.now;
   // Listens only once asked (a daemon's worker, the engine): a command's open makes no LISTEN connection.
   const changes = new TaskChanges(url);
+  const tasks = new PgTaskStore(pool, file, changes, { clock, timeZone: options.timeZone });
   return {
     file,
-    tasks: new PgTaskStore(pool, file, changes, { clock, timeZone: options.timeZone }),
+    tasks,
     outbox: new PgOutbox(pool, file, clock),
-    inbound: new PgInbound(pool, file, clock),
+    inbound: new PgInbound(pool, file, clock, tasks),
     callbacks: new PgCallbackSink(pool, file, clock),
     agent: new PgConversations(pool, file, clock),
     replies: new PgReplyQueue(pool, file, clock),

@@ -71,11 +71,11 @@ export abstract class PgTaskLifecycle extends PgTaskBase {
 
   claim(taskId: string, options: ClaimOptions): Promise<TaskRecord | null> {
     const nowMs = this.clock();
-    return this.write((q) => this.claimRow(q, taskId, options, nowMs));
+    return this.write((q) => this.claimInTransaction(q, taskId, options, nowMs));
   }
 
-  /** claim() inside the caller's transaction (claimDue claims a batch in one). */
-  protected async claimRow(q: Client, taskId: string, options: ClaimOptions, nowMs: number): Promise<TaskRecord | null> {
+  /** claim() on the caller's transaction (claimDue claims a batch in one; PgInbound.take claims a message's tasks in the transaction recording it). */
+  async claimInTransaction(q: Client, taskId: string, options: ClaimOptions, nowMs: number): Promise<TaskRecord | null> {
     const c = claimChanges(options, nowMs);
     const row = await this.transition(q, taskId, 'waiting', 'running', c.set, c.why, options.owner, nowMs, c.guard, c.guardParams);
     if (!row) return null;

@@ -167,7 +167,7 @@ export class PgTaskStore extends PgTaskLifecycle implements TaskStore {
       const claimed: TaskRecord[] = [];
       for (const row of due) {
         const reason = options.reason(rowToTask(row));
-        const task = await this.claimRow(q, row.task_id, { owner: options.owner, leaseMs: options.leaseMs, reason }, nowMs);
+        const task = await this.claimInTransaction(q, row.task_id, { owner: options.owner, leaseMs: options.leaseMs, reason }, nowMs);
         if (task) claimed.push(task);
       }
       return claimed;
