@@ -15,41 +15,65 @@
 import { Agent, request } from 'undici';
 import { BodyTooLarge, readCapped } from '../peers/capped-body.js';
 
-/** At most `size` holders at once; the others wait in arrival order. */
+/**
+ * At most `size` holders at once; the others wait in arrival order. Two ways in: run(fn) (a promise per waiter, for
+ * the few requests of one turn), and offer(take) (a bare callback per waiter, for the conversation manager, which
+ * queues thousands of customers in a burst and must hold as little as possible for each).
+ */
 export class Gate {
   private busy = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: (() => boolean)[] = [];
   private head = 0;
 
   constructor(readonly size: number) {}
 
   /** Runs fn once a place is free, and frees it when fn settles. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.busy >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.busy >= this.size) await new Promise<void>((resolve) => this.waiting.push(() => (resolve(), true)));
     else this.busy++;
     try {
       return await fn();
     } finally {
-      this.release();
+      this.leave();
     }
   }
 
-  /** Turns waiting for a place. */
-  get queued(): number {
-    return this.waiting.length - this.head;
+  /**
+   * Calls `take` once a place is free (at once when one is). `take` returns true to hold the place, to be freed
+   * with leave(), or false to decline it: the place goes to the next in line.
+   */
+  offer(take: () => boolean): void {
+    if (this.busy >= this.size) {
+      this.waiting.push(take);
+      return;
+    }
+    this.busy++;
+    if (!take()) this.leave();
   }
 
-  private release() {
-    if (this.head < this.waiting.length) {
-      // The place passes straight to the next in line (busy stays the same).
+  /** Frees a place taken by offer(): it passes straight to the next in line that takes it (busy stays the same). */
+  leave(): void {
+    // A loop, not recursion: after a shutdown thousands in line may decline one after another.
+    while (this.head < this.waiting.length) {
       const next = this.waiting[this.head]!;
       this.waiting[this.head++] = undefined as never;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting.splice(0, this.head);
         this.head = 0;
       }
-      next();
-    } else this.busy--;
+      if (next()) return;
+    }
+    this.busy--;
+  }
+
+  /** Waiting for a place. */
+  get queued(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /** Places held. */
+  get held(): number {
+    return this.busy;
   }
 }
 
