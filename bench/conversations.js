@@ -154,7 +154,8 @@ function gc() {
 async function main() {
   const customers = Number(args.customers ?? (args.quick ? 1000 : 10_000));
   const log = (m) => process.stderr.write(`${m}\n`);
-  const dist = args.dist ?? join(root, 'dist');
+  // --dist or AICS_BENCH_DIST (as the other benchmarks): another build, e.g. main's, measured the same way.
+  const dist = args.dist ?? process.env.AICS_BENCH_DIST ?? join(root, 'dist');
   const { resolveSettings } = await import(join(dist, 'config.js'));
   const { openStore } = await import(join(dist, 'store/index.js'));
   const { buildAgent } = await import(join(dist, 'daemon/agent/index.js'));
@@ -258,6 +259,7 @@ async function main() {
       llm_latency_ms: LATENCY,
       llm_connections: POOL,
       node: process.version,
+      build: dist,
       cpus: cpus().length,
       agent: {
         replies_received: received,

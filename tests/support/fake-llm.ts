@@ -6,11 +6,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Scripted =
+export type Scripted = (
   | { text: string; delayMs?: number }
   | { tools: { name: string; args: unknown }[]; text?: string; delayMs?: number }
   | { status: number; delayMs?: number }
-  | { raw: string; delayMs?: number };
+  | { raw: string; delayMs?: number }
+) & {
+  /** The answer waits for this (the test releases it once it has done what must happen meanwhile). */
+  hold?: Promise<unknown>;
+};
 
 export interface FakeLlm {
   /** http://127.0.0.1:PORT/v1 — what AICS_LLM_BASE_URL takes. */
@@ -89,8 +93,9 @@ export async function startFakeLlm(script: Scripted[] = [], fallback: Scripted =
           }),
         );
       };
-      if (step.delayMs) setTimeout(answer, step.delayMs);
-      else answer();
+      const go = () => (step.delayMs ? setTimeout(answer, step.delayMs) : answer());
+      if (step.hold) void step.hold.then(go);
+      else go();
     });
   });
   server.keepAliveTimeout = 1000;

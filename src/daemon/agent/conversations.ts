@@ -4,6 +4,9 @@
  * - Every message goes to the chat log (customers', and a human's typed on our account), files and images included.
  * - One conversation (acc_id:from_id) is handled one turn at a time; a burst of messages is merged into one turn:
  *   the turn starts after `quietMs` without a new message, or `maxWaitMs` after the burst's first message.
+ * - At most AICS_LLM_CONNECTIONS turns think at once (read the store, wait for the LLM); a conversation whose burst is
+ *   complete waits in line for a place as itself, not as a turn already started, and what the customer adds while
+ *   in line joins that turn (one answer, one request).
  * - `is_self` is never answered: it pauses the agent for that customer (takeover, `takeoverMinutes`).
  * - A message that fired a task is answered by the task's action, not by the agent (unless `answerTriggers`).
  * - The conversation's state (AI / human / takeover) is read from the store before a turn and again just before
@@ -63,9 +66,11 @@ export interface ConversationManagerOptions {
   /** Each finished turn, for the dialogue tools (`aics agent chat` shows tool calls). */
   onTurn?: (conv: Conversation, outcome: TurnOutcome) => void;
   /**
-   * Turns that may be reading the store and waiting for the provider at once (the LLM's AICS_LLM_CONNECTIONS); the
-   * others wait as a queued callback, holding no history, no request and no timer. Sending is outside it, so an
-   * account whose sends are paced does not hold up the answers of other accounts. None: no limit (the rules).
+   * Turns that may be reading the store and waiting for the provider at once (the LLM's AICS_LLM_CONNECTIONS). A
+   * conversation whose burst is complete waits for a place as itself (its pending messages and one callback in the
+   * gate's line): its turn has not started, so it holds no history, no request, no timer and no suspended async
+   * frame. Messages that arrive meanwhile join that turn. Sending is outside the gate, so an account whose sends are
+   * paced does not hold up the answers of other accounts. None: no limit (the rules).
    */
   thinking?: Gate;
 }
@@ -83,6 +88,8 @@ interface ConvState {
   firstAt: number | null;
   timer: NodeJS.Timeout | null;
   running: Promise<TurnOutcome> | null;
+  /** In the thinking gate's line: its turn starts when a place is free. */
+  queued: boolean;
 }
 
 export class ConversationManager {
@@ -139,9 +146,11 @@ export class ConversationManager {
       if (c.timer && c.pending.length) {
         clearTimeout(c.timer);
         c.timer = null;
-        void this.flush(c);
+        if (!c.running) this.ready(c);
       }
     }
+    // A conversation in the gate's line is not in flight, but the line only exists while every place is held by a
+    // turn in flight, and a place passes to the next in line before the turn that held it settles.
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -176,6 +185,11 @@ export class ConversationManager {
     return this.convs.size;
   }
 
+  /** Conversations whose burst is complete, waiting in line for a thinking place: for the bench and tests. */
+  get waiting(): number {
+    return this.o.thinking?.queued ?? 0;
+  }
+
   private conv(m: AgentInbound): ConvState {
     const key = `${m.acc_id}:${m.from_id}`;
     let c = this.convs.get(key);
@@ -186,6 +200,7 @@ export class ConversationManager {
         firstAt: null,
         timer: null,
         running: null,
+        queued: false,
       };
       this.convs.set(key, c);
     } else if (m.from_name && !m.is_self) c.conv.from_name = m.from_name;
@@ -193,7 +208,7 @@ export class ConversationManager {
   }
 
   private forget(c: ConvState) {
-    if (!c.pending.length && !c.running && !c.timer) this.convs.delete(`${c.conv.acc_id}:${c.conv.from_id}`);
+    if (!c.pending.length && !c.running && !c.timer && !c.queued) this.convs.delete(`${c.conv.acc_id}:${c.conv.from_id}`);
   }
 
   private async humanTyped(message: AgentInbound, c: ConvState) {
@@ -241,16 +256,41 @@ export class ConversationManager {
     if (c.timer) clearTimeout(c.timer);
     c.timer = setTimeout(() => {
       c.timer = null;
-      // A turn under way: this burst starts when it ends (see flush's finally).
-      if (!c.running) void this.flush(c);
+      // A turn under way: this burst starts when it ends (see flush's finally). In line: it joins that turn.
+      if (c.running || c.queued) return;
+      if (c.pending.length) this.ready(c);
+      else this.forget(c);
     }, delay);
   }
 
-  private flush(c: ConvState): Promise<TurnOutcome> {
+  /** The burst is complete: its turn starts now, or once a thinking place is free (see `thinking`). */
+  private ready(c: ConvState) {
+    const gate = this.o.thinking;
+    if (!gate) {
+      void this.flush(c, false);
+      return;
+    }
+    if (c.queued) return;
+    c.queued = true;
+    gate.offer(() => {
+      c.queued = false;
+      // Stopped, or converse() ran this conversation's turn meanwhile (its end readies what is pending): the place
+      // goes to the next in line.
+      if (this.stopped || c.running || !c.pending.length) {
+        if (!this.stopped) this.forget(c);
+        return false;
+      }
+      void this.flush(c, true);
+      return true;
+    });
+  }
+
+  /** Runs the turn of what is pending; `placeHeld`: the turn was given its thinking place (ready()). */
+  private flush(c: ConvState, placeHeld = false): Promise<TurnOutcome> {
     const batch = c.pending;
     c.pending = [];
     c.firstAt = null;
-    const run = this.turn(c.conv, batch);
+    const run = this.turn(c.conv, batch, placeHeld);
     c.running = run;
     this.inFlight.add(run);
     void run
@@ -259,14 +299,22 @@ export class ConversationManager {
         this.inFlight.delete(run);
         c.running = null;
         // Messages that arrived during the turn: their burst window may have closed already.
-        if (c.pending.length && !c.timer) void this.flush(c);
+        if (c.pending.length && !c.timer && !this.stopped) this.ready(c);
         else this.forget(c);
       });
     return run;
   }
 
-  private async turn(conv: Conversation, batch: Pending[]): Promise<TurnOutcome> {
+  private async turn(conv: Conversation, batch: Pending[], placeHeld: boolean): Promise<TurnOutcome> {
     const { store, logger, responder, config } = this.o;
+    // The thinking place this turn holds, freed once the provider answered (or on any early return or error).
+    let holding = placeHeld;
+    const leave = () => {
+      if (holding) {
+        holding = false;
+        this.o.thinking!.leave();
+      }
+    };
     const silent = (why: TurnOutcome['silent'], r?: TurnResult): TurnOutcome => ({
       reply: r?.reply ?? null,
       provider: r?.provider ?? responder.providerName,
@@ -293,7 +341,14 @@ export class ConversationManager {
         // Turns of one conversation run one at a time, so the failures read above are still the count.
         return responder.respond({ conv, text, onlyFiles, history, failures: before.failures });
       };
-      const thought = this.o.thinking ? await this.o.thinking.run(think) : await think();
+      let thought: TurnResult | TurnOutcome['silent'];
+      if (placeHeld) {
+        try {
+          thought = await think();
+        } finally {
+          leave();
+        }
+      } else thought = this.o.thinking ? await this.o.thinking.run(think) : await think();
       if (typeof thought === 'string' || thought === null) return this.done(conv, silent(thought));
       const result = thought;
       if (!result.reply) return this.done(conv, silent('no reply', result));
@@ -332,6 +387,8 @@ export class ConversationManager {
     } catch (error) {
       logger.error({ customer_id: conv.from_id, acc_id: conv.acc_id, error: errorText(error) }, `agent: turn failed: ${errorText(error)}`);
       return silent('no reply');
+    } finally {
+      leave();
     }
   }
 

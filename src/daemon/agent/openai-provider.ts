@@ -1,7 +1,8 @@
 /**
  * The `openai` provider: any OpenAI-compatible chat-completions endpoint (a local model server, DeepSeek, Qwen,
- * OpenAI …) at `baseURL`, spoken to directly (llm-http.ts): the request body is one JSON text whose constant part
- * (model, tool definitions) is serialized once, not per turn, which is most of what the openai package cost. The system prompt comes from a file, the memory window
+ * OpenAI …) at `baseURL`, spoken to directly (llm-http.ts): the request body's constant part (model, tool
+ * definitions, the system prompt) is serialized and encoded once, as bytes; a turn adds only its own messages (see
+ * body()), which is most of what the openai package cost. The system prompt comes from a file, the memory window
  * from the chat log, and the model may call the agent's tools (a few rounds at most). Every request is bounded by
  * the timeout and never retried here: a failure throws, and the caller answers with the rules instead.
  * The model cannot dispatch: it proposes (propose_order), and the customer's yes to the read-back dispatches, in the
@@ -13,7 +14,7 @@ import { confirmationStep } from './order-draft.js';
 import type { Provider, TurnInput } from './provider.js';
 import { InvalidToolCall, toolDefinitions } from './tools.js';
 import { DEFAULT_LLM_CONNECTIONS } from '../../config.js';
-import { llmHttp, type Gate, type LlmHttp } from './llm-http.js';
+import { llmHttp, llmTarget, type Gate, type LlmHttp, type LlmTarget } from './llm-http.js';
 
 /** A chat completion is a few KiB; an endpoint answering more than this is broken or hostile (issue #17). */
 export const LLM_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -53,19 +54,26 @@ export class OpenAiProvider implements Provider {
   readonly name = 'openai';
   private readonly http: LlmHttp;
   private readonly gate: Gate;
-  private readonly url: string;
+  private readonly target: LlmTarget;
   private readonly headers: Record<string, string>;
-  /** `{"model":…,"tools":[…],"tool_choice":"auto",` : the same for every request, serialized once. */
-  private readonly bodyHead: string;
+  /**
+   * `{"model":…,"tools":[…],"tool_choice":"auto","messages":[{"role":"system","content":"<prompt>\n\n客户：` as UTF-8:
+   * the same for every request, encoded once. Built per request, this was the largest allocation of a turn (a
+   * two-byte string of the prompt and tools, then its UTF-8 copy), held while the LLM thinks.
+   */
+  private readonly bodyHead: Buffer;
 
   constructor(private readonly o: OpenAiProviderOptions) {
     this.http = llmHttp(o.connections ?? DEFAULT_LLM_CONNECTIONS, LLM_BODY_LIMIT_BYTES);
     this.gate = this.http.gate;
-    this.url = `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.target = llmTarget(`${o.baseUrl.replace(/\/+$/, '')}/chat/completions`);
     this.headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (o.apiKey) this.headers.authorization = `Bearer ${o.apiKey}`;
     const head = JSON.stringify({ model: this.model, tools: toolDefinitions(), tool_choice: 'auto' });
-    this.bodyHead = `${head.slice(0, -1)},`;
+    // JSON escapes character by character, so the prompt's escaped text (without its closing quote) can be followed
+    // by the customer's escaped name: together they are the escaped system message.
+    const system = JSON.stringify(`${o.systemPrompt}\n\n客户：`).slice(0, -1);
+    this.bodyHead = Buffer.from(`${head.slice(0, -1)},"messages":[{"role":"system","content":${system}`);
   }
 
   get model(): string {
@@ -76,17 +84,18 @@ export class OpenAiProvider implements Provider {
     const confirmed = await confirmationStep(input, this.o.faq);
     if (confirmed) return confirmed;
     const { conv, text, history, tools } = input;
-    const messages: ChatCompletionMessageParam[] = [
-      { role: 'system', content: `${this.o.systemPrompt}\n\n客户：${conv.from_name ?? ''}（${conv.from_id}）` },
-      ...history.map(toMessage).filter((m): m is ChatCompletionMessageParam => m !== null),
-      { role: 'user', content: text },
-    ];
+    // After the system message (in bodyHead): the memory window, the customer's words, then each tool round's.
+    const messages: ChatCompletionMessageParam[] = [];
+    for (const m of history) {
+      const message = toMessage(m);
+      if (message) messages.push(message);
+    }
+    messages.push({ role: 'user', content: text });
     const rounds = this.o.maxRounds ?? 4;
     for (let round = 0; round < rounds; round++) {
       // The timeout starts once a connection is free: it bounds the LLM, not our queue (llm-http.ts).
-      const body = `${this.bodyHead}"messages":${JSON.stringify(messages)}}`;
       const completion = (await this.gate.run(() =>
-        this.http.postJson(this.url, body, this.headers, this.o.timeoutMs),
+        this.http.postJson(this.target, this.body(conv, messages), this.headers, this.o.timeoutMs),
       )) as ChatCompletion | null;
       const message = completion?.choices?.[0]?.message;
       if (!message) throw new Error('the LLM answered no choices');
@@ -119,6 +128,17 @@ export class OpenAiProvider implements Provider {
     }
     if (tools.confirmation) return tools.confirmation;
     throw new Error(`the LLM still called tools after ${rounds} rounds`);
+  }
+
+  /**
+   * The request body: bodyHead, then the customer's name and id closing the system message, then `messages`. Built
+   * once a connection is free (inside the gate), bytes only: no string of the whole body is kept while the LLM
+   * answers.
+   */
+  private body(conv: TurnInput['conv'], messages: ChatCompletionMessageParam[]): Buffer {
+    const customer = JSON.stringify(`${conv.from_name ?? ''}（${conv.from_id}）`).slice(1);
+    const tail = `${customer}},${JSON.stringify(messages).slice(1)}}`;
+    return Buffer.concat([this.bodyHead, Buffer.from(tail)]);
   }
 }
 
