@@ -35,9 +35,10 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<TaskPage> {
     this.existingDatabase();
+    const tasks = await this.store();
     await this.pauseInForce();
     const page = await listTasks(
-      { store: { tasks: await this.store() } },
+      { store: { tasks } },
       {
         status: this.flags.status as TaskStatus | undefined,
         customerId: this.flags.customer,

@@ -31,7 +31,8 @@ export function isValidCron(expression: string): boolean {
 }
 
 export function nextCronRun(expression: string, afterMs: number, zone: string): number {
-  return cronParser().parse(expression, { currentDate: new Date(afterMs), tz: zone })
+  return cronParser()
+    .parse(expression, { currentDate: new Date(afterMs), tz: zone })
     .next()
     .getTime();
 }
