@@ -16,9 +16,10 @@
  * baselines, and its peak RSS (from a separate run: process.resourceUsage().maxRSS at exit). Needs `npm run build`.
  * Prints ONE JSON object on stdout; progress goes to stderr.
  *
- *   node bench/cli-start.js [--runs 15] [--quick]
+ *   node bench/cli-start.js [--runs 15] [--quick] [--baseline-root DIR]
  *
- * --quick: 5 rounds unless --runs is given.
+ * --quick: 5 rounds unless --runs is given. --baseline-root DIR: the four commands of another checkout too
+ * (DIR/bin/run.js, built; e.g. /work/main), in the same rounds, and each command's ratio to it (vs_baseline_build).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    'baseline-root': { type: 'string' },
   },
 });
 const runs = Number(args.runs ?? (args.quick ? 5 : 15));
@@ -53,6 +55,19 @@ const CASES = [
   { name: 'task_list', command: 'aics task list --db FILE', argv: [bin, 'task', 'list', '--db', db], exit: 0 },
   { name: 'status', command: 'aics status --db FILE (no daemon)', argv: [bin, 'status', '--db', db], exit: 3 },
 ];
+const baselineRoot = args['baseline-root'];
+if (baselineRoot) {
+  const otherBin = join(baselineRoot, 'bin', 'run.js');
+  for (const c of CASES.filter((x) => x.command)) {
+    CASES.push({
+      ...c,
+      name: `${c.name}_baseline`,
+      command: `${c.command} (${baselineRoot})`,
+      argv: [otherBin, ...c.argv.slice(1)],
+      other: true,
+    });
+  }
+}
 
 /** One spawn, timed from before spawning to after the exit; a wrong exit code fails the benchmark. */
 function once(c, extraNodeArgs = []) {
@@ -123,6 +138,7 @@ async function main() {
       ratio_to_node: ratio(s.median_ms, baseline.node_empty.median_ms),
       ratio_to_oclif_import: ratio(s.median_ms, baseline.oclif_import.median_ms),
       beyond_node_ms: round3(s.median_ms - baseline.node_empty.median_ms),
+      ...(baselineRoot && !c.other ? { vs_baseline_build: ratio(s.median_ms, stat(`${c.name}_baseline`).median_ms) } : {}),
     };
   }
   const out = {

@@ -155,13 +155,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const file = this.settings().db;
     let paused: PauseState | null = null;
     try {
-      const location = parseStoreLocation(file);
-      if (location.kind === 'sqlite' && !existsSync(location.file)) return null;
-      const store = await openStore(file, { readonly: true });
-      try {
-        paused = await store.control.paused();
-      } finally {
-        await store.close();
+      // A store this command opened already answers on its own connection: a second one would open the file,
+      // check its schema and build every repository again, only to read one row.
+      const opened = this.opened.get('readonly') ?? this.opened.get('write');
+      if (opened) {
+        paused = await (await opened).control.paused();
+      } else {
+        const location = parseStoreLocation(file);
+        if (location.kind === 'sqlite' && !existsSync(location.file)) return null;
+        const store = await openStore(file, { readonly: true });
+        try {
+          paused = await store.control.paused();
+        } finally {
+          await store.close();
+        }
       }
     } catch {
       return null; // a database from before the pause existed, or one we cannot read: the command says the rest
@@ -183,6 +190,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       // no passwd entry (containers): keep "unknown"
     }
     return `cli:${user}`;
+  }
+
+  /**
+   * The --json output, as oclif writes it (two-space indent, one newline). oclif tokenizes the text to colour it
+   * (up to ten regular expressions per token, run cold once per process) and, with no theme set
+   * (~/.config/aics/theme.json), puts the tokens back together unchanged: 18-35 ms for a page of 20 tasks, 60 ms
+   * for 100. Without a theme the text is written as it is.
+   */
+  public override logJson(json: unknown): void {
+    if (this.config.theme?.json) {
+      super.logJson(json);
+      return;
+    }
+    let text: string | undefined; // undefined for a command that returns nothing: oclif writes an empty line
+    try {
+      text = JSON.stringify(typeof json === 'string' ? JSON.parse(json) : json, undefined, 2);
+    } catch {
+      super.logJson(json); // a circular value: oclif writes "[Circular ~]" in its place
+      return;
+    }
+    process.stdout.write(`${text ?? ''}\n`);
   }
 
   /** Human output; silent under --json, where the command's return value is the output. */

@@ -1,9 +1,15 @@
 /** How tasks look on an operator's terminal: tables (cli-table3) and times in the configured zone. */
-import Table from 'cli-table3';
+import type TableType from 'cli-table3';
+import { createRequire } from 'node:module';
 import type { TaskAttempt, TaskEvent, TaskRecord } from '../store/index.js';
 import { formatInZone, triggerDescriptor, type Trigger } from '../tasks/index.js';
 
+// Required when a table is drawn, not imported: every command imports this file (base-command.ts for localTime),
+// and cli-table3 with its string-width dependencies costs a JSON or one-line answer's start for nothing.
+const require = createRequire(import.meta.url);
+
 export function table(head: string[], rows: (string | number)[][]): string {
+  const Table = require('cli-table3') as typeof TableType;
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const t = new Table({ head, style: { head: colour ? ['cyan'] : [], border: colour ? ['grey'] : [] } });
   t.push(...rows.map((r) => r.map((c) => String(c))));

@@ -97,7 +97,12 @@ export class SqliteTaskStore extends SqliteTaskLifecycle implements TaskStore {
       }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const { total } = this.statement(`SELECT COUNT(*) AS total FROM tasks ${clause}`).get(params) as { total: number };
-      const rows = this.statement(`SELECT * FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`).all({
+      // The page's rowids first, then their rows: sorting whole rows (a kilobyte each, with the payload) for a page of
+      // 20 made SQLite spill them to a temporary file; 10,000 pending of 1,000,000 tasks took 160 ms, this 45 ms.
+      const rows = this.statement(
+        `SELECT * FROM tasks WHERE rowid IN (SELECT rowid FROM tasks ${clause} ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset)
+         ORDER BY created_at DESC, rowid DESC`,
+      ).all({
         ...params,
         limit: pageSize,
         offset: (page - 1) * pageSize,

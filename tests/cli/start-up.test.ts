@@ -86,6 +86,15 @@ describe('aics start-up', () => {
     expect(heavy(t)).toEqual([]);
     // oclif's entry points, not its index (which loads all of oclif and semver)
     expect(t.modules.has('semver')).toBe(false);
+    // no table is drawn and no cron expression parsed: cli-table3 and cron-parser (with luxon) load on first use
+    expect(['cli-table3', 'cron-parser', 'luxon'].filter((m) => t.modules.has(m))).toEqual([]);
+  });
+
+  it('task list without --json draws its table (cli-table3 loaded then)', () => {
+    const t = traced(['task', 'list', '--db', db]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/│ START_1 /);
+    expect(t.modules.has('cli-table3')).toBe(true);
   });
 
   it('status with no daemon answers exit 3 without loading an HTTP client', () => {

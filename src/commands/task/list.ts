@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
-import { listTasks } from '../../app/index.js';
+// The use case's own file, not the app's index: that would also load receiving, cancelling and migrating tasks.
+import { listTasks } from '../../app/read-tasks.js';
 import { BaseCommand, EXIT_CODES_HELP } from '../../cli/base-command.js';
 import { TASK_HEAD, table, taskRows } from '../../cli/format.js';
 import { MAX_PAGE_SIZE, type TaskPage } from '../../store/index.js';
@@ -34,9 +35,10 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<TaskPage> {
     this.existingDatabase();
+    const tasks = await this.store();
     await this.pauseInForce();
     const page = await listTasks(
-      { store: { tasks: await this.store() } },
+      { store: { tasks } },
       {
         status: this.flags.status as TaskStatus | undefined,
         customerId: this.flags.customer,
@@ -45,6 +47,8 @@ ${EXIT_CODES_HELP}`;
         pageSize: this.flags['page-size'],
       },
     );
+    // Under --json the page is the output: the table (cli-table3, times in the zone) would be built for nothing.
+    if (this.jsonEnabled()) return page;
     const zone = this.settings().timeZone;
     const pages = Math.max(1, Math.ceil(page.total / page.page_size));
     if (page.items.length > 0) this.say(table(TASK_HEAD, taskRows(page.items, zone)));

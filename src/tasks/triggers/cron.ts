@@ -1,6 +1,7 @@
 /** `cron`: the clock fires the task at every occurrence of a cron expression; it never expires. */
 import { z } from 'zod';
-import { CronExpressionParser } from 'cron-parser';
+import type * as CronParser from 'cron-parser';
+import { createRequire } from 'node:module';
 import { text } from '../fields.js';
 import { EMPTY_COLUMNS, defineTrigger } from './descriptor.js';
 
@@ -10,9 +11,19 @@ export function firesAtMostOncePerMinute(expression: string): boolean {
   return fields.length < 6 || /^\d{1,2}$/.test(fields[0]!);
 }
 
+// cron-parser (with luxon) is required on the first cron expression, not imported: the registry is loaded by every
+// command that reads a stored task, and most never parse a cron expression. It is CommonJS, so a synchronous
+// require keeps these functions synchronous.
+const require = createRequire(import.meta.url);
+let parser: typeof CronParser.CronExpressionParser | undefined;
+function cronParser(): typeof CronParser.CronExpressionParser {
+  parser ??= (require('cron-parser') as typeof CronParser).CronExpressionParser;
+  return parser;
+}
+
 export function isValidCron(expression: string): boolean {
   try {
-    CronExpressionParser.parse(expression);
+    cronParser().parse(expression);
     return true;
   } catch {
     return false;
@@ -20,7 +31,8 @@ export function isValidCron(expression: string): boolean {
 }
 
 export function nextCronRun(expression: string, afterMs: number, zone: string): number {
-  return CronExpressionParser.parse(expression, { currentDate: new Date(afterMs), tz: zone })
+  return cronParser()
+    .parse(expression, { currentDate: new Date(afterMs), tz: zone })
     .next()
     .getTime();
 }

@@ -142,6 +142,19 @@ export function taskReadsContract(factory: StoreFactory): void {
       await expect(store.tasks.list({ page: 0 })).rejects.toThrow(/page/);
     });
 
+    it('pages a status newest first, tasks received at the same time latest first, with every field of the row', async () => {
+      const { store, clock } = await fresh();
+      for (let i = 0; i < 12; i++) {
+        if (i % 3 === 0) clock.now += 1000; // three tasks per instant
+        await store.tasks.receive(payload({ task_id: `S${i}`, customer: { id: `c${i}` } }), 'api');
+      }
+      await store.tasks.cancel('S10', 'test', 'ops');
+      const page = await store.tasks.list({ status: 'pending', page: 2, pageSize: 4 });
+      expect(page).toMatchObject({ total: 11, page: 2, page_size: 4 });
+      expect(page.items.map((t) => t.task_id)).toEqual(['S6', 'S5', 'S4', 'S3']);
+      expect(page.items[0]).toEqual(await store.tasks.get('S6'));
+    });
+
     it('counts tasks by status and trigger, and names the oldest pending one', async () => {
       const { store, clock } = await fresh();
       await store.tasks.receive(payload({ task_id: 'P0' }), 'api');
