@@ -43,6 +43,11 @@ export class TriggerEngine {
   private readonly inFlight = new Set<Promise<void>>();
   /** Settles once the message accepted last has handed its take to the store (see claimMatches). */
   private inLine: Promise<void> = Promise.resolve();
+  /**
+   * Each customer's take still committing. On a pool (PostgreSQL) takes handed over in order still commit in
+   * parallel, so a customer's next take waits for their previous one: their first message fires the task.
+   */
+  private readonly committing = new Map<string, Promise<void>>();
 
   constructor(private readonly o: TriggerEngineOptions) {
     this.anyCustomer = new AnyCustomerTasks(o.store.tasks);
@@ -93,13 +98,11 @@ export class TriggerEngine {
       matches = await this.matching(message);
       await before;
       const target = { acc_id: message.acc_id, from_id: message.from_id, from_name: message.from_name ?? null, msg_id: message.msg_id };
-      taking = store.inbound.take(
-        message,
-        matches.map(({ task, keyword }) => ({
-          taskId: task.task_id,
-          options: { owner: this.o.owner, leaseMs: this.o.leaseMs, target, reason: `任务触发: ${message.from_id} said "${keyword}"` },
-        })),
-      );
+      const claims = matches.map(({ task, keyword }) => ({
+        taskId: task.task_id,
+        options: { owner: this.o.owner, leaseMs: this.o.leaseMs, target, reason: `任务触发: ${message.from_id} said "${keyword}"` },
+      }));
+      taking = this.afterCustomersLastTake(message, () => store.inbound.take(message, claims));
     } finally {
       handedOver();
     }
@@ -122,6 +125,22 @@ export class TriggerEngine {
     // Handled again after a crash: the tasks it fired the first time count as fired (the agent stays quiet).
     const fired = recorded === 'resumed' ? await store.tasks.firedBy(message.acc_id, message.msg_id) : won.map((t) => t.task_id);
     return { handled: { duplicate: false, fired }, claimed: won };
+  }
+
+  /** Runs `take` once the customer's previous take has committed (at once when none is under way). */
+  private afterCustomersLastTake(message: InboundMessage, take: () => Promise<TakenMessage>): Promise<TakenMessage> {
+    const key = `${message.acc_id}\u0000${message.from_id}`;
+    const previous = this.committing.get(key);
+    const taking = previous ? previous.then(take) : take();
+    const done = taking.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.committing.set(key, done);
+    void done.then(() => {
+      if (this.committing.get(key) === done) this.committing.delete(key);
+    });
+    return taking;
   }
 
   private async matching(message: InboundMessage): Promise<{ task: TaskRecord; keyword: string }[]> {
