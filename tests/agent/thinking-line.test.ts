@@ -5,51 +5,18 @@
  * store in a temp folder, the openai provider against a fake OpenAI-compatible server on loopback); the answers go
  * to an in-process sender (the bridge's port).
  */
-import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { buildAgent } from '../../src/daemon/agent/index.js';
-import type { MessageSender } from '../../src/daemon/ports.js';
-import { openStore } from '../../src/store/index.js';
-import { tempDir, testSettings, until } from '../support/daemon.js';
-import { startFakeLlm, type Scripted } from '../support/fake-llm.js';
+import { until } from '../support/daemon.js';
+import type { Scripted } from '../support/fake-llm.js';
+import { startLlmAgent } from '../support/llm-agent.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-async function agentWith(llmConnections: number, script: Scripted[], fallback: Scripted) {
-  const llm = await startFakeLlm(script, fallback);
-  cleanups.push(() => llm.close());
-  const temp = tempDir();
-  cleanups.push(() => temp.cleanup());
-  const settings = testSettings(temp.dir, {
-    db: join(temp.dir, 'agent.db'),
-    llmBaseUrl: llm.baseUrl,
-    llmModel: 'fake-model',
-    agent: { quietMs: 0, maxWaitMs: 0, sendGapMs: 0, llmConnections },
-  });
-  const store = await openStore(settings.db);
-  cleanups.push(() => store.close());
-  const sent: { to_id: string; content: string }[] = [];
-  const sender: MessageSender = {
-    async sendText(cmd) {
-      sent.push({ to_id: cmd.to_id, content: cmd.content });
-      return { msg_id: `r-${sent.length}` };
-    },
-    async sendFile() {
-      return {};
-    },
-  };
-  const agent = buildAgent({ settings, store, sender, logger: silent });
-  cleanups.push(() => agent.conversations.stop());
-  let n = 0;
-  const say = (from_id: string, content: string) =>
-    agent.conversations.accept({ acc_id: '1688000001', from_id, from_name: '客户', content, msg_id: `m-${++n}` });
-  return { llm, agent, sent, say };
-}
+const agentWith = (llmConnections: number, script: Scripted[], fallback: Scripted) =>
+  startLlmAgent({ llmConnections, script, fallback, cleanups });
 
 it('a customer who writes again while waiting in line gets one answer to both messages, from one request', async () => {
   let release!: () => void;
