@@ -11,7 +11,7 @@ import type { TaskRecord } from './ports/tasks.js';
 import { GroupCommit } from './group-commit.js';
 import { SqliteRepository } from './repository.js';
 import { callbackBody, iso, rowToTask, type TaskRow } from './rows.js';
-import { guardedUpdate } from './task-transitions.js';
+import { endRunningChanges, guardedUpdate } from './task-transitions.js';
 
 export interface SqliteStoreOptions extends OpenOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. */
@@ -114,10 +114,7 @@ export abstract class SqliteTaskBase extends SqliteRepository {
     );
   }
 
-  /**
-   * Ends a running attempt: running → `to`, guarded by the attempt number (a stale worker cannot end a newer
-   * attempt), the lease released, the attempt's outcome recorded. Null when the guard did not hold.
-   */
+  /** Ends a running attempt (endRunningChanges) and records its outcome. Null when the guard did not hold. */
   protected endRunning(
     taskId: string,
     attempt: number,
@@ -128,17 +125,8 @@ export abstract class SqliteTaskBase extends SqliteRepository {
     nowMs: number,
     outcome: { name: string; error: string | null },
   ): TaskRecord | null {
-    const row = this.transition(
-      taskId,
-      'running',
-      to,
-      { ...set, lease_owner: null, lease_expires_at: null },
-      reason,
-      actor,
-      nowMs,
-      'AND attempt = @__x0',
-      [attempt],
-    );
+    const end = endRunningChanges(set, attempt);
+    const row = this.transition(taskId, 'running', to, end.set, reason, actor, nowMs, end.guard, end.guardParams);
     if (!row) return null;
     this.endAttempt(taskId, attempt, outcome.name, outcome.error, nowMs);
     return rowToTask(row);

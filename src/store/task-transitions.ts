@@ -66,6 +66,14 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+/**
+ * How any end of a running attempt (completion, failure, retry, lease recovery) is written: the lease released, and
+ * the UPDATE guarded by the attempt number, so a stale worker cannot end a newer attempt.
+ */
+export function endRunningChanges(set: Changes, attempt: number): { set: Changes; guard: string; guardParams: unknown[] } {
+  return { set: { ...set, lease_owner: null, lease_expires_at: null }, guard: 'AND attempt = @__x0', guardParams: [attempt] };
+}
+
 /** waiting → running: the columns, and the guard (not expired, due) with its one parameter (now). */
 export function claimChanges(options: ClaimOptions, nowMs: number): { set: Changes; why: string; guard: string; guardParams: unknown[] } {
   return {

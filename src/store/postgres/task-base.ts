@@ -9,7 +9,7 @@ import { NotFoundError } from '../../errors.js';
 import { isTerminal, type TaskStatus } from '../../tasks/index.js';
 import type { TaskRecord } from '../ports/tasks.js';
 import { callbackBody, iso, rowToTask, type TaskRow } from '../rows.js';
-import { guardedUpdate } from '../task-transitions.js';
+import { endRunningChanges, guardedUpdate } from '../task-transitions.js';
 import type { Pool } from './pool.js';
 import { PgRepository, rowsOf } from './repository.js';
 import { named } from './sql.js';
@@ -131,10 +131,7 @@ export abstract class PgTaskBase extends PgRepository {
     ]);
   }
 
-  /**
-   * Ends a running attempt: running → `to`, guarded by the attempt number (a stale worker cannot end a newer
-   * attempt), the lease released, the attempt's outcome recorded. Null when the guard did not hold.
-   */
+  /** Ends a running attempt (endRunningChanges) and records its outcome. Null when the guard did not hold. */
   protected async endRunning(
     q: Client,
     taskId: string,
@@ -146,18 +143,8 @@ export abstract class PgTaskBase extends PgRepository {
     nowMs: number,
     outcome: { name: string; error: string | null },
   ): Promise<TaskRecord | null> {
-    const row = await this.transition(
-      q,
-      taskId,
-      'running',
-      to,
-      { ...set, lease_owner: null, lease_expires_at: null },
-      reason,
-      actor,
-      nowMs,
-      'AND attempt = @__x0',
-      [attempt],
-    );
+    const end = endRunningChanges(set, attempt);
+    const row = await this.transition(q, taskId, 'running', to, end.set, reason, actor, nowMs, end.guard, end.guardParams);
     if (!row) return null;
     await this.endAttempt(q, taskId, attempt, outcome.name, outcome.error, nowMs);
     return rowToTask(row);
