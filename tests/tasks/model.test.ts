@@ -171,6 +171,15 @@ describe('time_reach parsing', () => {
     expect(twice).toEqual({ ok: true, utcMs: Date.parse('2026-11-01T05:30:00Z') });
   });
 
+  it('reads the clock across a DST change to the second (an offset is reused only within its own second)', () => {
+    // New York springs forward at 2026-03-08 07:00:00Z: the last second of EST, then the first of EDT.
+    const change = Date.parse('2026-03-08T07:00:00Z');
+    expect(formatInZone(change - 1000, 'America/New_York')).toBe('2026-03-08 01:59:59');
+    expect(formatInZone(change - 1, 'America/New_York')).toBe('2026-03-08 01:59:59');
+    expect(formatInZone(change, 'America/New_York')).toBe('2026-03-08 03:00:00');
+    expect(formatInZone(change - 1000, 'America/New_York')).toBe('2026-03-08 01:59:59');
+  });
+
   it('time_reach windows start at the due time; message triggers at receipt', () => {
     const now = Date.parse('2026-02-27T00:00:00Z');
     const timed = task(seed.triggers.time_reach);
